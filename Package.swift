@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "reboot-witness",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "reboot-witness", targets: ["reboot-witness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // libbpf from Debian's libbpf-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CLibbpf",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
+        ),
+        // The shared record header (bpf/witness.h) plus the few C calls Swift
+        // cannot make: variadic syscall(2), libbpf's va_list log callback.
+        .target(name: "CWitness", dependencies: ["CLibbpf"]),
+
+        // Build tool: turns compiled BPF objects into Swift source.
+        .executableTarget(name: "BPFEmbed"),
+        .plugin(name: "CompileBPF", capability: .buildTool(), dependencies: ["BPFEmbed"]),
+        .target(name: "BPFObjects", plugins: ["CompileBPF"]),
+
+        .target(
+            name: "WitnessSystem",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system"), "CWitness"]
+        ),
+        .target(name: "WitnessAttribution", dependencies: ["WitnessSystem"]),
+        .target(
+            name: "WitnessCapture",
+            dependencies: ["CLibbpf", "CWitness", "BPFObjects", "WitnessSystem"]
+        ),
+        .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution"]),
+        .target(
+            name: "RebootWitness",
+            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem"]
+        ),
+        .executableTarget(
+            name: "reboot-witness",
+            dependencies: ["RebootWitness", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Safe reboot(2) callers for live tests: bad magic, and RESTART from
+        // the init of a fresh user+PID namespace. Never a real reboot.
+        .executableTarget(name: "rw-selftest"),
+
+        .testTarget(
+            name: "RebootWitnessTests",
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "CWitness"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,123 @@
+#define _GNU_SOURCE
+#include "cwitness.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <pthread.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+long cw_reboot(unsigned int magic1, unsigned int magic2, unsigned int cmd, const char *arg)
+{
+	long rc = syscall(SYS_reboot, magic1, magic2, cmd, arg);
+	return rc < 0 ? -errno : rc;
+}
+
+static char log_buf[8192];
+static size_t log_len;
+static int log_verbose;
+
+static int cw_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	va_list copy;
+	int n;
+
+	if (log_verbose) {
+		va_copy(copy, ap);
+		vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (level == LIBBPF_DEBUG)
+		return n;
+	/* keep the tail: drop the oldest half when full */
+	if (log_len + n + 1 > sizeof(log_buf)) {
+		size_t keep = log_len / 2;
+		memmove(log_buf, log_buf + log_len - keep, keep);
+		log_len = keep;
+	}
+	if (log_len + n + 1 <= sizeof(log_buf)) {
+		memcpy(log_buf + log_len, line, n);
+		log_len += n;
+		log_buf[log_len] = 0;
+	}
+	return n;
+}
+
+void cw_libbpf_capture_log(int verbose)
+{
+	log_verbose = verbose;
+	libbpf_set_print(cw_print);
+}
+
+void cw_libbpf_clear_log(void)
+{
+	log_len = 0;
+	log_buf[0] = 0;
+}
+
+const char *cw_libbpf_log(void)
+{
+	return log_buf;
+}
+
+int cw_probe_fentry(int btf_id)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		.expected_attach_type = BPF_TRACE_FENTRY,
+		.attach_btf_id = btf_id,
+	);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &opts);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+int cw_signalfd(const int *signals, int count)
+{
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	for (int i = 0; i < count; i++)
+		sigaddset(&set, signals[i]);
+	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (rc != 0)
+		return -rc;
+	rc = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return rc < 0 ? -errno : rc;
+}
+
+int cw_read_signal(int fd)
+{
+	struct signalfd_siginfo info;
+	ssize_t n;
+
+	do {
+		n = read(fd, &info, sizeof(info));
+	} while (n < 0 && errno == EINTR);
+	return n == sizeof(info) ? (int)info.ssi_signo : 0;
+}
+
+const char *cw_errno_name(int code)
+{
+	return strerrorname_np(code);
+}

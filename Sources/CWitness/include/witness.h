@@ -1,0 +1,1 @@
+../../../bpf/witness.h

@@ -1,0 +1,149 @@
+import CWitness
+import Glibc
+import SystemPackage
+import WitnessCapture
+import WitnessStore
+import WitnessSystem
+
+/// `arm`: load and attach, then until SIGINT/SIGTERM make every record
+/// durable in the store and print it.
+public final class ArmSession {
+    public struct Options {
+        public var store: String
+        public var json: Bool
+        public init(store: String, json: Bool) {
+            self.store = store
+            self.json = json
+        }
+    }
+
+    private let options: Options
+    private let store: RecordStore
+    private let resolver: RecordResolver
+    private let probes: WitnessProbes
+    private var pending: [CapturedRecord] = []
+    private var stored: UInt64 = 0
+    private var startedAt: String
+    private var lastPublishedLost: UInt64 = 0
+
+    /// Fails, with one line for the operator, when arming cannot work here.
+    public init(options: Options) throws {
+        if let refusal = Privileges.bpfTracingRefusal() {
+            throw StoreError("arm \(refusal)")
+        }
+        let features = KernelFeatures()
+        guard features.hasBTF else {
+            throw StoreError("this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
+        }
+        try StoreDirectory.prepare(options.store, create: true)
+        self.options = options
+        store = AppendLogStore(directory: options.store)
+        resolver = RecordResolver()
+        probes = WitnessProbes(features: features)
+        startedAt = WallClock.now()
+    }
+
+    /// Runs until a signal; returns the process exit status.
+    public func run() throws -> Int32 {
+        let clock = SystemCalls.clocks().boottime
+        let signals = try SystemCalls.signalDescriptor([SIGINT, SIGTERM])
+        defer { try? signals.close() }
+        let reader = try probes.arm { [unowned self] record in
+            self.pending.append(CapturedRecord(record))
+        }
+        try store.append([.start(.init(bootID: resolver.bootID, time: startedAt,
+                                       kernel: probes.features.release, pid: getpid()))])
+        try publishState(running: true)
+        let elapsed = Double(SystemCalls.clocks().boottime - clock) / 1e6
+        FileHandle.standardError.write(armedLine(elapsedMilliseconds: elapsed))
+        ServiceNotify.send("READY=1\nSTATUS=armed")
+
+        var running = true
+        while running {
+            let ready = try SystemCalls.pollReadable([reader.descriptor, signals.rawValue], timeoutMilliseconds: 1000)
+            if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil {
+                running = false
+            }
+            try reader.drain()
+            try flush()
+            if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
+        }
+        ServiceNotify.send("STOPPING=1")
+        try reader.drain()
+        try flush()
+        try publishState(running: false)
+        FileHandle.standardError.write("disarmed: \(stored) record(s) stored in \(options.store)\n")
+        return 0
+    }
+
+    /// Stores everything captured so far (one fdatasync), then prints it.
+    private func flush() throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        var records: [CallerRecord] = []
+        for captured in batch {
+            if captured.probePoint?.isControl == true {
+                handleControl(captured)
+                continue
+            }
+            records.append(resolver.resolve(captured))
+        }
+        try store.append(records.map { .caller($0) })
+        stored += UInt64(records.count)
+        for record in records {
+            print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
+        }
+        fflush(stdout)
+    }
+
+    private func handleControl(_ captured: CapturedRecord) {
+        guard captured.probePoint?.name == "module_load", let module = captured.argument else { return }
+        let attached = probes.moduleLoaded(module)
+        if !attached.isEmpty {
+            FileHandle.standardError.write("module \(module) loaded: attached \(attached.joined(separator: ", "))\n")
+            try? publishState(running: true)
+        }
+    }
+
+    private func publishState(running: Bool) throws {
+        lastPublishedLost = probes.lostRecords
+        let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
+                             probes: ArmState.points(probes.states), recordsStored: stored,
+                             lostRecords: lastPublishedLost, running: running)
+        try state.write(to: options.store)
+    }
+
+    private func armedLine(elapsedMilliseconds: Double) -> String {
+        let points = ProbeCatalog.all.filter { !$0.isControl }
+        var byMode: [AttachMode: Int] = [:]
+        for point in points {
+            if let mode = probes.states[point.name]?.attachMode { byMode[mode, default: 0] += 1 }
+        }
+        let attached = byMode.values.reduce(0, +)
+        let modes = AttachMode.allCases.compactMap { mode in byMode[mode].map { "\(mode.rawValue) \($0)" } }
+        let ms = (elapsedMilliseconds * 10).rounded() / 10
+        return "armed: \(attached) of \(points.count) probe points attached (\(modes.joined(separator: ", "))); "
+            + "store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
+    }
+}
+
+/// Unbuffered writes to standard error without Foundation's FileHandle.
+enum FileHandle {
+    struct Stream {
+        let fd: CInt
+        func write(_ text: String) {
+            var bytes = Array(text.utf8)
+            bytes.withUnsafeMutableBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return }
+                    offset += n
+                }
+            }
+        }
+    }
+    static let standardError = Stream(fd: 2)
+}

@@ -1,0 +1,56 @@
+import FoundationEssentials
+import Glibc
+import WitnessCapture
+import WitnessSystem
+
+/// What a running `arm` publishes in its store for `status`: its pid, boot,
+/// and how every probe point attached. Rewritten atomically.
+public struct ArmState: Codable, Equatable {
+    public struct Point: Codable, Equatable {
+        public var name: String
+        /// "attached", "unavailable" or "failed".
+        public var state: String
+        public var attach: String?
+        public var reason: String?
+    }
+
+    public var pid: Int32
+    public var bootID: String
+    public var started: String
+    public var updated: String
+    public var probes: [Point]
+    public var recordsStored: UInt64
+    public var lostRecords: UInt64
+    public var running: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case pid, bootID = "boot_id", started, updated, probes, recordsStored = "records_stored"
+        case lostRecords = "lost_records", running
+    }
+
+    static func fileName(in store: String) -> String { store + "/arm-state.json" }
+
+    static func points(_ states: [String: ProbeState]) -> [Point] {
+        ProbeCatalog.all.compactMap { point in
+            guard let state = states[point.name] else { return nil }
+            switch state {
+            case .attached(let mode): return Point(name: point.name, state: "attached", attach: mode.rawValue, reason: nil)
+            case .unavailable(let reason): return Point(name: point.name, state: "unavailable", attach: nil, reason: reason)
+            case .failed(let reason): return Point(name: point.name, state: "failed", attach: nil, reason: reason)
+            }
+        }
+    }
+
+    func write(to store: String) throws {
+        try Files.writeAtomically(Self.fileName(in: store), Array(RecordFormatter.json(self).utf8))
+    }
+
+    /// The state of an `arm` that is running now in this boot, if any.
+    static func live(in store: String) -> ArmState? {
+        guard let bytes = Files.read(fileName(in: store)),
+              let state = try? JSONDecoder().decode(ArmState.self, from: Data(bytes)),
+              state.running, state.bootID == BootIdentity.current(),
+              kill(state.pid, 0) == 0 || errno == EPERM else { return nil }
+        return state
+    }
+}

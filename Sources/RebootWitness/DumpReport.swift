@@ -1,0 +1,65 @@
+import WitnessStore
+
+/// Which boots `dump` shows.
+public enum BootSelection: String, CaseIterable, Sendable {
+    case current, previous, all
+}
+
+/// `dump`: the captured callers of the chosen boot(s), newest last, each
+/// reboot(2) entry joined with its exit (or its absence).
+public struct DumpReport {
+    public struct Item {
+        public var record: CallerRecord
+        /// For reboot(2) entries: how the call ended, as far as the store knows.
+        public var outcome: String?
+    }
+
+    public var items: [Item]
+    public var skipped: Int
+    public var boots: [String]
+
+    public init(contents: StoreContents, selection: BootSelection, currentBoot: String) {
+        skipped = contents.skipped
+        var order: [String] = []
+        for entry in contents.entries where !order.contains(entry.bootID) { order.append(entry.bootID) }
+        let chosen: Set<String>
+        switch selection {
+        case .all: chosen = Set(order)
+        case .current: chosen = [currentBoot]
+        case .previous:
+            let earlier = order.firstIndex(of: currentBoot).map { Array(order[..<$0]) } ?? order
+            chosen = earlier.last.map { [$0] } ?? []
+        }
+        boots = order.filter(chosen.contains)
+
+        let records = contents.entries.compactMap { entry -> CallerRecord? in
+            if case .caller(let record) = entry, chosen.contains(record.bootID) { return record }
+            return nil
+        }
+        var items: [Item] = []
+        var openEntries: [String: Int] = [:]   // boot/tid → index of the entry awaiting its exit
+        for record in records {
+            let key = "\(record.bootID)/\(record.tid)"
+            if record.probe == "sys_exit_reboot" {
+                if let index = openEntries.removeValue(forKey: key) {
+                    items[index].outcome = Self.returned(record.retval ?? 0)
+                    items[index].record.retval = record.retval
+                }
+                continue
+            }
+            if ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains(record.probe) {
+                openEntries[key] = items.count
+                items.append(Item(record: record, outcome: "no return seen (the call took the machine or its PID namespace down, or the witness stopped first)"))
+            } else {
+                items.append(Item(record: record, outcome: nil))
+            }
+        }
+        self.items = items
+    }
+
+    static func returned(_ value: Int64) -> String {
+        guard value < 0 else { return "returned \(value)" }
+        let names: [Int64: String] = [-1: "EPERM", -14: "EFAULT", -22: "EINVAL", -16: "EBUSY", -95: "EOPNOTSUPP"]
+        return "returned \(value) (\(names[value] ?? "errno \(-value)"))"
+    }
+}

@@ -1,0 +1,59 @@
+import FoundationEssentials
+import WitnessStore
+
+/// Human and JSON renderings of records, shared by `arm` (live) and `dump`.
+public enum RecordFormatter {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// One JSON object on one line.
+    public static func json<T: Encodable>(_ value: T) -> String {
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `outcome` is what happened after a reboot(2) entry, when known.
+    public static func human(_ r: CallerRecord, outcome: String? = nil) -> String {
+        if r.probe == "sys_exit_reboot" {
+            return "\(r.time)  sys_exit_reboot  \(r.comm)[\(r.pid)] tid \(r.tid) "
+                + DumpReport.returned(r.retval ?? 0)
+        }
+        var head = "\(r.time)  \(r.probe)"
+        if let cmd = r.cmd { head += " \(cmd)" }
+        if let arg = r.cmdArg { head += " \"\(arg)\"" }
+        if r.count > 1 { head += "  ×\(r.count)" }
+        var lines = [head]
+        if r.context == "interrupt" {
+            lines.append("    context: timer/IRQ (interrupted task \(r.comm)[\(r.pid)] is not the caller; see stack)")
+        } else {
+            var who = "    by \(r.comm)[\(r.pid)]"
+            if r.tid != r.pid { who += " tid \(r.tid)" }
+            if let exe = r.exe { who += " \(exe)" }
+            who += "  uid \(r.uid)\(r.user.map { "(\($0))" } ?? "")"
+            if r.euid != r.uid { who += " euid \(r.euid)" }
+            who += "  login \(r.loginuid.map { "\($0)\(r.loginUser.map { "(\($0))" } ?? "")" } ?? "unset")"
+            who += "  session \(r.sessionid.map(String.init) ?? "unset")"
+            if let tty = r.tty { who += "  tty \(tty)" }
+            lines.append(who)
+            var place = "    cgroup \(r.cgroup ?? "?")"
+            if let container = r.container {
+                place += "  container \(container.runtime):\(container.id)"
+                if let role = container.role { place += " (\(role))" }
+            }
+            if let pod = r.podUID { place += "  pod \(pod)" }
+            if let inInit = r.inInitPidNs, !inInit { place += "  pid-ns \(r.pidNs ?? 0) (not the host's)" }
+            lines.append(place)
+            if !r.ancestry.isEmpty {
+                lines.append("    ancestry " + r.ancestry.map { "\($0.comm)[\($0.pid)]" }.joined(separator: " ← "))
+            }
+        }
+        if let outcome { lines.append("    outcome \(outcome)") }
+        if !r.kernelStack.isEmpty {
+            lines.append("    stack " + r.kernelStack.prefix(8).joined(separator: " ← "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,89 @@
+import Glibc
+import WitnessAttribution
+import WitnessCapture
+import WitnessStore
+import WitnessSystem
+
+/// Turns what the kernel captured into a `CallerRecord`: names for uids,
+/// container and pod from the cgroup path, symbols for the stack, wall time.
+/// Runs in the boot that captured the record (kallsyms and boot id change).
+public final class RecordResolver {
+    public let bootID: String
+    private let users = UserNames()
+    private let symbols: KernelSymbols
+
+    public init(bootID: String = BootIdentity.current(), symbols: KernelSymbols = KernelSymbols()) {
+        self.bootID = bootID
+        self.symbols = symbols
+    }
+
+    public func resolve(_ r: CapturedRecord) -> CallerRecord {
+        let point = r.probePoint
+        let isSyscall = point.map { ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains($0.name) } ?? false
+        let isExit = point?.name == "sys_exit_reboot"
+        let cmd = isSyscall ? RebootCommand.name(magic1: r.magic1, magic2: r.magic2, command: r.command)
+                            : RebootCommand.implied(by: r, point: point)
+        let attribution = CgroupAttribution(cgroupPath: r.cgroupPath)
+        let interrupt = point?.interruptContext ?? false
+        return CallerRecord(
+            bootID: bootID,
+            time: WallClock.iso8601(bootNanoseconds: r.bootNanoseconds),
+            probe: point?.name ?? "probe#\(r.probe)",
+            attach: r.attach?.rawValue,
+            cmd: isExit ? nil : cmd,
+            cmdArg: r.argument,
+            magic1: isSyscall ? r.magic1 : nil,
+            magic2: isSyscall ? r.magic2 : nil,
+            retval: r.returnValue,
+            pid: r.pid, tid: r.tid, ppid: r.ppid,
+            comm: r.comm,
+            exe: isExit ? nil : r.exe,
+            uid: r.uid, user: users.name(r.uid), gid: r.gid, euid: r.euid,
+            loginuid: r.loginuid, loginUser: r.loginuid.flatMap { users.name($0) },
+            sessionid: r.sessionid,
+            tty: r.tty,
+            cgroup: isExit ? nil : r.cgroupPath,
+            cgroupID: isExit ? nil : (r.cgroupV1ID ?? r.cgroupID),
+            cgroupV1: r.cgroupIsV1,
+            container: attribution.container,
+            podUID: attribution.podUID,
+            pidNs: isExit ? nil : r.pidNamespace,
+            inInitPidNs: isExit ? nil : r.inInitPidNamespace,
+            ancestry: r.ancestry.map { CallerRecord.Ancestor(pid: $0.pid, comm: $0.comm) },
+            kernelStack: symbols.symbolize(r.kernelStack),
+            context: interrupt ? "interrupt" : "process",
+            count: 1)
+    }
+}
+
+public enum BootIdentity {
+    /// /proc/sys/kernel/random/boot_id: new at every boot.
+    public static func current() -> String {
+        Files.readLine("/proc/sys/kernel/random/boot_id") ?? "unknown"
+    }
+}
+
+public enum WallClock {
+    /// Wall-clock time of a CLOCK_BOOTTIME instant, as ISO 8601 UTC.
+    public static func iso8601(bootNanoseconds: UInt64) -> String {
+        let (realtime, boottime) = SystemCalls.clocks()
+        return iso8601(realtimeNanoseconds: realtime - (boottime - Int64(bootNanoseconds)))
+    }
+
+    public static func now() -> String {
+        iso8601(realtimeNanoseconds: SystemCalls.clocks().realtime)
+    }
+
+    public static func iso8601(realtimeNanoseconds ns: Int64) -> String {
+        var seconds = time_t(ns / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let millis = Int((ns / 1_000_000) % 1000)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+    }
+}

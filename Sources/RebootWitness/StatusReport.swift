@@ -1,0 +1,154 @@
+import CLibbpf
+import Glibc
+import WitnessCapture
+import WitnessStore
+import WitnessSystem
+
+/// `status`: an honest account of what this kernel lets reboot-witness do.
+public struct StatusReport: Encodable {
+    public struct Point: Encodable {
+        public var name: String
+        /// "attached" (by a running arm), "available", "unavailable", "failed".
+        public var state: String
+        public var attach: String?
+        public var reason: String?
+    }
+
+    public struct Store: Encodable {
+        public var path: String
+        public var exists: Bool
+        public var bytes: UInt64?
+        public var records: Int?
+        public var unreadable: Int?
+        public var armedPid: Int32?
+        public var lostRecords: UInt64?
+    }
+
+    public var kernel: String
+    public var btf: Bool
+    public var tracefs: String?
+    public var fentry: String
+    public var kprobes: String
+    public var ringBuffer: String
+    public var hold: String
+    public var lsms: [String]?
+    public var pstore: [String]
+    public var probes: [Point]
+    public var store: Store
+
+    enum CodingKeys: String, CodingKey {
+        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, lsms, pstore, probes, store
+    }
+
+    public init(storePath: String) {
+        let features = KernelFeatures()
+        let privileged = Privileges.bpfTracingRefusal() == nil
+        kernel = features.release
+        btf = features.hasBTF
+        tracefs = features.tracingEvents
+        kprobes = features.kprobes ? "available" : "unavailable: CONFIG_KPROBES off (no kprobe PMU)"
+        if !privileged {
+            fentry = "unknown (probing needs root)"
+            ringBuffer = "unknown (probing needs root)"
+        } else {
+            fentry = features.fentryUnavailableReason.map { "unavailable: \($0)" } ?? "available"
+            ringBuffer = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nil) == 1
+                ? "available" : "unavailable: BPF_MAP_TYPE_RINGBUF refused (kernel < 5.8?)"
+        }
+        lsms = features.activeLSMs
+        let bpfLSM = lsms?.contains("bpf") ?? false
+        hold = "not implemented in this version (BPF LSM "
+            + (lsms == nil ? "unknown: no securityfs)" : bpfLSM ? "active)" : "not in the active LSM list)")
+        pstore = StatusReport.pstoreBackends()
+
+        let live = ArmState.live(in: storePath)
+        let probing = ProbingPlan(features: features, privileged: privileged)
+        probes = ProbeCatalog.all.map { point in
+            if let live, let armed = live.probes.first(where: { $0.name == point.name }) {
+                return Point(name: point.name, state: armed.state, attach: armed.attach, reason: armed.reason)
+            }
+            return probing.point(point)
+        }
+        store = StatusReport.describeStore(storePath, live: live)
+    }
+
+    static func pstoreBackends() -> [String] {
+        var backends: [String] = []
+        if let backend = Files.readLine("/sys/module/pstore/parameters/backend"), !backend.isEmpty, backend != "(null)" {
+            backends.append(backend)
+        }
+        if Files.exists("/sys/module/ramoops"), !backends.contains("ramoops") { backends.append("ramoops") }
+        if Files.exists("/dev/pmsg0") { backends.append("pmsg") }
+        return backends
+    }
+
+    static func describeStore(_ path: String, live: ArmState?) -> Store {
+        guard Files.isDirectory(path) else {
+            return Store(path: path, exists: false, bytes: nil, records: nil, unreadable: nil, armedPid: nil, lostRecords: nil)
+        }
+        let log = AppendLogStore(directory: path)
+        let contents = try? log.load()
+        let size = SystemCalls.fileStatus(path + "/records.jsonl").map { UInt64($0.st_size) }
+        let callers = contents?.entries.filter { if case .caller = $0 { return true } else { return false } }.count
+        return Store(path: path, exists: true, bytes: size, records: callers, unreadable: contents?.skipped,
+                     armedPid: live?.pid, lostRecords: live?.lostRecords)
+    }
+
+    public func human() -> String {
+        var lines = [
+            "kernel       \(kernel)",
+            "BTF          \(btf ? "yes (/sys/kernel/btf/vmlinux)" : "no: CO-RE programs cannot load")",
+            "tracefs      \(tracefs ?? "not found (tracepoints unavailable)")",
+            "fentry       \(fentry)",
+            "kprobes      \(kprobes)",
+            "ring buffer  \(ringBuffer)",
+            "hold         \(hold)",
+            "pstore       \(pstore.isEmpty ? "no backend (nothing survives a reset in pstore)" : pstore.joined(separator: ", "))",
+        ]
+        var storeLine = "store        \(store.path)"
+        if !store.exists {
+            storeLine += " (not created yet)"
+        } else {
+            storeLine += ": \(store.records ?? 0) record(s), \(store.bytes ?? 0) bytes"
+            if let bad = store.unreadable, bad > 0 { storeLine += ", \(bad) unreadable entr\(bad == 1 ? "y" : "ies") skipped" }
+            storeLine += store.armedPid.map { "; armed by pid \($0), \(store.lostRecords ?? 0) lost" } ?? "; not armed"
+        }
+        lines.append(storeLine)
+        lines.append("probe points:")
+        for point in probes {
+            let how = point.attach.map { " via \($0)" } ?? ""
+            let why = point.reason.map { ": \($0)" } ?? ""
+            lines.append("  \(point.name.padding(34)) \(point.state)\(how)\(why)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// What `arm` would do on this kernel, for `status` when nothing is armed.
+struct ProbingPlan {
+    let probes: WitnessProbes
+    let privileged: Bool
+
+    init(features: KernelFeatures, privileged: Bool) {
+        probes = WitnessProbes(features: features)
+        self.privileged = privileged
+    }
+
+    func point(_ point: ProbePoint) -> StatusReport.Point {
+        if case .function = point.site, !privileged {
+            return .init(name: point.name, state: "unknown", attach: nil, reason: "probing needs root")
+        }
+        switch probes.plan(point) {
+        case .success(let mode):
+            return .init(name: point.name, state: "available", attach: mode.rawValue, reason: "not armed")
+        case .failure(let refusal):
+            return .init(name: point.name, state: "unavailable", attach: nil, reason: refusal.reason)
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,107 @@
+import CLibbpf
+import CWitness
+import Glibc
+import SystemPackage
+import WitnessSystem
+
+/// BTF_KIND_FUNC from linux/btf.h; the imported name is ambiguous between
+/// the uapi enum and libbpf's copy.
+private let btfKindFunction: UInt32 = 12
+
+/// What the running kernel lets BPF do, found by asking it, never assumed
+/// from a version number. Expensive answers (BTF parsing) are computed once.
+public final class KernelFeatures {
+    public let release: String
+    public let hasBTF: Bool
+    /// Path of tracefs's events directory, mounting tracefs if needed.
+    public let tracingEvents: String?
+    public let kprobes: Bool
+    private var vmlinuxBTF: OpaquePointer?
+    private var moduleBTF: [String: OpaquePointer] = [:]
+    private lazy var fentryProbe: Result<Void, SystemError> = probeFentry()
+
+    public init() {
+        var name = utsname()
+        uname(&name)
+        release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        hasBTF = Files.exists("/sys/kernel/btf/vmlinux")
+        tracingEvents = KernelFeatures.findTracingEvents()
+        // The kprobe PMU exists exactly when CONFIG_KPROBES is on.
+        kprobes = Files.exists("/sys/bus/event_source/devices/kprobe/type")
+    }
+
+    deinit {
+        for btf in moduleBTF.values { btf__free(btf) }
+        if let vmlinuxBTF { btf__free(vmlinuxBTF) }
+    }
+
+    /// nil when fentry works; otherwise why not (the kernel's errno).
+    public var fentryUnavailableReason: String? {
+        switch fentryProbe {
+        case .success: return nil
+        case .failure(let error): return "fentry refused by this kernel (\(error.errno.symbolicName))"
+        }
+    }
+
+    public func tracepointExists(category: String, event: String) -> Bool {
+        guard let events = tracingEvents else { return false }
+        return Files.exists("\(events)/\(category)/\(event)/id")
+    }
+
+    /// Whether `symbol` is a kernel function in vmlinux or `module`'s BTF.
+    public func functionExists(_ symbol: String, module: String?) -> Bool {
+        if let btf = vmlinux(), btf__find_by_name_kind(btf, symbol, btfKindFunction) > 0 {
+            return true
+        }
+        if let module, let btf = moduleBTFHandle(module) {
+            return btf__find_by_name_kind(btf, symbol, btfKindFunction) > 0
+        }
+        return false
+    }
+
+    public func moduleLoaded(_ module: String) -> Bool {
+        Files.exists("/sys/module/\(module)")
+    }
+
+    /// Active LSMs in order ("lockdown,capability,…,bpf"), nil without securityfs.
+    public var activeLSMs: [String]? {
+        Files.readLine("/sys/kernel/security/lsm").map { $0.split(separator: ",").map(String.init) }
+    }
+
+    private func vmlinux() -> OpaquePointer? {
+        if vmlinuxBTF == nil, hasBTF { vmlinuxBTF = btf__load_vmlinux_btf() }
+        return vmlinuxBTF
+    }
+
+    private func moduleBTFHandle(_ module: String) -> OpaquePointer? {
+        if let cached = moduleBTF[module] { return cached }
+        guard Files.exists("/sys/kernel/btf/\(module)"), let base = vmlinux(),
+              let btf = btf__load_module_btf(module, base) else { return nil }
+        moduleBTF[module] = btf
+        return btf
+    }
+
+    /// Loads a do-nothing fentry program on a function every kernel has.
+    private func probeFentry() -> Result<Void, SystemError> {
+        guard let btf = vmlinux() else {
+            return .failure(SystemError("load BTF", "/sys/kernel/btf/vmlinux", errno: .noSuchFileOrDirectory))
+        }
+        let id = btf__find_by_name_kind(btf, "kernel_restart", btfKindFunction)
+        guard id > 0 else { return .failure(SystemError("find BTF id", "kernel_restart", errno: .noSuchFileOrDirectory)) }
+        let rc = cw_probe_fentry(id)
+        return rc == 0 ? .success(()) : .failure(SystemError("load fentry test program", nil, errno: Errno(rawValue: CInt(-rc))))
+    }
+
+    private static func findTracingEvents() -> String? {
+        for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] where Files.isDirectory("\(root)/events") {
+            return "\(root)/events"
+        }
+        // tracefs is not mounted on some hosts (no debugfs automount); libbpf
+        // resolves tracepoint ids through it, so mount it where it belongs.
+        if Files.isDirectory("/sys/kernel/tracing"), mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nil) == 0,
+           Files.isDirectory("/sys/kernel/tracing/events") {
+            return "/sys/kernel/tracing/events"
+        }
+        return nil
+    }
+}

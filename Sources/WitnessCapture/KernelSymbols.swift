@@ -1,0 +1,60 @@
+import WitnessSystem
+
+/// Kernel addresses to "function+0xoff [module]" through /proc/kallsyms.
+/// Nothing is loaded until the first unknown address, and the file is then
+/// scanned only for the addresses asked for, so an idle controller stays
+/// small and a storm of identical stacks costs one scan.
+public final class KernelSymbols {
+    private var cache: [UInt64: String] = [:]
+    private let path: String
+
+    public init(path: String = "/proc/kallsyms") {
+        self.path = path
+    }
+
+    public func symbolize(_ addresses: [UInt64]) -> [String] {
+        let missing = Set(addresses.filter { cache[$0] == nil })
+        if !missing.isEmpty { resolve(missing) }
+        return addresses.map { cache[$0] ?? hex($0) }
+    }
+
+    private func resolve(_ wanted: Set<UInt64>) {
+        guard let bytes = Files.read(path) else { return }
+        // best[address] = (symbol start, name, module) with the greatest start <= address
+        var best: [UInt64: (start: UInt64, name: Substring, module: Substring?)] = [:]
+        let sortedWanted = wanted.sorted()
+        let text = String(decoding: bytes, as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 3)
+            guard fields.count >= 3, let start = UInt64(fields[0], radix: 16), start != 0 else { continue }
+            let type = fields[1]
+            guard type == "t" || type == "T" || type == "w" || type == "W" else { continue }
+            // Only wanted addresses at or above this symbol can be inside it.
+            for address in sortedWanted where address >= start && address - start < 1 << 20 {
+                if let current = best[address], current.start >= start { continue }
+                let module = fields.count == 4 ? fields[3].trimmingCharacters(in: "[] \t") : nil
+                best[address] = (start, fields[2], module)
+            }
+        }
+        for address in wanted {
+            guard let hit = best[address] else {
+                cache[address] = hex(address)
+                continue
+            }
+            var name = "\(hit.name)+0x\(String(address - hit.start, radix: 16))"
+            if let module = hit.module, !module.isEmpty { name += " [\(module)]" }
+            cache[address] = name
+        }
+    }
+
+    private func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
+}
+
+private extension Substring {
+    func trimmingCharacters(in set: String) -> Substring {
+        var result = self
+        while let first = result.first, set.contains(first) { result = result.dropFirst() }
+        while let last = result.last, set.contains(last) { result = result.dropLast() }
+        return result
+    }
+}

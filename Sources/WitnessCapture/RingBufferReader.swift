@@ -1,0 +1,60 @@
+import CLibbpf
+import CWitness
+import Glibc
+import SystemPackage
+import WitnessSystem
+
+/// Typed reader over a BPF ring buffer of `rw_record`s (libbpf ring_buffer).
+/// Poll its `descriptor` with others, then `drain()`.
+public final class RingBufferReader {
+    private final class Sink {
+        let deliver: (rw_record) -> Void
+        var malformed = 0
+        init(_ deliver: @escaping (rw_record) -> Void) { self.deliver = deliver }
+    }
+
+    private let ring: OpaquePointer
+    private let sink: Sink
+    private let sinkPointer: Unmanaged<Sink>
+
+    /// ring_buffer__new() on the map `fd`; `deliver` gets each record in order.
+    init(mapFD fd: CInt, deliver: @escaping (rw_record) -> Void) throws {
+        sink = Sink(deliver)
+        sinkPointer = Unmanaged.passRetained(sink)
+        let callback: ring_buffer_sample_fn = { context, data, size in
+            let sink = Unmanaged<RingBufferReader.Sink>.fromOpaque(context!).takeUnretainedValue()
+            guard let data, size >= MemoryLayout<rw_record>.size else {
+                sink.malformed += 1
+                return 0
+            }
+            sink.deliver(data.loadUnaligned(as: rw_record.self))
+            return 0
+        }
+        guard let ring = ring_buffer__new(fd, callback, sinkPointer.toOpaque(), nil) else {
+            sinkPointer.release()
+            throw SystemError("ring_buffer__new", nil, errno: Errno(rawValue: Glibc.errno))
+        }
+        self.ring = ring
+    }
+
+    deinit {
+        ring_buffer__free(ring)
+        sinkPointer.release()
+    }
+
+    /// An epoll descriptor that is readable when records are waiting.
+    public var descriptor: CInt { ring_buffer__epoll_fd(ring) }
+
+    /// Records the kernel submitted with a size we do not understand.
+    public var malformedCount: Int { sink.malformed }
+
+    /// ring_buffer__consume(): delivers everything waiting; returns the count.
+    @discardableResult
+    public func drain() throws -> Int {
+        let rc = ring_buffer__consume(ring)
+        if rc < 0 && rc != -EINTR {
+            throw SystemError("ring_buffer__consume", nil, errno: Errno(rawValue: -rc))
+        }
+        return max(0, Int(rc))
+    }
+}

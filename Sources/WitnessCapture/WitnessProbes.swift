@@ -1,0 +1,147 @@
+import BPFObjects
+import CWitness
+import Glibc
+import WitnessSystem
+
+/// How one probe point ended up, for `status` and the `armed` line.
+public enum ProbeState: Sendable, Equatable {
+    case attached(AttachMode)
+    /// Not attached, and why (kernel lacks it, module absent, covered by another point).
+    case unavailable(String)
+    case failed(String)
+
+    public var attachMode: AttachMode? {
+        if case .attached(let mode) = self { return mode }
+        return nil
+    }
+}
+
+/// Decides, per probe point, how it can attach on this kernel (fentry →
+/// kprobe → tracepoint), loads the objects and attaches, the way bcc's
+/// libbpf-tools do: one object, programs switched off by feature probes.
+public final class WitnessProbes {
+    public let features: KernelFeatures
+    public private(set) var states: [String: ProbeState] = [:]
+    private var objects: [String: BPFObjectHandle] = [:]
+    private var reader: RingBufferReader?
+
+    public init(features: KernelFeatures = KernelFeatures()) {
+        self.features = features
+        // REBOOT_WITNESS_DEBUG=1 echoes libbpf's debug output (verifier logs).
+        cw_libbpf_capture_log(getenv("REBOOT_WITNESS_DEBUG") != nil ? 1 : 0)
+    }
+
+    /// The attach mode this kernel allows for `point`, or why none.
+    public func plan(_ point: ProbePoint) -> Result<AttachMode, PlanRefusal> {
+        switch point.site {
+        case .tracepoint(let category, let event):
+            return features.tracepointExists(category: category, event: event)
+                ? .success(.tracepoint)
+                : .failure(.init("no tracepoint \(category):\(event) on this kernel"))
+        case .function(let symbol, let fentryAllowed):
+            if let covering = point.fallbackFor, case .success = plan(ProbeCatalog.point(named: covering)!) {
+                return .failure(.init("standby: \(covering) already sees these calls"))
+            }
+            let fentryReason = fentryAllowed ? features.fentryUnavailableReason
+                                             : "fentry refuses variadic functions"
+            let kprobeReason = features.kprobes ? nil : "kprobes not compiled in (CONFIG_KPROBES off)"
+            if fentryReason != nil && kprobeReason != nil {
+                return .failure(.init("\(fentryReason!); \(kprobeReason!)"))
+            }
+            if !features.functionExists(symbol, module: point.module) {
+                if let module = point.module, !features.moduleLoaded(module) {
+                    return .failure(.init("module \(module) not loaded; attaches when it loads", waitsForModule: true))
+                }
+                return .failure(.init("no function \(symbol) on this kernel"))
+            }
+            return .success(fentryReason == nil ? .fentry : .kprobe)
+        }
+    }
+
+    public struct PlanRefusal: Error, Sendable {
+        public var reason: String
+        public var waitsForModule = false
+        init(_ reason: String, waitsForModule: Bool = false) {
+            self.reason = reason
+            self.waitsForModule = waitsForModule
+        }
+    }
+
+    /// Loads and attaches everything that can attach now. Records go to
+    /// `deliver` once `reader.drain()` is called.
+    public func arm(deliver: @escaping (rw_record) -> Void) throws -> RingBufferReader {
+        let main = try load(object: "witness", sharing: nil)
+        guard let main, let fd = main.mapFD("rw_events") else {
+            throw SystemError("arm", "no probe point can attach on this kernel", errno: .notSupported)
+        }
+        let reader = try RingBufferReader(mapFD: fd, deliver: deliver)
+        self.reader = reader
+        _ = try? load(object: "watchdog", sharing: fd)
+        return reader
+    }
+
+    /// A module finished loading: try the points that were waiting for it.
+    /// Returns the names of points newly attached.
+    public func moduleLoaded(_ module: String) -> [String] {
+        let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.name]?.attachMode == nil }
+        guard !waiting.isEmpty, objects["watchdog"] == nil, let fd = objects["witness"]?.mapFD("rw_events") else {
+            return []
+        }
+        _ = try? load(object: "watchdog", sharing: fd)
+        return waiting.filter { states[$0.name]?.attachMode != nil }.map(\.name)
+    }
+
+    /// Records the kernel could not put in the ring buffer (it was full).
+    public var lostRecords: UInt64 {
+        objects.values.compactMap { $0.bssCounter() }.reduce(0, +)
+    }
+
+    /// Plans, loads and attaches one object. Returns nil when nothing in it can attach.
+    private func load(object name: String, sharing ringFD: CInt?) throws -> BPFObjectHandle? {
+        let points = ProbeCatalog.all.filter { $0.object == name }
+        var planned: [String: AttachMode] = [:]
+        for point in points {
+            switch plan(point) {
+            case .success(let mode): planned[point.name] = mode
+            case .failure(let refusal): states[point.name] = .unavailable(refusal.reason)
+            }
+        }
+        // A kernel may refuse one fentry target the probes did not foresee:
+        // fall back to kprobes (or nothing) for all fentry points and retry.
+        var lastError: SystemError?
+        for attempt in 0..<2 {
+            if attempt == 1 {
+                for (point, mode) in planned where mode == .fentry {
+                    if features.kprobes { planned[point] = .kprobe } else {
+                        planned[point] = nil
+                        states[point] = .failed("fentry load failed: \(lastError.map { "\($0.errno.symbolicName)" } ?? "?")")
+                    }
+                }
+            }
+            guard !planned.isEmpty else { return nil }
+            let handle = try BPFObjectHandle(BPFObject.named(name)!)
+            if let ringFD { try handle.reuseMap("rw_events", fd: ringFD) }
+            let programs = Set(points.compactMap { point in planned[point.name].map { point.programName($0) } })
+            handle.loadOnly(programs)
+            do {
+                try handle.load()
+            } catch let error as SystemError {
+                lastError = error
+                if planned.values.contains(.fentry) { continue }
+                throw error
+            }
+            for point in points {
+                guard let mode = planned[point.name] else { continue }
+                do {
+                    try handle.attach(program: point.programName(mode))
+                    states[point.name] = .attached(mode)
+                } catch let error as SystemError {
+                    states[point.name] = .failed("\(mode.rawValue) attach: \(error.errno.symbolicName)")
+                }
+            }
+            objects[name] = handle
+            return handle
+        }
+        throw lastError!
+    }
+}

@@ -1,0 +1,101 @@
+import WitnessAttribution
+
+/// One captured caller, resolved and ready to store and print. Its JSON form
+/// is the `dump --json` contract: every key is always present (null when
+/// unknown), names are snake_case.
+public struct CallerRecord: Codable, Equatable, Sendable {
+    public struct Ancestor: Codable, Equatable, Sendable {
+        public var pid: UInt32
+        public var comm: String
+        public init(pid: UInt32, comm: String) {
+            self.pid = pid
+            self.comm = comm
+        }
+    }
+
+    public var bootID: String
+    /// ISO 8601 UTC with milliseconds.
+    public var time: String
+    public var probe: String
+    public var attach: String?
+    /// RESTART, RESTART2, HALT, POWER_OFF, KEXEC, CAD_ON, CAD_OFF, SW_SUSPEND,
+    /// INVALID (bad magic or unknown command), or nil where no command applies.
+    public var cmd: String?
+    public var cmdArg: String?
+    public var magic1: UInt32?
+    public var magic2: UInt32?
+    /// sys_exit_reboot's value (only on those records; `dump` joins it to the entry).
+    public var retval: Int64?
+    public var pid: UInt32
+    public var tid: UInt32
+    public var ppid: UInt32
+    public var comm: String
+    public var exe: String?
+    public var uid: UInt32
+    public var user: String?
+    public var gid: UInt32
+    public var euid: UInt32
+    public var loginuid: UInt32?
+    public var loginUser: String?
+    public var sessionid: UInt32?
+    public var tty: String?
+    public var cgroup: String?
+    public var cgroupID: UInt64?
+    public var cgroupV1: Bool
+    public var container: ContainerID?
+    public var podUID: String?
+    public var pidNs: UInt32?
+    public var inInitPidNs: Bool?
+    public var ancestry: [Ancestor]
+    public var kernelStack: [String]
+    /// "process", or "interrupt" where the current task is not the caller
+    /// (softdog's timer, Ctrl-Alt-Del's IRQ): then only the stack tells.
+    public var context: String
+    public var count: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval
+        case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
+        case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
+        case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
+        case context, count
+    }
+
+    public init(bootID: String, time: String, probe: String, attach: String?, cmd: String?, cmdArg: String?,
+                magic1: UInt32?, magic2: UInt32?, retval: Int64?, pid: UInt32, tid: UInt32, ppid: UInt32,
+                comm: String, exe: String?, uid: UInt32, user: String?, gid: UInt32, euid: UInt32,
+                loginuid: UInt32?, loginUser: String?, sessionid: UInt32?, tty: String?, cgroup: String?,
+                cgroupID: UInt64?, cgroupV1: Bool, container: ContainerID?, podUID: String?, pidNs: UInt32?,
+                inInitPidNs: Bool?, ancestry: [Ancestor], kernelStack: [String], context: String, count: UInt64) {
+        self.bootID = bootID; self.time = time; self.probe = probe; self.attach = attach; self.cmd = cmd
+        self.cmdArg = cmdArg; self.magic1 = magic1; self.magic2 = magic2; self.retval = retval; self.pid = pid
+        self.tid = tid; self.ppid = ppid; self.comm = comm; self.exe = exe; self.uid = uid; self.user = user
+        self.gid = gid; self.euid = euid; self.loginuid = loginuid; self.loginUser = loginUser
+        self.sessionid = sessionid; self.tty = tty; self.cgroup = cgroup; self.cgroupID = cgroupID
+        self.cgroupV1 = cgroupV1; self.container = container; self.podUID = podUID; self.pidNs = pidNs
+        self.inInitPidNs = inInitPidNs; self.ancestry = ancestry; self.kernelStack = kernelStack
+        self.context = context; self.count = count
+    }
+
+    /// Explicit so that absent values are written as null, never omitted.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bootID, forKey: .bootID); try c.encode(time, forKey: .time)
+        try c.encode(probe, forKey: .probe); try c.encode(attach, forKey: .attach)
+        try c.encode(cmd, forKey: .cmd); try c.encode(cmdArg, forKey: .cmdArg)
+        try c.encode(magic1, forKey: .magic1); try c.encode(magic2, forKey: .magic2)
+        try c.encode(retval, forKey: .retval); try c.encode(pid, forKey: .pid)
+        try c.encode(tid, forKey: .tid); try c.encode(ppid, forKey: .ppid)
+        try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)
+        try c.encode(uid, forKey: .uid); try c.encode(user, forKey: .user)
+        try c.encode(gid, forKey: .gid); try c.encode(euid, forKey: .euid)
+        try c.encode(loginuid, forKey: .loginuid); try c.encode(loginUser, forKey: .loginUser)
+        try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
+        try c.encode(cgroup, forKey: .cgroup); try c.encode(cgroupID, forKey: .cgroupID)
+        try c.encode(cgroupV1, forKey: .cgroupV1); try c.encode(container, forKey: .container)
+        try c.encode(podUID, forKey: .podUID); try c.encode(pidNs, forKey: .pidNs)
+        try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(ancestry, forKey: .ancestry)
+        try c.encode(kernelStack, forKey: .kernelStack); try c.encode(context, forKey: .context)
+        try c.encode(count, forKey: .count)
+    }
+}

@@ -1,0 +1,72 @@
+/// What the store holds: caller records and boot markers, in arrival order.
+public enum StoreEntry: Codable, Equatable, Sendable {
+    case caller(CallerRecord)
+    /// `arm` started in this boot.
+    case start(BootMarker)
+
+    public struct BootMarker: Codable, Equatable, Sendable {
+        public var bootID: String
+        public var time: String
+        public var kernel: String
+        public var pid: Int32
+
+        enum CodingKeys: String, CodingKey { case bootID = "boot_id", time, kernel, pid }
+
+        public init(bootID: String, time: String, kernel: String, pid: Int32) {
+            self.bootID = bootID
+            self.time = time
+            self.kernel = kernel
+            self.pid = pid
+        }
+    }
+
+    public var bootID: String {
+        switch self {
+        case .caller(let record): return record.bootID
+        case .start(let marker): return marker.bootID
+        }
+    }
+
+    private enum Kind: String, Codable { case caller, start }
+    private enum TypeKey: String, CodingKey { case type }
+
+    public init(from decoder: Decoder) throws {
+        let kind = try decoder.container(keyedBy: TypeKey.self).decode(Kind.self, forKey: .type)
+        switch kind {
+        case .caller: self = .caller(try CallerRecord(from: decoder))
+        case .start: self = .start(try BootMarker(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: TypeKey.self)
+        switch self {
+        case .caller(let record):
+            try container.encode(Kind.caller, forKey: .type)
+            try record.encode(to: encoder)
+        case .start(let marker):
+            try container.encode(Kind.start, forKey: .type)
+            try marker.encode(to: encoder)
+        }
+    }
+}
+
+/// Everything readable from a store, and how much was not.
+public struct StoreContents: Sendable {
+    public var entries: [StoreEntry]
+    /// Entries that could not be read (torn by a reset, corrupt), skipped.
+    public var skipped: Int
+
+    public init(entries: [StoreEntry], skipped: Int) {
+        self.entries = entries
+        self.skipped = skipped
+    }
+}
+
+/// Where records become durable. `append` returns only once the entries
+/// would survive a power cut.
+public protocol RecordStore: AnyObject {
+    var location: String { get }
+    func append(_ entries: [StoreEntry]) throws
+    func load() throws -> StoreContents
+}

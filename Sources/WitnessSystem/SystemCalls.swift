@@ -1,0 +1,85 @@
+import CWitness
+import Glibc
+import SystemPackage
+
+/// Every libc call reboot-witness makes outside swift-system, wrapped once:
+/// EINTR is retried here and nowhere else, failures become `SystemError`.
+public enum SystemCalls {
+    /// Retries `body` while it fails with EINTR; `body` returns -1 and sets errno on failure.
+    @inline(__always)
+    static func retrying<T: BinaryInteger>(_ operation: String, _ subject: String?, _ body: () -> T) throws -> T {
+        while true {
+            let rc = body()
+            if rc >= 0 { return rc }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            throw SystemError(operation, subject, errno: Errno(rawValue: code))
+        }
+    }
+
+    public static func fdatasync(_ fd: FileDescriptor, path: String? = nil) throws {
+        _ = try retrying("fdatasync", path) { Glibc.fdatasync(fd.rawValue) }
+    }
+
+    public static func fsync(_ fd: FileDescriptor, path: String? = nil) throws {
+        _ = try retrying("fsync", path) { Glibc.fsync(fd.rawValue) }
+    }
+
+    /// Waits for any of `fds` to become readable; returns the readable ones.
+    public static func pollReadable(_ fds: [CInt], timeoutMilliseconds: CInt) throws -> [CInt] {
+        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let rc = Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
+        if rc < 0 {
+            if Glibc.errno == EINTR { return [] }
+            throw SystemError("poll", nil, errno: Errno(rawValue: Glibc.errno))
+        }
+        return entries.filter { $0.revents != 0 }.map(\.fd)
+    }
+
+    /// A signalfd for `signals`, which are blocked for normal delivery.
+    public static func signalDescriptor(_ signals: [CInt]) throws -> FileDescriptor {
+        let rc = cw_signalfd(signals, CInt(signals.count))
+        if rc < 0 { throw SystemError("signalfd", nil, errno: Errno(rawValue: -rc)) }
+        return FileDescriptor(rawValue: rc)
+    }
+
+    /// Reads one pending signal number from a signalfd, or nil if none.
+    public static func readSignal(_ fd: FileDescriptor) -> CInt? {
+        let signal = cw_read_signal(fd.rawValue)
+        return signal > 0 ? signal : nil
+    }
+
+    /// reboot(2). Only ever called with arguments the caller proved safe.
+    public static func reboot(magic1: UInt32, magic2: UInt32, command: UInt32) -> Errno? {
+        let rc = cw_reboot(magic1, magic2, command, nil)
+        return rc < 0 ? Errno(rawValue: CInt(-rc)) : nil
+    }
+
+    /// stat(2), following symlinks; nil when the path cannot be examined.
+    public static func fileStatus(_ path: String) -> Glibc.stat? {
+        var st = Glibc.stat()
+        return stat(path, &st) == 0 ? st : nil
+    }
+
+    public static func mkdir(_ path: String, mode: mode_t) throws {
+        if Glibc.mkdir(path, mode) != 0 && Glibc.errno != EEXIST {
+            throw SystemError("mkdir", path, errno: Errno(rawValue: Glibc.errno))
+        }
+    }
+
+    public static func rename(_ from: String, _ to: String) throws {
+        if Glibc.rename(from, to) != 0 {
+            throw SystemError("rename", "\(from) -> \(to)", errno: Errno(rawValue: Glibc.errno))
+        }
+    }
+
+    /// CLOCK_REALTIME and CLOCK_BOOTTIME in nanoseconds, read back to back so
+    /// that a BPF boot timestamp can be turned into wall-clock time.
+    public static func clocks() -> (realtime: Int64, boottime: Int64) {
+        var real = timespec(), boot = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        return (Int64(real.tv_sec) * 1_000_000_000 + Int64(real.tv_nsec),
+                Int64(boot.tv_sec) * 1_000_000_000 + Int64(boot.tv_nsec))
+    }
+}

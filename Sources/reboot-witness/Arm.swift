@@ -1,0 +1,35 @@
+import ArgumentParser
+import RebootWitness
+import WitnessStore
+
+struct Arm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Attach the probes and record every caller until SIGINT/SIGTERM.",
+        discussion: """
+            Prints a line beginning with "armed" on standard error once every probe that can \
+            attach is attached, and sends READY=1 when NOTIFY_SOCKET is set (Type=notify).
+
+            EXAMPLES:
+              reboot-witness arm
+              reboot-witness arm --store /srv/witness --json
+            """
+    )
+
+    @Option(help: ArgumentHelp("Store directory (created 0700 if missing).", valueName: "DIR"))
+    var store: String = StoreDirectory.defaultPath
+
+    @Flag(help: "Print records as NDJSON instead of human lines.")
+    var json = false
+
+    func run() throws {
+        do {
+            let session = try ArmSession(options: .init(store: store, json: json))
+            let status = try session.run()
+            if status != 0 { throw ExitCode(status) }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+}

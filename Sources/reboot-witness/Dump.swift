@@ -1,0 +1,44 @@
+import ArgumentParser
+import RebootWitness
+import WitnessStore
+
+extension BootSelection: ExpressibleByArgument {}
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the captured callers, newest last.",
+        discussion: """
+            EXAMPLES:
+              reboot-witness dump --boot previous
+              reboot-witness dump --json --boot all | jq -r '[.time, .probe, .cmd, .comm, .pid] | @tsv'
+            """
+    )
+
+    @Option(help: ArgumentHelp("Store directory.", valueName: "DIR"))
+    var store: String = StoreDirectory.defaultPath
+
+    @Flag(help: "One JSON object per line.")
+    var json = false
+
+    @Option(help: "Which boot: current, previous or all.")
+    var boot: BootSelection = .current
+
+    func run() throws {
+        do {
+            try StoreDirectory.prepare(store, create: false)
+            let contents = try AppendLogStore(directory: store).load()
+            let report = DumpReport(contents: contents, selection: boot, currentBoot: BootIdentity.current())
+            for item in report.items {
+                print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))
+            }
+            if report.skipped > 0 {
+                printError("reboot-witness: skipped \(report.skipped) unreadable entr\(report.skipped == 1 ? "y" : "ies") in \(store)")
+            }
+            if !json && report.items.isEmpty {
+                printError("reboot-witness: no records for boot selection '\(boot.rawValue)' in \(store)")
+            }
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+@main
+struct RebootWitnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reboot-witness",
+        abstract: "Witness who or what restarts, halts or powers off this machine.",
+        discussion: """
+            Arm it on a host that reboots "by itself". It attaches BPF programs to every \
+            kernel path that restarts, halts or powers off, records the caller (process, \
+            exe, users, login session, cgroup, container, PID namespace, ancestry, kernel \
+            stack) and makes each record durable before the machine goes down.
+
+            EXAMPLES:
+              reboot-witness status                      what this kernel allows
+              reboot-witness arm                         arm in the foreground (store in /var/lib/reboot-witness)
+              reboot-witness arm --json | jq .comm       live records as NDJSON
+              reboot-witness dump --boot previous        who ended the previous boot
+              reboot-witness dump --json --boot all | jq 'select(.container != null)'
+            """,
+        subcommands: [Arm.self, Status.self, Dump.self]
+    )
+}

@@ -1,0 +1,142 @@
+/*
+ * rw-selftest: the only reboot(2) calls reboot-witness's tests make on a host.
+ *
+ *   rw-selftest bad-magic [--cgroup DIR]
+ *       A child (moved into DIR/cgroup.procs first, if given) calls reboot(2)
+ *       with wrong magic numbers: root gets EINVAL, the probes still fire.
+ *   rw-selftest pidns-restart
+ *       A child drops to uid 65534, unshares a new user + PID namespace and
+ *       forks its init; only if getpid() == 1 does that init call
+ *       reboot(RESTART), which the kernel turns into killing the namespace.
+ *
+ * Each prints "pid=<host pid of the caller> ..." on stdout for the test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/reboot.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define BAD_MAGIC1 0xDEADBEEFu  /* not LINUX_REBOOT_MAGIC1: always EINVAL */
+
+static int enter_cgroup(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "rw-selftest: cannot enter cgroup %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bad_magic(const char *cgroup, int count)
+{
+	pid_t child = fork();
+	int status;
+
+	if (child < 0)
+		return perror("fork"), 1;
+	if (child == 0) {
+		if (cgroup && enter_cgroup(cgroup) < 0)
+			_exit(1);
+		int einval = 0;
+		for (int i = 0; i < count; i++) {
+			long rc = syscall(SYS_reboot, BAD_MAGIC1, 0, 0, NULL);
+			if (rc == -1 && errno == EINVAL)
+				einval++;
+		}
+		printf("pid=%d einval=%d\n", getpid(), einval);
+		fflush(stdout);
+		_exit(einval == count ? 0 : 1);
+	}
+	if (waitpid(child, &status, 0) < 0)
+		return perror("waitpid"), 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int pidns_init(void)
+{
+	if (getpid() != 1) {
+		fprintf(stderr, "rw-selftest: not the init of a new PID namespace; refusing\n");
+		_exit(3);
+	}
+	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART, NULL);
+	/* Only reached if the kernel refused (EPERM): the namespace was not new. */
+	fprintf(stderr, "rw-selftest: reboot in namespace returned: %s\n", strerror(errno));
+	_exit(4);
+}
+
+static int pidns_restart(void)
+{
+	int fds[2];
+	pid_t child;
+	int status;
+
+	if (pipe(fds) < 0)
+		return perror("pipe"), 1;
+	child = fork();
+	if (child < 0)
+		return perror("fork"), 1;
+	if (child == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0) {
+			perror("rw-selftest: drop to uid 65534");
+			_exit(1);
+		}
+		if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0) {
+			perror("rw-selftest: unshare(CLONE_NEWUSER|CLONE_NEWPID)");
+			_exit(1);
+		}
+		pid_t init = fork();
+		if (init < 0)
+			_exit(1);
+		if (init == 0)
+			pidns_init();
+		dprintf(fds[1], "%d", init);
+		close(fds[1]);
+		int st;
+		if (waitpid(init, &st, 0) < 0)
+			_exit(1);
+		/* The kernel kills a namespace whose init restarts with SIGHUP. */
+		_exit(WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP ? 0 : 5);
+	}
+	close(fds[1]);
+	char buf[32] = {0};
+	ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	if (waitpid(child, &status, 0) < 0)
+		return perror("waitpid"), 1;
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	printf("pid=%s outcome=%s\n", n > 0 ? buf : "?", rc == 0 ? "namespace-killed-sighup" : "unexpected");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "bad-magic") == 0) {
+		const char *cgroup = NULL;
+		int count = 1;
+		for (int i = 2; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "--cgroup") == 0)
+				cgroup = argv[i + 1];
+			else if (strcmp(argv[i], "--count") == 0)
+				count = atoi(argv[i + 1]);
+		}
+		return bad_magic(cgroup, count > 0 ? count : 1);
+	}
+	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
+		return pidns_restart();
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] | pidns-restart\n");
+	return 2;
+}

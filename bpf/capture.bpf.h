@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Caller capture shared by every reboot-witness probe. Everything is read in
+ * the kernel at probe time: after a reboot(2) the caller may be gone before
+ * userspace could look it up in /proc.
+ */
+#ifndef REBOOT_WITNESS_CAPTURE_BPF_H
+#define REBOOT_WITNESS_CAPTURE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "witness.h"
+#include "core_fixes.bpf.h"
+
+/* 1 MiB: a reboot storm must not lose records while the controller fsyncs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} rw_events SEC(".maps");
+
+/* Records the ring buffer had no room for; `status` reports it. */
+__u64 rw_lost = 0;
+
+static __always_inline void rw_fill_exe(struct rw_record *r, struct task_struct *task)
+{
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *d;
+	int depth = 0;
+
+	if (!exe)
+		return;
+	d = BPF_CORE_READ(exe, f_path.dentry);
+	vfsmnt = BPF_CORE_READ(exe, f_path.mnt);
+	mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+
+	/* Walk to the global root, crossing mount points, so that an exe inside
+	 * a container's overlay shows its host path. */
+	for (int i = 0; i < RW_EXE_DEPTH + 6; i++) {
+		if (d == BPF_CORE_READ(vfsmnt, mnt_root)) {
+			struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (parent == mnt)
+				break;
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = parent;
+			vfsmnt = (void *)mnt + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		struct dentry *up = BPF_CORE_READ(d, d_parent);
+
+		if (up == d)
+			break;
+		if (depth >= RW_EXE_DEPTH) {
+			r->flags |= RW_F_EXE_TRUNCATED;
+			break;
+		}
+		bpf_probe_read_kernel_str(r->exe[depth], RW_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+		depth++;
+		d = up;
+	}
+	r->exe_depth = depth;
+}
+
+static __always_inline int rw_fill_kernfs_path(struct rw_record *r, struct kernfs_node *kn)
+{
+	int depth = 0;
+
+	for (int i = 0; i < RW_CGROUP_DEPTH; i++) {
+		struct kernfs_node *up;
+
+		if (!kn)
+			break;
+		up = rw_kernfs_parent(kn);
+		if (!up) /* the hierarchy root has no name worth keeping */
+			break;
+		bpf_probe_read_kernel_str(r->cgroup[depth], RW_NAME_LEN, BPF_CORE_READ(kn, name));
+		depth++;
+		kn = up;
+	}
+	return depth;
+}
+
+static __always_inline void rw_fill_cgroup(struct rw_record *r, struct task_struct *task)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->cgroup_depth = rw_fill_kernfs_path(r, kn);
+	if (r->cgroup_depth)
+		return;
+
+	/* In the v2 root: on a cgroup v1 host the memory controller's hierarchy
+	 * is where container runtimes put their tasks. */
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return;
+	int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css = NULL;
+
+	if (idx < 0 || idx >= 16)
+		return;
+	bpf_core_read(&css, sizeof(css), &cset->subsys[idx]);
+	if (!css)
+		return;
+	kn = BPF_CORE_READ(css, cgroup, kn);
+	r->cgroup_depth = rw_fill_kernfs_path(r, kn);
+	if (r->cgroup_depth) {
+		r->flags |= RW_F_CGROUP_V1;
+		r->cgroup_v1_id = BPF_CORE_READ(kn, id);
+	}
+}
+
+static __always_inline void rw_fill_pid_ns(struct rw_record *r, struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct pid_namespace *ns = NULL;
+
+	/* task_active_pid_ns(): the namespace reboot(2) acts on. */
+	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
+	r->pid_ns = BPF_CORE_READ(ns, ns.inum);
+	if (level == 0)
+		r->flags |= RW_F_INIT_PID_NS;
+}
+
+static __always_inline void rw_fill_ancestry(struct rw_record *r, struct task_struct *task)
+{
+	struct task_struct *p = BPF_CORE_READ(task, real_parent);
+	int n = 0;
+
+	r->ppid = BPF_CORE_READ(p, tgid);
+	for (int i = 0; i < RW_ANCESTRY; i++) {
+		__u32 tgid = BPF_CORE_READ(p, tgid);
+
+		if (!p || tgid == 0) /* reached the idle task */
+			break;
+		r->ancestry[i].pid = tgid;
+		BPF_CORE_READ_STR_INTO(&r->ancestry[i].comm, p, comm);
+		n++;
+		struct task_struct *up = BPF_CORE_READ(p, real_parent);
+
+		if (up == p)
+			break;
+		p = up;
+	}
+	r->ancestry_len = n;
+}
+
+static __always_inline void rw_fill_identity(struct rw_record *r, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ugid = bpf_get_current_uid_gid();
+
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->uid = (__u32)ugid;
+	r->gid = ugid >> 32;
+	r->euid = BPF_CORE_READ(task, cred, euid.val);
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+
+	if (bpf_core_field_exists(task->loginuid)) {
+		r->loginuid = BPF_CORE_READ(task, loginuid.val);
+		if (r->loginuid != (__u32)-1)
+			r->flags |= RW_F_LOGINUID_SET;
+		r->sessionid = BPF_CORE_READ(task, sessionid);
+		if (r->sessionid != (__u32)-1)
+			r->flags |= RW_F_SESSIONID_SET;
+	}
+
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+
+	if (tty)
+		BPF_CORE_READ_STR_INTO(&r->tty, tty, name);
+}
+
+/* A zeroed record in the ring buffer, or NULL (counted) when it is full. */
+static __always_inline struct rw_record *rw_begin(__u16 probe, __u16 attach)
+{
+	struct rw_record *r = bpf_ringbuf_reserve(&rw_events, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&rw_lost, 1);
+		return NULL;
+	}
+	/* Ring buffer memory is not zeroed and a 2 KiB memset cannot be inlined:
+	 * clear the scalar header; strings and arrays are only read up to their
+	 * terminator or their *_depth/_len/stack_bytes counts. */
+	__builtin_memset(r, 0, __builtin_offsetof(struct rw_record, comm));
+	r->comm[0] = 0;
+	r->tty[0] = 0;
+	r->arg[0] = 0;
+	r->version = RW_RECORD_VERSION;
+	r->probe = probe;
+	r->attach = attach;
+	r->boot_ns = bpf_ktime_get_boot_ns();
+	return r;
+}
+
+/* Full attribution of the current task plus the kernel stack. */
+static __noinline int rw_capture(void *ctx, struct rw_record *r, bool with_stack)
+{
+	struct task_struct *task;
+
+	if (!r)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	rw_fill_identity(r, task);
+	rw_fill_exe(r, task);
+	rw_fill_cgroup(r, task);
+	rw_fill_pid_ns(r, task);
+	rw_fill_ancestry(r, task);
+	if (with_stack)
+		r->stack_bytes = bpf_get_stack(ctx, r->kstack, sizeof(r->kstack), 0);
+	return 0;
+}
+
+static __always_inline void rw_read_kernel_arg(struct rw_record *r, const void *s)
+{
+	if (s && bpf_probe_read_kernel_str(r->arg, sizeof(r->arg), s) > 0)
+		r->flags |= RW_F_HAS_ARG;
+}
+
+/* Kernel restart path hit: attribute, stack, optional string/int argument. */
+static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach,
+					  const void *str, __u32 arg_int)
+{
+	struct rw_record *r = rw_begin(probe, attach);
+
+	if (!r)
+		return 0;
+	rw_capture(ctx, r, true);
+	rw_read_kernel_arg(r, str);
+	r->arg_int = arg_int;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* fentry and kprobe flavours of one kernel function; the loader keeps at
+ * most one of them (fentry where the kernel allows it). */
+#define RW_KFUNC(fn, probe)							\
+SEC("fentry/" #fn) int BPF_PROG(fentry_##fn)					\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, NULL, 0); }		\
+SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn)					\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, NULL, 0); }
+
+#define RW_KFUNC_STR(fn, probe)							\
+SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, const char *s)			\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, s, 0); }		\
+SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, const char *s)			\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, s, 0); }
+
+#define RW_KFUNC_INT(fn, probe)							\
+SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, long v)				\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, NULL, (__u32)v); }	\
+SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, long v)			\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, NULL, (__u32)v); }
+
+#endif /* REBOOT_WITNESS_CAPTURE_BPF_H */

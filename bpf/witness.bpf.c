@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Every kernel path that restarts, halts or powers off the machine. The
+ * controller decides per program whether it loads (feature probes), so one
+ * object serves kernels with and without kprobes/fentry.
+ */
+#include "capture.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define LINUX_REBOOT_CMD_RESTART2 0xA1B2C3D4
+
+/* reboot(2) entry: magic numbers, command, and RESTART2's user string. */
+static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 attach,
+						  __u64 magic1, __u64 magic2,
+						  __u64 cmd, const void *user_arg)
+{
+	struct rw_record *r = rw_begin(probe, attach);
+
+	if (!r)
+		return 0;
+	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
+	r->magic1 = magic1;
+	r->magic2 = magic2;
+	r->cmd = cmd;
+	if ((__u32)cmd == LINUX_REBOOT_CMD_RESTART2 && user_arg &&
+	    bpf_probe_read_user_str(r->arg, sizeof(r->arg), user_arg) > 0)
+		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_reboot")
+int tp_sys_enter_reboot(struct trace_event_raw_sys_enter *ctx)
+{
+	return rw_emit_reboot_syscall(ctx, RW_PROBE_SYS_ENTER_REBOOT, RW_ATTACH_TRACEPOINT,
+				      ctx->args[0], ctx->args[1], ctx->args[2],
+				      (const void *)ctx->args[3]);
+}
+
+/* Never fires for a call that took the machine (or namespace) down: its
+ * absence after an entry is the outcome. */
+SEC("tracepoint/syscalls/sys_exit_reboot")
+int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
+{
+	struct rw_record *r = rw_begin(RW_PROBE_SYS_EXIT_REBOOT, RW_ATTACH_TRACEPOINT);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!r)
+		return 0;
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->retval = ctx->ret;
+	r->flags |= RW_F_HAS_RETVAL;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* x86 syscall wrappers take the user pt_regs: 64-bit ABI di/si/dx/r10,
+ * ia32 ABI bx/cx/dx/si. Compat callers never reach the syscall tracepoint. */
+static __always_inline int rw_emit_x64(void *ctx, __u16 attach, struct pt_regs *regs)
+{
+	return rw_emit_reboot_syscall(ctx, RW_PROBE_X64_SYS_REBOOT, attach,
+				      BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
+				      BPF_CORE_READ(regs, dx), (void *)BPF_CORE_READ(regs, r10));
+}
+
+static __always_inline int rw_emit_ia32(void *ctx, __u16 attach, struct pt_regs *regs)
+{
+	return rw_emit_reboot_syscall(ctx, RW_PROBE_IA32_SYS_REBOOT, attach,
+				      BPF_CORE_READ(regs, bx), BPF_CORE_READ(regs, cx),
+				      BPF_CORE_READ(regs, dx), (void *)BPF_CORE_READ(regs, si));
+}
+
+SEC("fentry/__x64_sys_reboot")
+int BPF_PROG(fentry___x64_sys_reboot, struct pt_regs *regs)
+{ return rw_emit_x64(ctx, RW_ATTACH_FENTRY, regs); }
+
+SEC("kprobe/__x64_sys_reboot")
+int BPF_KPROBE(kprobe___x64_sys_reboot, struct pt_regs *regs)
+{ return rw_emit_x64(ctx, RW_ATTACH_KPROBE, regs); }
+
+SEC("fentry/__ia32_sys_reboot")
+int BPF_PROG(fentry___ia32_sys_reboot, struct pt_regs *regs)
+{ return rw_emit_ia32(ctx, RW_ATTACH_FENTRY, regs); }
+
+SEC("kprobe/__ia32_sys_reboot")
+int BPF_KPROBE(kprobe___ia32_sys_reboot, struct pt_regs *regs)
+{ return rw_emit_ia32(ctx, RW_ATTACH_KPROBE, regs); }
+
+RW_KFUNC_STR(kernel_restart, RW_PROBE_KERNEL_RESTART)
+RW_KFUNC(kernel_halt, RW_PROBE_KERNEL_HALT)
+RW_KFUNC(kernel_power_off, RW_PROBE_KERNEL_POWER_OFF)
+RW_KFUNC(emergency_restart, RW_PROBE_EMERGENCY_RESTART)
+RW_KFUNC_STR(machine_restart, RW_PROBE_MACHINE_RESTART)
+RW_KFUNC(native_machine_emergency_restart, RW_PROBE_NATIVE_MACHINE_EMERGENCY_RESTART)
+RW_KFUNC(orderly_reboot, RW_PROBE_ORDERLY_REBOOT)
+RW_KFUNC_INT(orderly_poweroff, RW_PROBE_ORDERLY_POWEROFF)
+RW_KFUNC_STR(hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN)
+RW_KFUNC_STR(__hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN_612)
+RW_KFUNC_STR(__hw_protection_trigger, RW_PROBE_HW_PROTECTION_TRIGGER)
+RW_KFUNC(ctrl_alt_del, RW_PROBE_CTRL_ALT_DEL)
+RW_KFUNC(deferred_cad, RW_PROBE_DEFERRED_CAD)
+RW_KFUNC_INT(sysrq_handle_reboot, RW_PROBE_SYSRQ_HANDLE_REBOOT)
+RW_KFUNC(kernel_kexec, RW_PROBE_KERNEL_KEXEC)
+RW_KFUNC_STR(vpanic, RW_PROBE_VPANIC)
+
+/* reboot_pid_ns(struct pid_namespace *, int cmd): the command is the 2nd arg. */
+SEC("fentry/reboot_pid_ns")
+int BPF_PROG(fentry_reboot_pid_ns, void *ns, long cmd)
+{ return rw_emit_kernel(ctx, RW_PROBE_REBOOT_PID_NS, RW_ATTACH_FENTRY, NULL, (__u32)cmd); }
+
+SEC("kprobe/reboot_pid_ns")
+int BPF_KPROBE(kprobe_reboot_pid_ns, void *ns, long cmd)
+{ return rw_emit_kernel(ctx, RW_PROBE_REBOOT_PID_NS, RW_ATTACH_KPROBE, NULL, (__u32)cmd); }
+
+/* panic() is variadic: fentry refuses it, so kprobe only (vpanic on 7.x). */
+SEC("kprobe/panic")
+int BPF_KPROBE(kprobe_panic, const char *fmt)
+{ return rw_emit_kernel(ctx, RW_PROBE_PANIC, RW_ATTACH_KPROBE, fmt, 0); }
+
+/* The writer of /proc/sysrq-trigger and the characters it wrote. */
+static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const char *ubuf)
+{
+	struct rw_record *r = rw_begin(RW_PROBE_WRITE_SYSRQ_TRIGGER, attach);
+
+	if (!r)
+		return 0;
+	rw_capture(ctx, r, true);
+	if (bpf_probe_read_user_str(r->arg, 16, ubuf) > 0)
+		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("fentry/write_sysrq_trigger")
+int BPF_PROG(fentry_write_sysrq_trigger, void *file, const char *ubuf)
+{ return rw_emit_sysrq_write(ctx, RW_ATTACH_FENTRY, ubuf); }
+
+SEC("kprobe/write_sysrq_trigger")
+int BPF_KPROBE(kprobe_write_sysrq_trigger, void *file, const char *ubuf)
+{ return rw_emit_sysrq_write(ctx, RW_ATTACH_KPROBE, ubuf); }
+
+/* A module appeared: softdog/watchdog probes can attach now. */
+SEC("tracepoint/module/module_load")
+int tp_module_load(struct trace_event_raw_module_load___rw *ctx)
+{
+	struct rw_record *r = rw_begin(RW_PROBE_MODULE_LOAD, RW_ATTACH_TRACEPOINT);
+	__u32 loc;
+
+	if (!r)
+		return 0;
+	loc = BPF_CORE_READ(ctx, __data_loc_name);
+	bpf_probe_read_kernel_str(r->arg, sizeof(r->arg), (void *)ctx + (loc & 0xFFFF));
+	r->flags |= RW_F_HAS_ARG;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}

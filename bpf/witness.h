@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one definition of what reboot-witness captures. The BPF programs fill
+ * `struct rw_record` in the ring buffer; the Swift controller imports this
+ * same header through the CWitness target, so the layout cannot drift.
+ * Fixed-size arrays only: the record is reserved whole in the ring buffer.
+ */
+#ifndef REBOOT_WITNESS_H
+#define REBOOT_WITNESS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define RW_RECORD_VERSION 1
+#define RW_COMM_LEN 16
+#define RW_NAME_LEN 96      /* one path component (exe dentry or cgroup kernfs name) */
+#define RW_EXE_DEPTH 8      /* exe path components kept, leaf first */
+#define RW_CGROUP_DEPTH 8   /* cgroup path components kept, leaf first */
+#define RW_ARG_LEN 128      /* RESTART2 string, kernel_restart cmd, panic format, sysrq input */
+#define RW_TTY_LEN 32
+#define RW_ANCESTRY 10
+#define RW_STACK_DEPTH 24
+
+/* Where a record came from. Append only: values are stored on disk. */
+enum rw_probe {
+	RW_PROBE_SYS_ENTER_REBOOT = 1,
+	RW_PROBE_SYS_EXIT_REBOOT,
+	RW_PROBE_X64_SYS_REBOOT,
+	RW_PROBE_IA32_SYS_REBOOT,
+	RW_PROBE_KERNEL_RESTART,
+	RW_PROBE_KERNEL_HALT,
+	RW_PROBE_KERNEL_POWER_OFF,
+	RW_PROBE_EMERGENCY_RESTART,
+	RW_PROBE_MACHINE_RESTART,
+	RW_PROBE_NATIVE_MACHINE_EMERGENCY_RESTART,
+	RW_PROBE_ORDERLY_REBOOT,
+	RW_PROBE_ORDERLY_POWEROFF,
+	RW_PROBE_HW_PROTECTION_SHUTDOWN,
+	RW_PROBE_HW_PROTECTION_SHUTDOWN_612,  /* __hw_protection_shutdown */
+	RW_PROBE_HW_PROTECTION_TRIGGER,       /* __hw_protection_trigger, 7.x */
+	RW_PROBE_CTRL_ALT_DEL,
+	RW_PROBE_DEFERRED_CAD,
+	RW_PROBE_WRITE_SYSRQ_TRIGGER,
+	RW_PROBE_SYSRQ_HANDLE_REBOOT,
+	RW_PROBE_KERNEL_KEXEC,
+	RW_PROBE_REBOOT_PID_NS,
+	RW_PROBE_PANIC,
+	RW_PROBE_VPANIC,
+	RW_PROBE_SOFTDOG_FIRE,
+	RW_PROBE_WATCHDOG_NOTIFY_PRETIMEOUT,
+	RW_PROBE_MODULE_LOAD,                 /* control event: a module appeared */
+	RW_PROBE__COUNT,
+};
+
+enum rw_attach {
+	RW_ATTACH_TRACEPOINT = 1,
+	RW_ATTACH_FENTRY,
+	RW_ATTACH_KPROBE,
+};
+
+/* Bits of rw_record.flags. */
+enum rw_flags {
+	RW_F_LOGINUID_SET   = 1 << 0,
+	RW_F_SESSIONID_SET  = 1 << 1,
+	RW_F_INIT_PID_NS    = 1 << 2,
+	RW_F_HAS_ARG        = 1 << 3,
+	RW_F_CGROUP_V1      = 1 << 4,  /* cgroup path is the v1 memory controller's */
+	RW_F_HAS_RETVAL     = 1 << 5,
+	RW_F_EXE_TRUNCATED  = 1 << 6,
+	RW_F_ARG_FROM_USER  = 1 << 7,
+};
+
+struct rw_ancestor {
+	__u32 pid;                  /* tgid as seen from the init namespace */
+	char comm[RW_COMM_LEN];
+};
+
+struct rw_record {
+	__u16 version;
+	__u16 probe;                /* enum rw_probe */
+	__u16 attach;               /* enum rw_attach */
+	__u16 flags;                /* enum rw_flags */
+	__u64 boot_ns;              /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;            /* v2 id (bpf_get_current_cgroup_id) */
+	__u64 cgroup_v1_id;         /* memory controller's cgroup on v1 hierarchies, else 0 */
+	__s64 retval;               /* sys_exit_reboot only */
+	__u32 pid;                  /* tgid */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u32 loginuid;
+	__u32 sessionid;
+	__u32 pid_ns;               /* inode of task_active_pid_ns() */
+	__u32 magic1;
+	__u32 magic2;
+	__u32 cmd;
+	__u32 arg_int;              /* sysrq key, orderly_poweroff force, reboot_pid_ns cmd */
+	__u16 exe_depth;            /* components filled in exe[] */
+	__u16 cgroup_depth;         /* components filled in cgroup[] */
+	__u16 ancestry_len;
+	__u16 reserved;
+	__s32 stack_bytes;          /* bytes of kstack[] filled, or a negative errno */
+	char comm[RW_COMM_LEN];
+	char tty[RW_TTY_LEN];
+	char arg[RW_ARG_LEN];
+	char exe[RW_EXE_DEPTH][RW_NAME_LEN];       /* leaf first */
+	char cgroup[RW_CGROUP_DEPTH][RW_NAME_LEN]; /* leaf first, root excluded */
+	struct rw_ancestor ancestry[RW_ANCESTRY];  /* parent first */
+	__u64 kstack[RW_STACK_DEPTH];
+};
+
+#endif /* REBOOT_WITNESS_H */
