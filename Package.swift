@@ -51,7 +51,7 @@ let package = Package(
 
         .testTarget(
             name: "RebootWitnessTests",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "CWitness"]
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CWitness"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+
+/// The built binary's user-facing contract: help with examples, one clear
+/// line and a non-zero exit for bad input.
+final class CLITests: XCTestCase {
+    func testHelpCarriesExamplesForEveryCommand() throws {
+        for arguments in [["--help"], ["arm", "--help"], ["status", "--help"], ["dump", "--help"]] {
+            let result = try runProgram(Built.witness, arguments)
+            XCTAssertEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stdout.contains("EXAMPLES:"), arguments.joined(separator: " "))
+        }
+        let arm = try runProgram(Built.witness, ["arm", "--help"]).stdout
+        XCTAssertTrue(arm.contains("--store <DIR>") && arm.contains("--json"), arm)
+    }
+
+    func testUnknownFlagIsAUsageError() throws {
+        let result = try runProgram(Built.witness, ["dump", "--bogus"])
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("Unknown option '--bogus'"), result.stderr)
+    }
+
+    func testBadBootSelectionIsRefused() throws {
+        let result = try runProgram(Built.witness, ["dump", "--boot", "yesterday"])
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("yesterday"), result.stderr)
+    }
+
+    func testStoreThatIsAFileGivesOneLine() throws {
+        let dir = try temporaryDirectory("cli")
+        let file = dir.appendingPathComponent("file")
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data())
+        for command in ["dump", "arm"] {
+            let result = try runProgram(Built.witness, [command, "--store", file.path])
+            XCTAssertEqual(result.status, 1, command)
+            XCTAssertEqual(result.stderr, "Error: store \(file.path) is not a directory\n", command)
+        }
+    }
+
+    func testMissingStoreForDump() throws {
+        let dir = try temporaryDirectory("cli-missing")
+        let result = try runProgram(Built.witness, ["dump", "--store", dir.appendingPathComponent("nope").path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("no store at"), result.stderr)
+    }
+
+    func testArmRefusesWithoutPrivileges() throws {
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv to run as an unprivileged user")
+        }
+        let result = try runProgram("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                  Built.witness, "arm", "--store", "/tmp/rw-unprivileged"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: arm needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"),
+                      result.stderr)
+    }
+
+    func testStatusJSONIsOneObject() throws {
+        let result = try runProgram(Built.witness, ["status", "--json", "--store", "/nonexistent-store"])
+        XCTAssertEqual(result.status, 0)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let probes = try XCTUnwrap(object["probes"] as? [[String: Any]])
+        XCTAssertTrue(probes.contains { $0["name"] as? String == "sys_enter_reboot" })
+        XCTAssertNotNil(object["kernel"] as? String)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import XCTest
+
+/// reboot-witness against this host's real kernel: it arms, and the only two
+/// reboot(2) calls that are safe on a host (bad magic; RESTART from the init
+/// of a fresh user+PID namespace, see rw-selftest) are captured.
+final class LiveKernelTests: XCTestCase {
+    var store: URL!
+    var armed: Process?
+    var armStderr = Data()
+
+    override func setUpWithError() throws {
+        guard geteuid() == 0 else { throw XCTSkip("live tests need root (BPF)") }
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw XCTSkip("live tests need kernel BTF")
+        }
+        store = try temporaryDirectory("live")
+        try startArm()
+    }
+
+    override func tearDown() {
+        if let armed, armed.isRunning { armed.interrupt(); armed.waitUntilExit() }
+    }
+
+    func startArm() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Built.witness)
+        process.arguments = ["arm", "--store", store.path, "--json"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        armed = process
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            armStderr += chunk
+            if String(decoding: armStderr, as: UTF8.self).contains("armed:") { return }
+        }
+        XCTFail("arm did not print its armed line: \(String(decoding: armStderr, as: UTF8.self))")
+        throw XCTSkip("arm failed")
+    }
+
+    /// Stops arm (SIGINT) and returns every record it stored, as JSON objects.
+    func stopAndDump() throws -> [[String: Any]] {
+        let process = try XCTUnwrap(armed)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let dump = try runProgram(Built.witness, ["dump", "--store", store.path, "--json"])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        return try dump.stdout.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    static func cgroup2Root() -> String? {
+        for root in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        where FileManager.default.fileExists(atPath: root + "/cgroup.procs")
+            && FileManager.default.fileExists(atPath: root + "/cgroup.controllers") {
+            return root
+        }
+        return nil
+    }
+
+    func testBadMagicFromAContainerCgroupNamesTheCallerCompletely() throws {
+        let root = try XCTUnwrap(Self.cgroup2Root(), "no cgroup v2 hierarchy mounted")
+        let containerID = String(repeating: "5e", count: 32)
+        let relative = "/rw-live-\(getpid()).slice/docker-\(containerID).scope"
+        let directory = root + relative
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer {
+            rmdir(directory)
+            rmdir(root + "/rw-live-\(getpid()).slice")
+        }
+
+        let caller = Process()
+        caller.executableURL = URL(fileURLWithPath: Built.selftest)
+        caller.arguments = ["bad-magic", "--cgroup", directory]
+        let out = Pipe()
+        caller.standardOutput = out
+        try caller.run()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        caller.waitUntilExit()
+        XCTAssertEqual(caller.terminationStatus, 0, "reboot(2) with bad magic must fail with EINVAL: \(printed)")
+        let childPID = try XCTUnwrap(printed.split(separator: " ").first.flatMap { Int($0.dropFirst(4)) })
+
+        let records = try stopAndDump()
+        let record = try XCTUnwrap(records.first { $0["pid"] as? Int == childPID }, "no record for pid \(childPID)")
+        XCTAssertEqual(record["probe"] as? String, "sys_enter_reboot")
+        XCTAssertEqual(record["attach"] as? String, "tracepoint")
+        XCTAssertEqual(record["cmd"] as? String, "INVALID")
+        XCTAssertEqual(record["comm"] as? String, "rw-selftest")
+        XCTAssertEqual(record["exe"] as? String, URL(fileURLWithPath: Built.selftest).resolvingSymlinksInPath().path)
+        XCTAssertEqual(record["cgroup"] as? String, relative)
+        let container = try XCTUnwrap(record["container"] as? [String: Any])
+        XCTAssertEqual(container["runtime"] as? String, "docker")
+        XCTAssertEqual(container["id"] as? String, containerID)
+        XCTAssertEqual(record["in_init_pid_ns"] as? Bool, true)
+        XCTAssertEqual(record["retval"] as? Int, -22, "the sys_exit_reboot record is joined to the entry")
+        let ancestry = try XCTUnwrap(record["ancestry"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(ancestry.count, 2)
+        XCTAssertEqual(ancestry[0]["pid"] as? Int, Int(caller.processIdentifier))
+        XCTAssertEqual(ancestry[0]["comm"] as? String, "rw-selftest")
+        XCTAssertEqual(ancestry[1]["pid"] as? Int, Int(getpid()), "ancestry reaches the test process")
+        XCTAssertEqual(record["ppid"] as? Int, Int(caller.processIdentifier))
+    }
+
+    func testRestartFromTheInitOfAUserAndPIDNamespace() throws {
+        let result = try runProgram(Built.selftest, ["pidns-restart"])
+        guard result.status == 0 else {
+            throw XCTSkip("unprivileged user namespaces unavailable here: \(result.stderr)")
+        }
+        let pid = try XCTUnwrap(result.stdout.split(separator: " ").first.flatMap { Int($0.dropFirst(4)) })
+        let records = try stopAndDump()
+        let record = try XCTUnwrap(records.first { $0["pid"] as? Int == pid }, "no record for namespace init \(pid)")
+        XCTAssertEqual(record["cmd"] as? String, "RESTART")
+        XCTAssertEqual(record["in_init_pid_ns"] as? Bool, false)
+        XCTAssertEqual(record["uid"] as? Int, 65534)
+        XCTAssertTrue(record["retval"] is NSNull, "RESTART in a PID namespace never returns to its caller")
+        let hostNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+        XCTAssertNotEqual("pid:[\(record["pid_ns"] as? Int ?? 0)]", hostNamespace)
+    }
+
+    func testArmWritesStateThatStatusReports() throws {
+        let status = try runProgram(Built.witness, ["status", "--json", "--store", store.path])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let storeInfo = try XCTUnwrap(object["store"] as? [String: Any])
+        XCTAssertEqual(storeInfo["armedPid"] as? Int ?? storeInfo["armed_pid"] as? Int, Int(armed!.processIdentifier))
+        let probes = try XCTUnwrap(object["probes"] as? [[String: Any]])
+        let enter = try XCTUnwrap(probes.first { $0["name"] as? String == "sys_enter_reboot" })
+        XCTAssertEqual(enter["state"] as? String, "attached")
+        XCTAssertEqual(enter["attach"] as? String, "tracepoint")
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import RebootWitness
+import WitnessStore
+import XCTest
+
+final class StoreAndDumpTests: XCTestCase {
+    func testAppendThenLoadRoundTripsAndSkipsATornLine() throws {
+        let dir = try temporaryDirectory("store")
+        try StoreDirectory.prepare(dir.path, create: true)
+        let store = AppendLogStore(directory: dir.path)
+        let record = sampleCaller(boot: "b1")
+        try store.append([.start(.init(bootID: "b1", time: "t", kernel: "6.1", pid: 9)), .caller(record)])
+        // A reset in the middle of a write leaves half a line behind.
+        let handle = try FileHandle(forWritingTo: dir.appendingPathComponent("records.jsonl"))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"type":"caller","boot_id":"b1","ti"#.utf8))
+        handle.closeFile()
+        let contents = try store.load()
+        XCTAssertEqual(contents.entries, [.start(.init(bootID: "b1", time: "t", kernel: "6.1", pid: 9)), .caller(record)])
+        XCTAssertEqual(contents.skipped, 1)
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("records.jsonl").path)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+    }
+
+    func testJSONKeepsEveryContractKeyEvenWhenNull() throws {
+        let json = RecordFormatter.json(sampleCaller(boot: "b1"))
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        for key in ["boot_id", "time", "probe", "attach", "cmd", "cmd_arg", "pid", "tid", "ppid", "comm", "exe", "uid",
+                    "loginuid", "sessionid", "tty", "cgroup", "cgroup_id", "container", "pod_uid", "pid_ns",
+                    "in_init_pid_ns", "ancestry", "kernel_stack", "count"] {
+            XCTAssertTrue(object.keys.contains(key), "missing \(key)")
+        }
+        XCTAssertTrue(object["loginuid"] is NSNull)
+        XCTAssertTrue(object["container"] is NSNull)
+    }
+
+    func testStoreDirectoryThatIsAFileIsRefused() throws {
+        let dir = try temporaryDirectory("file")
+        let file = dir.appendingPathComponent("not-a-dir")
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+        XCTAssertThrowsError(try StoreDirectory.prepare(file.path, create: true)) { error in
+            XCTAssertEqual("\(error)", "store \(file.path) is not a directory")
+        }
+    }
+
+    func testStoreOwnedBySomeoneElseIsRefused() throws {
+        guard geteuid() == 0 else { throw XCTSkip("needs root to chown") }
+        let dir = try temporaryDirectory("owned")
+        XCTAssertEqual(chown(dir.path, 65534, 65534), 0)
+        XCTAssertThrowsError(try StoreDirectory.prepare(dir.path, create: true)) { error in
+            XCTAssertTrue("\(error)".contains("owned by uid 65534"), "\(error)")
+        }
+    }
+
+    func testDumpJoinsExitsAndSelectsBoots() {
+        let entries: [StoreEntry] = [
+            .caller(sampleCaller(boot: "old", tid: 5)),                       // took the old boot down
+            .caller(sampleCaller(boot: "prev", tid: 7)),
+            .caller(sampleCaller(boot: "prev", probe: "sys_exit_reboot", tid: 7, retval: -22)),
+            .caller(sampleCaller(boot: "prev", tid: 8, comm: "systemd-shutdow")),
+            .caller(sampleCaller(boot: "now", tid: 9)),
+        ]
+        let contents = StoreContents(entries: entries, skipped: 0)
+        let previous = DumpReport(contents: contents, selection: .previous, currentBoot: "now")
+        XCTAssertEqual(previous.boots, ["prev"])
+        XCTAssertEqual(previous.items.map(\.record.tid), [7, 8], "exit records fold into their entry")
+        XCTAssertEqual(previous.items[0].outcome, "returned -22 (EINVAL)")
+        XCTAssertEqual(previous.items[0].record.retval, -22)
+        XCTAssertTrue(previous.items[1].outcome?.hasPrefix("no return seen") ?? false)
+        XCTAssertEqual(DumpReport(contents: contents, selection: .current, currentBoot: "now").items.map(\.record.tid), [9])
+        XCTAssertEqual(DumpReport(contents: contents, selection: .all, currentBoot: "now").items.count, 4)
+        // After a boot that never armed, "previous" is the last boot in the store.
+        XCTAssertEqual(DumpReport(contents: contents, selection: .previous, currentBoot: "unseen").boots, ["now"])
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import WitnessStore
+import XCTest
+
+/// Paths of the binaries `swift build` produced next to the test bundle.
+enum Built {
+    static let directory: URL = {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent()
+    }()
+    static var witness: String { directory.appendingPathComponent("reboot-witness").path }
+    static var selftest: String { directory.appendingPathComponent("rw-selftest").path }
+}
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion and captures its output.
+@discardableResult
+func runProgram(_ path: String, _ arguments: [String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+func temporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rw-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 = 10, retval: Int64? = nil,
+                  comm: String = "reboot") -> CallerRecord {
+    CallerRecord(bootID: boot, time: "2026-11-23T00:00:00.000Z", probe: probe, attach: "tracepoint",
+                 cmd: probe == "sys_exit_reboot" ? nil : "RESTART", cmdArg: nil, magic1: 0xFEE1DEAD,
+                 magic2: 672_274_793, retval: retval, pid: tid, tid: tid, ppid: 1, comm: comm, exe: "/usr/sbin/reboot",
+                 uid: 0, user: "root", gid: 0, euid: 0, loginuid: nil, loginUser: nil, sessionid: nil, tty: nil,
+                 cgroup: "/", cgroupID: 1, cgroupV1: false, container: nil, podUID: nil, pidNs: 4_026_531_836,
+                 inInitPidNs: true, ancestry: [.init(pid: 1, comm: "systemd")], kernelStack: [], context: "process",
+                 count: 1)
+}
