@@ -22,6 +22,10 @@ public struct StatusReport: Encodable {
         public var unreadable: Int?
         public var armedPid: Int32?
         public var lostRecords: UInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case path, exists, bytes, records, unreadable, armedPid = "armed_pid", lostRecords = "lost_records"
+        }
     }
 
     public var kernel: String

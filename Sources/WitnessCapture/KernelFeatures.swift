@@ -82,7 +82,14 @@ public final class KernelFeatures {
     }
 
     /// Loads a do-nothing fentry program on a function every kernel has.
+    /// First without a target: a kernel that refuses tracing programs outright
+    /// (EPERM, no trampolines) says so before the 20 ms vmlinux BTF parse;
+    /// one that could accept them answers EINVAL for the missing target.
     private func probeFentry() -> Result<Void, SystemError> {
+        let untargeted = cw_probe_fentry(0)
+        if untargeted != 0 && untargeted != -EINVAL {
+            return .failure(SystemError("load fentry test program", nil, errno: Errno(rawValue: CInt(-untargeted))))
+        }
         guard let btf = vmlinux() else {
             return .failure(SystemError("load BTF", "/sys/kernel/btf/vmlinux", errno: .noSuchFileOrDirectory))
         }

@@ -1,7 +1,7 @@
 /*
  * rw-selftest: the only reboot(2) calls reboot-witness's tests make on a host.
  *
- *   rw-selftest bad-magic [--cgroup DIR]
+ *   rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND]
  *       A child (moved into DIR/cgroup.procs first, if given) calls reboot(2)
  *       with wrong magic numbers: root gets EINVAL, the probes still fire.
  *   rw-selftest pidns-restart
@@ -23,6 +23,7 @@
 #include <linux/reboot.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define BAD_MAGIC1 0xDEADBEEFu  /* not LINUX_REBOOT_MAGIC1: always EINVAL */
 
@@ -40,7 +41,17 @@ static int enter_cgroup(const char *dir)
 	return 0;
 }
 
-static int bad_magic(const char *cgroup, int count)
+static void pace(struct timespec *next, long interval_ns)
+{
+	next->tv_nsec += interval_ns;
+	while (next->tv_nsec >= 1000000000L) {
+		next->tv_nsec -= 1000000000L;
+		next->tv_sec++;
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
+}
+
+static int bad_magic(const char *cgroup, int count, long rate)
 {
 	pid_t child = fork();
 	int status;
@@ -51,7 +62,11 @@ static int bad_magic(const char *cgroup, int count)
 		if (cgroup && enter_cgroup(cgroup) < 0)
 			_exit(1);
 		int einval = 0;
+		struct timespec next;
+		clock_gettime(CLOCK_MONOTONIC, &next);
 		for (int i = 0; i < count; i++) {
+			if (rate > 0)
+				pace(&next, 1000000000L / rate);
 			long rc = syscall(SYS_reboot, BAD_MAGIC1, 0, 0, NULL);
 			if (rc == -1 && errno == EINVAL)
 				einval++;
@@ -127,16 +142,19 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "bad-magic") == 0) {
 		const char *cgroup = NULL;
 		int count = 1;
+		long rate = 0;
 		for (int i = 2; i + 1 < argc; i += 2) {
 			if (strcmp(argv[i], "--cgroup") == 0)
 				cgroup = argv[i + 1];
 			else if (strcmp(argv[i], "--count") == 0)
 				count = atoi(argv[i + 1]);
+			else if (strcmp(argv[i], "--rate") == 0)
+				rate = atol(argv[i + 1]);
 		}
-		return bad_magic(cgroup, count > 0 ? count : 1);
+		return bad_magic(cgroup, count > 0 ? count : 1, rate);
 	}
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] | pidns-restart\n");
 	return 2;
 }
