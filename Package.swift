@@ -43,7 +43,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "reboot-witness",
-            dependencies: ["RebootWitness", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Safe reboot(2) callers for live tests: bad magic, and RESTART from
         // the init of a fresh user+PID namespace. Never a real reboot.

@@ -120,27 +120,31 @@ SEC("kprobe/panic")
 int BPF_KPROBE(kprobe_panic, const char *fmt)
 { return rw_emit_kernel(ctx, RW_PROBE_PANIC, RW_ATTACH_KPROBE, fmt, 0); }
 
-/* The writer of /proc/sysrq-trigger and the characters it wrote. */
-static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const char *ubuf)
+/* The writer of /proc/sysrq-trigger and the characters it wrote (the
+ * buffer is not NUL-terminated: read `count` bytes, at most 15). */
+static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const char *ubuf, __u64 count)
 {
 	struct rw_record *r = rw_begin(RW_PROBE_WRITE_SYSRQ_TRIGGER, attach);
+	__u32 n = count < 15 ? count : 15;
 
 	if (!r)
 		return 0;
 	rw_capture(ctx, r, true);
-	if (bpf_probe_read_user_str(r->arg, 16, ubuf) > 0)
+	if (n > 0 && bpf_probe_read_user(r->arg, n & 15, ubuf) == 0) {
+		r->arg[n & 15] = 0;
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
+	}
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
 
 SEC("fentry/write_sysrq_trigger")
-int BPF_PROG(fentry_write_sysrq_trigger, void *file, const char *ubuf)
-{ return rw_emit_sysrq_write(ctx, RW_ATTACH_FENTRY, ubuf); }
+int BPF_PROG(fentry_write_sysrq_trigger, void *file, const char *ubuf, __u64 count)
+{ return rw_emit_sysrq_write(ctx, RW_ATTACH_FENTRY, ubuf, count); }
 
 SEC("kprobe/write_sysrq_trigger")
-int BPF_KPROBE(kprobe_write_sysrq_trigger, void *file, const char *ubuf)
-{ return rw_emit_sysrq_write(ctx, RW_ATTACH_KPROBE, ubuf); }
+int BPF_KPROBE(kprobe_write_sysrq_trigger, void *file, const char *ubuf, __u64 count)
+{ return rw_emit_sysrq_write(ctx, RW_ATTACH_KPROBE, ubuf, count); }
 
 /* A module appeared: softdog/watchdog probes can attach now. */
 SEC("tracepoint/module/module_load")

@@ -11,9 +11,11 @@ public final class ArmSession {
     public struct Options {
         public var store: String
         public var json: Bool
-        public init(store: String, json: Bool) {
+        public var attach: WitnessProbes.AttachPolicy
+        public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto) {
             self.store = store
             self.json = json
+            self.attach = attach
         }
     }
 
@@ -39,7 +41,7 @@ public final class ArmSession {
         self.options = options
         store = AppendLogStore(directory: options.store)
         resolver = RecordResolver()
-        probes = WitnessProbes(features: features)
+        probes = WitnessProbes(features: features, policy: options.attach)
         startedAt = WallClock.now()
     }
 

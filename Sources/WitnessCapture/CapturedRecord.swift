@@ -70,7 +70,8 @@ public struct CapturedRecord: Sendable, Equatable {
         magic1 = r.magic1
         magic2 = r.magic2
         command = r.cmd
-        argument = has(RW_F_HAS_ARG) ? CString.decode(&r.arg) : nil
+        // Trailing newlines are how shells write to /proc files, not content.
+        argument = has(RW_F_HAS_ARG) ? String(CString.decode(&r.arg).reversed().drop { $0 == "\n" }.reversed()) : nil
         argumentInt = r.arg_int
         returnValue = has(RW_F_HAS_RETVAL) ? r.retval : nil
         let count = min(Int(r.ancestry_len), Int(RW_ANCESTRY))

@@ -12,10 +12,17 @@ public final class KernelSymbols {
         self.path = path
     }
 
+    /// Symbols for a stack, innermost first. The frames of our own BPF
+    /// program and its trampoline (fentry) are dropped: the stack starts at
+    /// the probed kernel function, as it does for kprobes.
     public func symbolize(_ addresses: [UInt64]) -> [String] {
         let missing = Set(addresses.filter { cache[$0] == nil })
         if !missing.isEmpty { resolve(missing) }
-        return addresses.map { cache[$0] ?? hex($0) }
+        let frames = addresses.map { cache[$0] ?? hex($0) }
+        if let lastOwn = frames.lastIndex(where: { $0.hasSuffix(" [bpf]") }) {
+            return Array(frames[(lastOwn + 1)...])
+        }
+        return frames
     }
 
     private func resolve(_ wanted: Set<UInt64>) {
@@ -25,7 +32,8 @@ public final class KernelSymbols {
         let sortedWanted = wanted.sorted()
         let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 3)
+            // "address type name" or "address type name\t[module]"
+            let fields = line.split(maxSplits: 3, whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 3, let start = UInt64(fields[0], radix: 16), start != 0 else { continue }
             let type = fields[1]
             guard type == "t" || type == "T" || type == "w" || type == "W" else { continue }

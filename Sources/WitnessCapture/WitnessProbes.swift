@@ -20,13 +20,20 @@ public enum ProbeState: Sendable, Equatable {
 /// kprobe → tracepoint), loads the objects and attaches, the way bcc's
 /// libbpf-tools do: one object, programs switched off by feature probes.
 public final class WitnessProbes {
+    /// Which function-probe mechanisms may be used (`arm --attach`).
+    public enum AttachPolicy: String, CaseIterable, Sendable {
+        case auto, fentry, kprobe
+    }
+
     public let features: KernelFeatures
+    public let policy: AttachPolicy
     public private(set) var states: [String: ProbeState] = [:]
     private var objects: [String: BPFObjectHandle] = [:]
     private var reader: RingBufferReader?
 
-    public init(features: KernelFeatures = KernelFeatures()) {
+    public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto) {
         self.features = features
+        self.policy = policy
         // REBOOT_WITNESS_DEBUG=1 echoes libbpf's debug output (verifier logs).
         cw_libbpf_capture_log(getenv("REBOOT_WITNESS_DEBUG") != nil ? 1 : 0)
     }
@@ -42,9 +49,10 @@ public final class WitnessProbes {
             if let covering = point.fallbackFor, case .success = plan(ProbeCatalog.point(named: covering)!) {
                 return .failure(.init("standby: \(covering) already sees these calls"))
             }
-            let fentryReason = fentryAllowed ? features.fentryUnavailableReason
-                                             : "fentry refuses variadic functions"
-            let kprobeReason = features.kprobes ? nil : "kprobes not compiled in (CONFIG_KPROBES off)"
+            let fentryReason = policy == .kprobe ? "fentry not allowed by --attach kprobe"
+                : fentryAllowed ? features.fentryUnavailableReason : "fentry refuses variadic functions"
+            let kprobeReason = policy == .fentry ? "kprobes not allowed by --attach fentry"
+                : features.kprobes ? nil : "kprobes not compiled in (CONFIG_KPROBES off)"
             if fentryReason != nil && kprobeReason != nil {
                 return .failure(.init("\(fentryReason!); \(kprobeReason!)"))
             }
@@ -112,7 +120,7 @@ public final class WitnessProbes {
         for attempt in 0..<2 {
             if attempt == 1 {
                 for (point, mode) in planned where mode == .fentry {
-                    if features.kprobes { planned[point] = .kprobe } else {
+                    if features.kprobes && policy != .fentry { planned[point] = .kprobe } else {
                         planned[point] = nil
                         states[point] = .failed("fentry load failed: \(lastError.map { "\($0.errno.symbolicName)" } ?? "?")")
                     }

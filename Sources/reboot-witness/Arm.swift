@@ -1,6 +1,9 @@
 import ArgumentParser
 import RebootWitness
+import WitnessCapture
 import WitnessStore
+
+extension WitnessProbes.AttachPolicy: ExpressibleByArgument {}
 
 struct Arm: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +15,7 @@ struct Arm: ParsableCommand {
             EXAMPLES:
               reboot-witness arm
               reboot-witness arm --store /srv/witness --json
+              reboot-witness arm --attach kprobe         # skip fentry (debugging a trampoline issue)
             """
     )
 
@@ -21,9 +25,12 @@ struct Arm: ParsableCommand {
     @Flag(help: "Print records as NDJSON instead of human lines.")
     var json = false
 
+    @Option(help: "Function probes: auto (fentry, else kprobe), or only fentry, or only kprobe.")
+    var attach: WitnessProbes.AttachPolicy = .auto
+
     func run() throws {
         do {
-            let session = try ArmSession(options: .init(store: store, json: json))
+            let session = try ArmSession(options: .init(store: store, json: json, attach: attach))
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {

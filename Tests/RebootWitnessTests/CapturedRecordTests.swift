@@ -94,3 +94,19 @@ final class CapturedRecordTests: XCTestCase {
         XCTAssertEqual(WallClock.iso8601(realtimeNanoseconds: 1_743_748_835_979_000_000), "2025-04-04T06:40:35.979Z")
     }
 }
+
+final class KernelSymbolsTests: XCTestCase {
+    func testFentryStacksStartAtTheProbedFunctionAndModulesAreNamed() throws {
+        let kallsyms = FileManager.default.temporaryDirectory.appendingPathComponent("kallsyms-bpf-\(getpid())")
+        try "ffffffffa0000000 t bpf_prog_422b_rw_capture\t[bpf]\nffffffffa0001000 t bpf_trampoline_6442\t[bpf]\n"
+            .appending("ffffffff81001000 T reboot_pid_ns\nffffffff81002000 T __do_sys_reboot\n")
+            .appending("ffffffffc0000000 t softdog_fire\t[softdog]\n")
+            .write(to: kallsyms, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: kallsyms) }
+        let symbols = KernelSymbols(path: kallsyms.path)
+        XCTAssertEqual(symbols.symbolize([0xffff_ffff_a000_07e2, 0xffff_ffff_a000_1044, 0xffff_ffff_8100_1005,
+                                          0xffff_ffff_8100_20a0]),
+                       ["reboot_pid_ns+0x5", "__do_sys_reboot+0xa0"])
+        XCTAssertEqual(symbols.symbolize([0xffff_ffff_c000_0010]), ["softdog_fire+0x10 [softdog]"])
+    }
+}

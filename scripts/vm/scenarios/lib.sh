@@ -1,0 +1,57 @@
+# Helpers shared by the guest scenarios.
+STORE=/state/store
+
+# Starts `arm` in the background and waits for its "armed" line.
+arm() {
+	reboot-witness arm --store "$STORE" --json "$@" > /state/arm.out 2> /state/arm.err &
+	ARM_PID=$!
+	for i in $(seq 1 600); do
+		grep -q '^armed' /state/arm.err 2>/dev/null && { cat /state/arm.err; return 0; }
+		kill -0 $ARM_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "@@RW-FAIL@@ arm did not arm"; cat /state/arm.err; poweroff -f
+}
+
+disarm() {
+	kill -TERM $ARM_PID
+	wait $ARM_PID
+}
+
+# A cgroup that looks like a docker container's, for attribution checks.
+CONTAINER_ID=c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00
+container_cgroup() {
+	dir=/sys/fs/cgroup/system.slice/docker-$CONTAINER_ID.scope
+	mkdir -p "$dir"
+	echo "$dir"
+}
+
+# Runs "$@" in the container-like cgroup, as a child of this shell.
+in_container() {
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$(container_cgroup)" "$@"
+}
+
+# Prints a named section the host parses.
+section() {
+	echo "@@RW-BEGIN $1@@"
+	shift
+	"$@"
+	echo "@@RW-END@@"
+}
+
+# The last phase: everything the host asserts on, then power off.
+report() {
+	section dump reboot-witness dump --store "$STORE" --json --boot all
+	section status reboot-witness status --json --store "$STORE"
+	section pstore ls /sys/fs/pstore
+	echo "@@RW-DONE@@"
+	sync
+	poweroff -f
+}
+
+# Asks the host to act on the VM through the QEMU monitor, then waits.
+host_action() {
+	sync
+	echo "@@RW-HOST $1@@"
+	sleep 60
+}
