@@ -28,7 +28,8 @@ public final class WitnessProbes {
     public let features: KernelFeatures
     public let policy: AttachPolicy
     public private(set) var states: [String: ProbeState] = [:]
-    private var objects: [String: BPFObjectHandle] = [:]
+    /// Loaded object instances; a module that appears later gets its own.
+    private var objects: [BPFObjectHandle] = []
     private var reader: RingBufferReader?
 
     public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto) {
@@ -78,35 +79,39 @@ public final class WitnessProbes {
     /// Loads and attaches everything that can attach now. Records go to
     /// `deliver` once `reader.drain()` is called.
     public func arm(deliver: @escaping (rw_record) -> Void) throws -> RingBufferReader {
-        let main = try load(object: "witness", sharing: nil)
+        let main = try load(object: "witness", sharing: nil, points: ProbeCatalog.all)
         guard let main, let fd = main.mapFD("rw_events") else {
             throw SystemError("arm", "no probe point can attach on this kernel", errno: .notSupported)
         }
         let reader = try RingBufferReader(mapFD: fd, deliver: deliver)
         self.reader = reader
-        _ = try? load(object: "watchdog", sharing: fd)
+        ringFD = fd
+        _ = try? load(object: "watchdog", sharing: fd, points: ProbeCatalog.all)
         return reader
     }
+
+    private var ringFD: CInt?
 
     /// A module finished loading: try the points that were waiting for it.
     /// Returns the names of points newly attached.
     public func moduleLoaded(_ module: String) -> [String] {
         let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.name]?.attachMode == nil }
-        guard !waiting.isEmpty, objects["watchdog"] == nil, let fd = objects["witness"]?.mapFD("rw_events") else {
-            return []
+        guard !waiting.isEmpty, let fd = ringFD else { return [] }
+        for object in Set(waiting.map(\.object)) {
+            _ = try? load(object: object, sharing: fd, points: waiting)
         }
-        _ = try? load(object: "watchdog", sharing: fd)
         return waiting.filter { states[$0.name]?.attachMode != nil }.map(\.name)
     }
 
     /// Records the kernel could not put in the ring buffer (it was full).
     public var lostRecords: UInt64 {
-        objects.values.compactMap { $0.bssCounter() }.reduce(0, +)
+        objects.compactMap { $0.bssCounter() }.reduce(0, +)
     }
 
-    /// Plans, loads and attaches one object. Returns nil when nothing in it can attach.
-    private func load(object name: String, sharing ringFD: CInt?) throws -> BPFObjectHandle? {
-        let points = ProbeCatalog.all.filter { $0.object == name }
+    /// Plans, loads and attaches one instance of an object for `points` (those
+    /// of it that can attach now). Returns nil when none can.
+    private func load(object name: String, sharing ringFD: CInt?, points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
+        let points = candidates.filter { $0.object == name }
         var planned: [String: AttachMode] = [:]
         for point in points {
             switch plan(point) {
@@ -147,7 +152,7 @@ public final class WitnessProbes {
                     states[point.name] = .failed("\(mode.rawValue) attach: \(error.errno.symbolicName)")
                 }
             }
-            objects[name] = handle
+            objects.append(handle)
             return handle
         }
         throw lastError!

@@ -11,6 +11,12 @@ SCENARIOS = {
     "reboot-f": "busybox reboot -f from a container-like cgroup; the store survives the reset",
     "poweroff": "busybox poweroff -f (reboot(2) POWER_OFF) from a container-like cgroup",
     "hard-reset": "hypervisor reset (monitor system_reset): no shutdown path, nothing misattributed",
+    "restart2": "reboot(2) RESTART2 with an argument string from a container-like cgroup",
+    "halt": "reboot(2) HALT from a container-like cgroup; the host restarts the halted VM",
+    "sysrq-b": "sysrq b (emergency restart) from a container-like cgroup; pstore keeps the Emergency log",
+    "panic": "sysrq c with panic=1: kernel panic, reset; pstore keeps the Panic record",
+    "pidns": "reboot(RESTART) from the init of a user+PID namespace: recorded, the machine stays up",
+    "softdog-load": "softdog loaded after arm: softdog_fire attaches on the module_load event",
 }
 
 CONTAINER_ID = "c0ffee00" * 8
@@ -84,7 +90,7 @@ def check_probes(sections, console, kernel):
     return "PASS", f"{sum(1 for p in armed.values() if p['state'] == 'attached')} points attached; {len(recs)} records"
 
 
-def check_survival(sections, console, kernel, cmd, comm):
+def check_survival(sections, console, kernel, cmd, comm, arg=None):
     boots = boot_ids(console)
     assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
     recs = records(sections)
@@ -94,6 +100,7 @@ def check_survival(sections, console, kernel, cmd, comm):
     for r in survived:
         assert r["comm"] == comm and r["container"] == {"runtime": "docker", "id": CONTAINER_ID}, r
         assert r["retval"] is None, "the call took the machine down: no exit record"
+        assert arg is None or r["cmd_arg"] == arg, f"cmd_arg {r['cmd_arg']!r}, expected {arg!r}"
     kernel_paths = sorted({r["probe"] for r in previous if r["probe"] != "sys_enter_reboot"})
     return "PASS", (f"{cmd} record survived the reset: {'yes' if survived else 'no (racy without the hold, issue 4)'}"
                     f"; kernel-path records: {', '.join(kernel_paths) or 'none'}")
@@ -109,7 +116,48 @@ def check_hard_reset(sections, console, kernel):
     return "PASS", "no reboot path ran; store intact"
 
 
+def pstore_check(sections, console, kernel, header, needles):
+    boots = boot_ids(console)
+    assert len(boots) == 2, f"expected two boots, saw {boots}"
+    dumped = sections.get("pstore-records", "")
+    assert header in dumped, f"no {header} record in pstore: {dumped[:300]!r}"
+    for needle in needles:
+        assert needle in dumped, f"pstore {header} record lacks {needle!r}"
+    recs = [r for r in records(sections) if r["boot_id"] == boots[0]]
+    seen = sorted({r["probe"] for r in recs})
+    return "PASS", f"pstore has {header}; records that reached the store before the end: {', '.join(seen) or 'none'}"
+
+
+def check_pidns(sections, console, kernel):
+    assert len(boot_ids(console)) == 1, "the machine rebooted: only the namespace should have"
+    pid = int(re.search(r"pid=(\d+)", sections["pidns"]).group(1))
+    rec = first(records(sections), "namespace init's reboot(2)",
+                lambda r: r["pid"] == pid and r["probe"] == "sys_enter_reboot")
+    assert rec["cmd"] == "RESTART" and rec["in_init_pid_ns"] is False and rec["retval"] is None, rec
+    ns = first(records(sections), "reboot_pid_ns", lambda r: r["pid"] == pid and r["probe"] == "reboot_pid_ns")
+    assert ns["pid_ns"] == rec["pid_ns"], (ns["pid_ns"], rec["pid_ns"])
+    return "PASS", f"namespace {rec['pid_ns']} killed; host stayed up"
+
+
+def check_softdog_load(sections, console, kernel):
+    point = probe_states(status(sections, "status-after-load"))["softdog_fire"]
+    assert point["state"] == "attached" and point["attach"] == "fentry", point
+    return "PASS", "softdog_fire attached by fentry after the module loaded"
+
+
 def check(scenario, sections, console, kernel):
+    if scenario == "restart2":
+        return check_survival(sections, console, kernel, "RESTART2", "guest-reboot", arg="rescue-mode")
+    if scenario == "halt":
+        return check_survival(sections, console, kernel, "HALT", "guest-reboot")
+    if scenario == "sysrq-b":
+        return pstore_check(sections, console, kernel, "Emergency#", ["sysrq: Resetting", "rw-guest: sysrq-b from pid"])
+    if scenario == "panic":
+        return pstore_check(sections, console, kernel, "Panic#", ["sysrq triggered crash"])
+    if scenario == "pidns":
+        return check_pidns(sections, console, kernel)
+    if scenario == "softdog-load":
+        return check_softdog_load(sections, console, kernel)
     if scenario == "probes":
         return check_probes(sections, console, kernel)
     if scenario == "reboot-f":

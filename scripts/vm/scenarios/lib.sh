@@ -55,3 +55,13 @@ host_action() {
 	echo "@@RW-HOST $1@@"
 	sleep 60
 }
+
+# Header and the telling lines of each pstore dmesg record of the last boot.
+pstore_lines() {
+	for f in /sys/fs/pstore/dmesg-ramoops-*; do
+		[ -e "$f" ] || continue
+		echo "== $f"
+		head -n 1 "$f"
+		grep -a -E 'sysrq|rw-guest|Kernel panic|Resetting|Restarting|reboot' "$f" | tail -n 20
+	done
+}
