@@ -20,6 +20,22 @@ struct {
 	__uint(max_entries, 1 << 20);
 } rw_events SEC(".maps");
 
+/* Hold state, written by the controller (shared with the hold object). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_hold_state);
+} rw_hold_state SEC(".maps");
+
+/* Threads whose reboot(2) is being held, by pid_tgid; cleared at sys_exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u32);
+} rw_held SEC(".maps");
+
 /* Records the ring buffer had no room for; `status` reports it. */
 __u64 rw_lost = 0;
 

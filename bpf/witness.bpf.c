@@ -8,7 +8,35 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define LINUX_REBOOT_MAGIC1 0xfee1dead
+#define LINUX_REBOOT_CMD_RESTART 0x01234567
+#define LINUX_REBOOT_CMD_HALT 0xCDEF0123
+#define LINUX_REBOOT_CMD_POWER_OFF 0x4321FEDC
 #define LINUX_REBOOT_CMD_RESTART2 0xA1B2C3D4
+#define LINUX_REBOOT_CMD_KEXEC 0x45584543
+
+/* Would this call take the machine down, and may we hold it? Only calls the
+ * kernel would accept (valid magic, a stopping command, the init PID
+ * namespace), never the controller's own, and only while it is alive. */
+static __always_inline bool rw_should_hold(const struct rw_record *r)
+{
+	__u32 key = 0;
+	struct rw_hold_state *state = bpf_map_lookup_elem(&rw_hold_state, &key);
+
+	if (!state || !state->enabled || r->pid == state->controller_tgid)
+		return false;
+	if (bpf_ktime_get_boot_ns() - state->heartbeat_ns > RW_HOLD_HEARTBEAT_NS)
+		return false;
+	if (r->magic1 != LINUX_REBOOT_MAGIC1 ||
+	    (r->magic2 != 672274793 && r->magic2 != 85072278 &&
+	     r->magic2 != 369367448 && r->magic2 != 537993216))
+		return false;
+	if (!(r->flags & RW_F_INIT_PID_NS))
+		return false;
+	return r->cmd == LINUX_REBOOT_CMD_RESTART || r->cmd == LINUX_REBOOT_CMD_RESTART2 ||
+	       r->cmd == LINUX_REBOOT_CMD_HALT || r->cmd == LINUX_REBOOT_CMD_POWER_OFF ||
+	       r->cmd == LINUX_REBOOT_CMD_KEXEC;
+}
 
 /* reboot(2) entry: magic numbers, command, and RESTART2's user string. */
 static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 attach,
@@ -26,6 +54,14 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 	if ((__u32)cmd == LINUX_REBOOT_CMD_RESTART2 && user_arg &&
 	    bpf_probe_read_user_str(r->arg, sizeof(r->arg), user_arg) > 0)
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
+	if (attach == RW_ATTACH_TRACEPOINT && rw_should_hold(r)) {
+		__u64 id = bpf_get_current_pid_tgid();
+		__u32 one = 1;
+
+		/* The hold object's capable hook denies CAP_SYS_BOOT to this thread. */
+		if (bpf_map_update_elem(&rw_held, &id, &one, BPF_ANY) == 0)
+			r->flags |= RW_F_HELD;
+	}
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
@@ -43,9 +79,11 @@ int tp_sys_enter_reboot(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_reboot")
 int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
 {
-	struct rw_record *r = rw_begin(RW_PROBE_SYS_EXIT_REBOOT, RW_ATTACH_TRACEPOINT);
+	struct rw_record *r;
 	__u64 id = bpf_get_current_pid_tgid();
 
+	bpf_map_delete_elem(&rw_held, &id);
+	r = rw_begin(RW_PROBE_SYS_EXIT_REBOOT, RW_ATTACH_TRACEPOINT);
 	if (!r)
 		return 0;
 	r->pid = id >> 32;

@@ -69,6 +69,21 @@ enum rw_flags {
 	RW_F_HAS_RETVAL     = 1 << 5,
 	RW_F_EXE_TRUNCATED  = 1 << 6,
 	RW_F_ARG_FROM_USER  = 1 << 7,
+	RW_F_HELD           = 1 << 8,  /* the call was denied; the controller replays it */
+};
+
+/*
+ * Hold: while the controller's heartbeat is fresh, a reboot(2) that would
+ * take the machine down is denied CAP_SYS_BOOT, made durable, and replayed
+ * by the controller. A stale heartbeat (controller killed or hung) means no
+ * hold at all: reboots must never depend on us being alive.
+ */
+#define RW_HOLD_HEARTBEAT_NS (750ULL * 1000 * 1000)
+
+struct rw_hold_state {
+	__u64 heartbeat_ns;         /* controller's last CLOCK_BOOTTIME beat */
+	__u32 controller_tgid;      /* its own (replayed) calls are never held */
+	__u32 enabled;
 };
 
 struct rw_ancestor {

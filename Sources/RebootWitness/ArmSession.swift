@@ -12,10 +12,12 @@ public final class ArmSession {
         public var store: String
         public var json: Bool
         public var attach: WitnessProbes.AttachPolicy
-        public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto) {
+        public var hold: Bool
+        public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true) {
             self.store = store
             self.json = json
             self.attach = attach
+            self.hold = hold
         }
     }
 
@@ -25,6 +27,9 @@ public final class ArmSession {
     private let probes: WitnessProbes
     private var pending: [CapturedRecord] = []
     private var stored: UInt64 = 0
+    private var heartbeat: HoldHeartbeat?
+    private var holdDescription = "off (--no-hold)"
+    private let kmsg = KernelLog()
     private var startedAt: String
     private var lastPublishedLost: UInt64 = 0
 
@@ -55,6 +60,16 @@ public final class ArmSession {
         }
         try store.append([.start(.init(bootID: resolver.bootID, time: startedAt,
                                        kernel: probes.features.release, pid: getpid()))])
+        if options.hold {
+            switch probes.armHold() {
+            case .success(let (mechanism, beat)):
+                heartbeat = beat
+                beat.beat()
+                holdDescription = "active via \(mechanism.rawValue)"
+            case .failure(let refusal):
+                holdDescription = "unavailable: \(refusal.reason)"
+            }
+        }
         try publishState(running: true)
         let elapsed = Double(SystemCalls.clocks().boottime - clock) / 1e6
         FileHandle.standardError.write(armedLine(elapsedMilliseconds: elapsed))
@@ -62,7 +77,9 @@ public final class ArmSession {
 
         var running = true
         while running {
-            let ready = try SystemCalls.pollReadable([reader.descriptor, signals.rawValue], timeoutMilliseconds: 1000)
+            // The hold lasts only while this loop beats (RW_HOLD_HEARTBEAT_NS).
+            heartbeat?.beat()
+            let ready = try SystemCalls.pollReadable([reader.descriptor, signals.rawValue], timeoutMilliseconds: 100)
             if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil {
                 running = false
             }
@@ -71,6 +88,7 @@ public final class ArmSession {
             if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
         }
         ServiceNotify.send("STOPPING=1")
+        heartbeat?.stop()
         try reader.drain()
         try flush()
         try publishState(running: false)
@@ -94,9 +112,25 @@ public final class ArmSession {
         try store.append(records.map { .caller($0) })
         stored += UInt64(records.count)
         for record in records {
+            kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }
         fflush(stdout)
+        // Durable now: let the held calls go through, exactly as they were made.
+        for (captured, record) in zip(batch.filter { $0.probePoint?.isControl != true }, records) where captured.held {
+            replay(captured, record)
+        }
+    }
+
+    private func replay(_ captured: CapturedRecord, _ record: CallerRecord) {
+        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)]"
+        FileHandle.standardError.write("replaying held reboot(2) \(what)\n")
+        kmsg.write("reboot-witness: record durable, replaying reboot(2) \(what)")
+        let argument = record.cmd == "RESTART2" ? captured.argument : nil
+        if let error = SystemCalls.reboot(magic1: captured.magic1, magic2: captured.magic2,
+                                          command: captured.command, argument: argument) {
+            FileHandle.standardError.write("replay of reboot(2) \(what) failed: \(error.symbolicName)\n")
+        }
     }
 
     private func handleControl(_ captured: CapturedRecord) {
@@ -111,7 +145,7 @@ public final class ArmSession {
     private func publishState(running: Bool) throws {
         lastPublishedLost = probes.lostRecords
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
-                             probes: ArmState.points(probes.states), recordsStored: stored,
+                             probes: ArmState.points(probes.states), hold: holdDescription, recordsStored: stored,
                              lostRecords: lastPublishedLost, running: running)
         try state.write(to: options.store)
     }
@@ -126,7 +160,7 @@ public final class ArmSession {
         let modes = AttachMode.allCases.compactMap { mode in byMode[mode].map { "\(mode.rawValue) \($0)" } }
         let ms = (elapsedMilliseconds * 10).rounded() / 10
         return "armed: \(attached) of \(points.count) probe points attached (\(modes.joined(separator: ", "))); "
-            + "store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
+            + "hold \(holdDescription); store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
     }
 }
 

@@ -19,12 +19,13 @@ public struct ArmState: Codable, Equatable {
     public var started: String
     public var updated: String
     public var probes: [Point]
+    public var hold: String
     public var recordsStored: UInt64
     public var lostRecords: UInt64
     public var running: Bool
 
     enum CodingKeys: String, CodingKey {
-        case pid, bootID = "boot_id", started, updated, probes, recordsStored = "records_stored"
+        case pid, bootID = "boot_id", started, updated, probes, hold, recordsStored = "records_stored"
         case lostRecords = "lost_records", running
     }
 

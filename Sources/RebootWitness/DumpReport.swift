@@ -43,6 +43,7 @@ public struct DumpReport {
             if record.probe == "sys_exit_reboot" {
                 if let index = openEntries.removeValue(forKey: key) {
                     items[index].outcome = Self.returned(record.retval ?? 0)
+                        + (items[index].record.held ? " to the caller; the witness replayed the call once durable" : "")
                     items[index].record.retval = record.retval
                 }
                 continue

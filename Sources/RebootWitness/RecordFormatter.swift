@@ -15,6 +15,18 @@ public enum RecordFormatter {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// One line for the kernel log (and so the journal and pstore's dmesg).
+    public static func oneLine(_ r: CallerRecord) -> String {
+        var line = "\(r.probe)"
+        if let cmd = r.cmd { line += " \(cmd)" }
+        if let arg = r.cmdArg { line += " \"\(arg)\"" }
+        line += " by \(r.comm)[\(r.pid)] exe=\(r.exe ?? "?") uid=\(r.uid) loginuid=\(r.loginuid.map(String.init) ?? "unset")"
+        if let container = r.container { line += " container=\(container.runtime):\(container.id.prefix(12))" }
+        if !r.ancestry.isEmpty { line += " ancestry=" + r.ancestry.prefix(6).map { "\($0.comm)[\($0.pid)]" }.joined(separator: "<") }
+        if r.held { line += " held" }
+        return line
+    }
+
     /// `outcome` is what happened after a reboot(2) entry, when known.
     public static func human(_ r: CallerRecord, outcome: String? = nil) -> String {
         if r.probe == "sys_exit_reboot" {
@@ -50,6 +62,7 @@ public enum RecordFormatter {
                 lines.append("    ancestry " + r.ancestry.map { "\($0.comm)[\($0.pid)]" }.joined(separator: " ← "))
             }
         }
+        if r.held && outcome == nil { lines.append("    held: denied until durable, then replayed by the witness") }
         if let outcome { lines.append("    outcome \(outcome)") }
         if !r.kernelStack.isEmpty {
             lines.append("    stack " + r.kernelStack.prefix(8).joined(separator: " ← "))

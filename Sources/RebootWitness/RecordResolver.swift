@@ -35,6 +35,7 @@ public final class RecordResolver {
             magic1: isSyscall ? r.magic1 : nil,
             magic2: isSyscall ? r.magic2 : nil,
             retval: r.returnValue,
+            held: r.held,
             pid: r.pid, tid: r.tid, ppid: r.ppid,
             comm: r.comm,
             exe: isExit ? nil : r.exe,

@@ -61,12 +61,20 @@ public struct StatusReport: Encodable {
         }
         lsms = features.activeLSMs
         let bpfLSM = lsms?.contains("bpf") ?? false
-        hold = "not implemented in this version (BPF LSM "
-            + (lsms == nil ? "unknown: no securityfs)" : bpfLSM ? "active)" : "not in the active LSM list)")
-        pstore = StatusReport.pstoreBackends()
-
         let live = ArmState.live(in: storePath)
         let probing = ProbingPlan(features: features, privileged: privileged)
+        if let live {
+            hold = live.hold
+        } else if !privileged && !bpfLSM {
+            hold = "unknown (probing needs root)"
+        } else {
+            switch probing.probes.holdPlan() {
+            case .success(let mechanism): hold = "available via \(mechanism.rawValue) (not armed)"
+            case .failure(let refusal): hold = "unavailable: \(refusal.reason)"
+            }
+        }
+        pstore = StatusReport.pstoreBackends()
+
         probes = ProbeCatalog.all.map { point in
             if let live, let armed = live.probes.first(where: { $0.name == point.name }) {
                 return Point(name: point.name, state: armed.state, attach: armed.attach, reason: armed.reason)

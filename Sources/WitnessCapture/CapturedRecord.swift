@@ -30,6 +30,9 @@ public struct CapturedRecord: Sendable, Equatable {
     public var argument: String?
     public var argumentInt: UInt32
     public var returnValue: Int64?
+    /// The kernel denied this reboot(2) so the controller can replay it once
+    /// the record is durable.
+    public var held: Bool
     /// Parent first: (tgid, comm).
     public var ancestry: [(pid: UInt32, comm: String)]
     /// Raw kernel addresses, innermost first; symbolize in the same boot.
@@ -74,6 +77,7 @@ public struct CapturedRecord: Sendable, Equatable {
         argument = has(RW_F_HAS_ARG) ? String(CString.decode(&r.arg).reversed().drop { $0 == "\n" }.reversed()) : nil
         argumentInt = r.arg_int
         returnValue = has(RW_F_HAS_RETVAL) ? r.retval : nil
+        held = has(RW_F_HELD)
         let count = min(Int(r.ancestry_len), Int(RW_ANCESTRY))
         ancestry = withUnsafeBytes(of: &r.ancestry) { raw in
             (0..<count).map { index in

@@ -92,6 +92,20 @@ public final class WitnessProbes {
 
     private var ringFD: CInt?
 
+    /// Keeps an object (and its links) alive as long as these probes.
+    func retain(_ handle: BPFObjectHandle) {
+        objects.append(handle)
+    }
+
+    /// Arms the hold on top of `arm`; returns the heartbeat to keep it alive,
+    /// or why the hold is unavailable.
+    public func armHold() -> Result<(HoldMechanism, HoldHeartbeat), PlanRefusal> {
+        guard let main = objects.first, let stateFD = main.mapFD("rw_hold_state") else {
+            return .failure(PlanRefusal("arm first"))
+        }
+        return loadHold(mainObject: main).map { ($0, HoldHeartbeat(stateFD: stateFD)) }
+    }
+
     /// A module finished loading: try the points that were waiting for it.
     /// Returns the names of points newly attached.
     public func moduleLoaded(_ module: String) -> [String] {

@@ -26,6 +26,9 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     public var magic2: UInt32?
     /// sys_exit_reboot's value (only on those records; `dump` joins it to the entry).
     public var retval: Int64?
+    /// Denied by the hold and replayed by the witness once this was durable
+    /// (the original caller saw EPERM).
+    public var held: Bool
     public var pid: UInt32
     public var tid: UInt32
     public var ppid: UInt32
@@ -54,7 +57,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     public var count: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval
+        case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
         case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
         case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
@@ -62,19 +65,57 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     }
 
     public init(bootID: String, time: String, probe: String, attach: String?, cmd: String?, cmdArg: String?,
-                magic1: UInt32?, magic2: UInt32?, retval: Int64?, pid: UInt32, tid: UInt32, ppid: UInt32,
+                magic1: UInt32?, magic2: UInt32?, retval: Int64?, held: Bool = false, pid: UInt32, tid: UInt32, ppid: UInt32,
                 comm: String, exe: String?, uid: UInt32, user: String?, gid: UInt32, euid: UInt32,
                 loginuid: UInt32?, loginUser: String?, sessionid: UInt32?, tty: String?, cgroup: String?,
                 cgroupID: UInt64?, cgroupV1: Bool, container: ContainerID?, podUID: String?, pidNs: UInt32?,
                 inInitPidNs: Bool?, ancestry: [Ancestor], kernelStack: [String], context: String, count: UInt64) {
         self.bootID = bootID; self.time = time; self.probe = probe; self.attach = attach; self.cmd = cmd
-        self.cmdArg = cmdArg; self.magic1 = magic1; self.magic2 = magic2; self.retval = retval; self.pid = pid
+        self.cmdArg = cmdArg; self.magic1 = magic1; self.magic2 = magic2; self.retval = retval; self.held = held; self.pid = pid
         self.tid = tid; self.ppid = ppid; self.comm = comm; self.exe = exe; self.uid = uid; self.user = user
         self.gid = gid; self.euid = euid; self.loginuid = loginuid; self.loginUser = loginUser
         self.sessionid = sessionid; self.tty = tty; self.cgroup = cgroup; self.cgroupID = cgroupID
         self.cgroupV1 = cgroupV1; self.container = container; self.podUID = podUID; self.pidNs = pidNs
         self.inInitPidNs = inInitPidNs; self.ancestry = ancestry; self.kernelStack = kernelStack
         self.context = context; self.count = count
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bootID = try c.decode(String.self, forKey: .bootID)
+        time = try c.decode(String.self, forKey: .time)
+        probe = try c.decode(String.self, forKey: .probe)
+        attach = try c.decodeIfPresent(String.self, forKey: .attach)
+        cmd = try c.decodeIfPresent(String.self, forKey: .cmd)
+        cmdArg = try c.decodeIfPresent(String.self, forKey: .cmdArg)
+        magic1 = try c.decodeIfPresent(UInt32.self, forKey: .magic1)
+        magic2 = try c.decodeIfPresent(UInt32.self, forKey: .magic2)
+        retval = try c.decodeIfPresent(Int64.self, forKey: .retval)
+        held = try c.decodeIfPresent(Bool.self, forKey: .held) ?? false
+        pid = try c.decode(UInt32.self, forKey: .pid)
+        tid = try c.decode(UInt32.self, forKey: .tid)
+        ppid = try c.decode(UInt32.self, forKey: .ppid)
+        comm = try c.decode(String.self, forKey: .comm)
+        exe = try c.decodeIfPresent(String.self, forKey: .exe)
+        uid = try c.decode(UInt32.self, forKey: .uid)
+        user = try c.decodeIfPresent(String.self, forKey: .user)
+        gid = try c.decode(UInt32.self, forKey: .gid)
+        euid = try c.decode(UInt32.self, forKey: .euid)
+        loginuid = try c.decodeIfPresent(UInt32.self, forKey: .loginuid)
+        loginUser = try c.decodeIfPresent(String.self, forKey: .loginUser)
+        sessionid = try c.decodeIfPresent(UInt32.self, forKey: .sessionid)
+        tty = try c.decodeIfPresent(String.self, forKey: .tty)
+        cgroup = try c.decodeIfPresent(String.self, forKey: .cgroup)
+        cgroupID = try c.decodeIfPresent(UInt64.self, forKey: .cgroupID)
+        cgroupV1 = try c.decode(Bool.self, forKey: .cgroupV1)
+        container = try c.decodeIfPresent(ContainerID.self, forKey: .container)
+        podUID = try c.decodeIfPresent(String.self, forKey: .podUID)
+        pidNs = try c.decodeIfPresent(UInt32.self, forKey: .pidNs)
+        inInitPidNs = try c.decodeIfPresent(Bool.self, forKey: .inInitPidNs)
+        ancestry = try c.decode([Ancestor].self, forKey: .ancestry)
+        kernelStack = try c.decode([String].self, forKey: .kernelStack)
+        context = try c.decode(String.self, forKey: .context)
+        count = try c.decode(UInt64.self, forKey: .count)
     }
 
     /// Explicit so that absent values are written as null, never omitted.
@@ -84,7 +125,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(probe, forKey: .probe); try c.encode(attach, forKey: .attach)
         try c.encode(cmd, forKey: .cmd); try c.encode(cmdArg, forKey: .cmdArg)
         try c.encode(magic1, forKey: .magic1); try c.encode(magic2, forKey: .magic2)
-        try c.encode(retval, forKey: .retval); try c.encode(pid, forKey: .pid)
+        try c.encode(retval, forKey: .retval); try c.encode(held, forKey: .held)
+        try c.encode(pid, forKey: .pid)
         try c.encode(tid, forKey: .tid); try c.encode(ppid, forKey: .ppid)
         try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)
         try c.encode(uid, forKey: .uid); try c.encode(user, forKey: .user)

@@ -49,9 +49,10 @@ public enum SystemCalls {
         return signal > 0 ? signal : nil
     }
 
-    /// reboot(2). Only ever called with arguments the caller proved safe.
-    public static func reboot(magic1: UInt32, magic2: UInt32, command: UInt32) -> Errno? {
-        let rc = cw_reboot(magic1, magic2, command, nil)
+    /// reboot(2). Only ever called to replay a call the kernel already
+    /// accepted from someone else (the hold), with the same arguments.
+    public static func reboot(magic1: UInt32, magic2: UInt32, command: UInt32, argument: String?) -> Errno? {
+        let rc = argument.map { cw_reboot(magic1, magic2, command, $0) } ?? cw_reboot(magic1, magic2, command, nil)
         return rc < 0 ? Errno(rawValue: CInt(-rc)) : nil
     }
 

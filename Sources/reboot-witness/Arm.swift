@@ -28,9 +28,16 @@ struct Arm: ParsableCommand {
     @Option(help: "Function probes: auto (fentry, else kprobe), or only fentry, or only kprobe.")
     var attach: WitnessProbes.AttachPolicy = .auto
 
+    @Flag(help: ArgumentHelp(
+        "Do not hold reboot(2) calls until their record is durable.",
+        discussion: "By default a reboot(2) that would take the machine down is denied (the caller sees EPERM), "
+            + "recorded with fdatasync, then replayed by the witness with the same arguments. The hold needs "
+            + "the BPF LSM or fmod_ret, and lapses within a second if the witness dies or hangs."))
+    var noHold = false
+
     func run() throws {
         do {
-            let session = try ArmSession(options: .init(store: store, json: json, attach: attach))
+            let session = try ArmSession(options: .init(store: store, json: json, attach: attach, hold: !noHold))
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {

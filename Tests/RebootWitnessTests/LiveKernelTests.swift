@@ -20,12 +20,27 @@ final class LiveKernelTests: XCTestCase {
 
     override func tearDown() {
         if let armed, armed.isRunning { armed.interrupt(); armed.waitUntilExit() }
+        if notifySocket >= 0 { close(notifySocket) }
     }
 
+    /// A datagram socket standing in for systemd's NOTIFY_SOCKET.
+    var notifySocket: Int32 = -1
+    var notifyPath = ""
+
     func startArm() throws {
+        notifyPath = store.appendingPathComponent("notify.sock").path
+        notifySocket = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(notifyPath.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(notifySocket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Built.witness)
         process.arguments = ["arm", "--store", store.path, "--json"]
+        process.environment = ["NOTIFY_SOCKET": notifyPath, "PATH": "/usr/bin:/bin"]
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -121,6 +136,30 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertTrue(record["retval"] is NSNull, "RESTART in a PID namespace never returns to its caller")
         let hostNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
         XCTAssertNotEqual("pid:[\(record["pid_ns"] as? Int ?? 0)]", hostNamespace)
+    }
+
+    func testArmTellsSystemdItIsReady() throws {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        // READY=1 follows the armed line: wait for it a little.
+        var entry = pollfd(fd: notifySocket, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, 5000)
+        let n = recv(notifySocket, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        XCTAssertGreaterThan(n, 0, "no sd_notify datagram")
+        XCTAssertTrue(String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).hasPrefix("READY=1"))
+        XCTAssertTrue(String(decoding: armStderr, as: UTF8.self).hasPrefix("armed: "), "armed line on stderr")
+    }
+
+    func testHoldIsReportedHonestlyWhereTheKernelCannotHold() throws {
+        let status = try runProgram(Built.witness, ["status", "--json", "--store", store.path])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let hold = try XCTUnwrap(object["hold"] as? String)
+        let lsms = object["lsms"] as? [String]
+        if lsms?.contains("bpf") == true || object["fentry"] as? String == "available" {
+            XCTAssertTrue(hold.hasPrefix("active via "), hold)
+        } else {
+            XCTAssertTrue(hold.hasPrefix("unavailable: "), hold)
+            XCTAssertTrue(String(decoding: armStderr, as: UTF8.self).contains("hold unavailable"))
+        }
     }
 
     func testArmWritesStateThatStatusReports() throws {

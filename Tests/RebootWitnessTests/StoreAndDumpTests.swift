@@ -27,11 +27,21 @@ final class StoreAndDumpTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         for key in ["boot_id", "time", "probe", "attach", "cmd", "cmd_arg", "pid", "tid", "ppid", "comm", "exe", "uid",
                     "loginuid", "sessionid", "tty", "cgroup", "cgroup_id", "container", "pod_uid", "pid_ns",
-                    "in_init_pid_ns", "ancestry", "kernel_stack", "count"] {
+                    "in_init_pid_ns", "ancestry", "kernel_stack", "count", "held"] {
             XCTAssertTrue(object.keys.contains(key), "missing \(key)")
         }
         XCTAssertTrue(object["loginuid"] is NSNull)
         XCTAssertTrue(object["container"] is NSNull)
+    }
+
+    func testEntriesWrittenBeforeTheHoldExistedStillDecode() throws {
+        var json = RecordFormatter.json(StoreEntry.caller(sampleCaller(boot: "b0")))
+        json = json.replacingOccurrences(of: "\"held\":false,", with: "")
+        XCTAssertFalse(json.contains("held"))
+        let entry = try JSONDecoder().decode(StoreEntry.self, from: Data(json.utf8))
+        guard case .caller(let record) = entry else { return XCTFail("not a caller entry") }
+        XCTAssertFalse(record.held)
+        XCTAssertEqual(record.comm, "reboot")
     }
 
     func testStoreDirectoryThatIsAFileIsRefused() throws {
@@ -68,6 +78,13 @@ final class StoreAndDumpTests: XCTestCase {
         XCTAssertEqual(previous.items[0].record.retval, -22)
         XCTAssertTrue(previous.items[1].outcome?.hasPrefix("no return seen") ?? false)
         XCTAssertEqual(DumpReport(contents: contents, selection: .current, currentBoot: "now").items.map(\.record.tid), [9])
+        var held = sampleCaller(boot: "now", tid: 11)
+        held.held = true
+        let heldReport = DumpReport(contents: StoreContents(entries: [
+            .caller(held), .caller(sampleCaller(boot: "now", probe: "sys_exit_reboot", tid: 11, retval: -1))], skipped: 0),
+            selection: .current, currentBoot: "now")
+        XCTAssertEqual(heldReport.items.first?.outcome,
+                       "returned -1 (EPERM) to the caller; the witness replayed the call once durable")
         XCTAssertEqual(DumpReport(contents: contents, selection: .all, currentBoot: "now").items.count, 4)
         // After a boot that never armed, "previous" is the last boot in the store.
         XCTAssertEqual(DumpReport(contents: contents, selection: .previous, currentBoot: "unseen").boots, ["now"])

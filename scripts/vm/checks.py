@@ -17,6 +17,10 @@ SCENARIOS = {
     "panic": "sysrq c with panic=1: kernel panic, reset; pstore keeps the Panic record",
     "pidns": "reboot(RESTART) from the init of a user+PID namespace: recorded, the machine stays up",
     "softdog-load": "softdog loaded after arm: softdog_fire attaches on the module_load event",
+    "acpi-powerdown": "hypervisor ACPI power button (monitor system_powerdown): acpid's handler powers off",
+    "failopen": "controller SIGKILLed: reboot -f goes through (the hold fails open)",
+    "reboot-f-nohold": "reboot -f under arm --no-hold: survival of the record reported, not asserted",
+    "reboot-f-x20": "20 consecutive reboot -f under the hold: every record survives",
 }
 
 CONTAINER_ID = "c0ffee00" * 8
@@ -37,6 +41,13 @@ def probe_states(report):
 
 def boot_ids(console):
     return re.findall(r"@@RW-BOOT@@ .* boot_id=(\S+)", console)
+
+
+def previous_boot(sections, console):
+    """Records of the boot that ended; asserts the scenario spanned two boots."""
+    boots = boot_ids(console)
+    assert len(boots) == 2 and boots[0] != boots[1], f"expected two distinct boots, saw {boots}"
+    return [r for r in records(sections) if r["boot_id"] == boots[0]]
 
 
 def first(items, what, predicate):
@@ -91,25 +102,21 @@ def check_probes(sections, console, kernel):
 
 
 def check_survival(sections, console, kernel, cmd, comm, arg=None):
-    boots = boot_ids(console)
-    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
-    recs = records(sections)
-    assert all(r["boot_id"] in boots for r in recs), "record from an unknown boot"
-    previous = [r for r in recs if r["boot_id"] == boots[0]]
-    survived = [r for r in previous if r["probe"] == "sys_enter_reboot" and r["cmd"] == cmd]
-    for r in survived:
-        assert r["comm"] == comm and r["container"] == {"runtime": "docker", "id": CONTAINER_ID}, r
-        assert r["retval"] is None, "the call took the machine down: no exit record"
-        assert arg is None or r["cmd_arg"] == arg, f"cmd_arg {r['cmd_arg']!r}, expected {arg!r}"
-    kernel_paths = sorted({r["probe"] for r in previous if r["probe"] != "sys_enter_reboot"})
-    return "PASS", (f"{cmd} record survived the reset: {'yes' if survived else 'no (racy without the hold, issue 4)'}"
-                    f"; kernel-path records: {', '.join(kernel_paths) or 'none'}")
+    previous = previous_boot(sections, console)
+    assert all(r["boot_id"] in boot_ids(console) for r in records(sections)), "record from an unknown boot"
+    survived = [r for r in previous if r["probe"] == "sys_enter_reboot" and r["cmd"] == cmd and r["comm"] == comm]
+    assert survived, f"the {cmd} record of the previous boot did not survive (the hold should make it durable)"
+    r = survived[0]
+    assert r["held"] is True, "the bpf LSM is active on Debian: the call must have been held and replayed"
+    assert r["container"] == {"runtime": "docker", "id": CONTAINER_ID}, r["container"]
+    assert r["retval"] == -1, f"the original caller sees EPERM (retval {r['retval']})"
+    assert arg is None or r["cmd_arg"] == arg, f"cmd_arg {r['cmd_arg']!r}, expected {arg!r}"
+    kernel_paths = sorted({r["probe"] for r in previous if r["probe"] not in ("sys_enter_reboot",)})
+    return "PASS", f"{cmd} held, durable, replayed; also recorded: {', '.join(kernel_paths) or 'none'}"
 
 
 def check_hard_reset(sections, console, kernel):
-    boots = boot_ids(console)
-    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
-    previous = [r for r in records(sections) if r["boot_id"] == boots[0]]
+    previous = previous_boot(sections, console)
     assert not previous, f"a hard reset runs no reboot path, yet: {previous}"
     store = status(sections)["store"]
     assert store["exists"] and store["unreadable"] == 0, store
@@ -117,14 +124,12 @@ def check_hard_reset(sections, console, kernel):
 
 
 def pstore_check(sections, console, kernel, header, needles):
-    boots = boot_ids(console)
-    assert len(boots) == 2, f"expected two boots, saw {boots}"
+    previous = previous_boot(sections, console)
     dumped = sections.get("pstore-records", "")
     assert header in dumped, f"no {header} record in pstore: {dumped[:300]!r}"
     for needle in needles:
         assert needle in dumped, f"pstore {header} record lacks {needle!r}"
-    recs = [r for r in records(sections) if r["boot_id"] == boots[0]]
-    seen = sorted({r["probe"] for r in recs})
+    seen = sorted({r["probe"] for r in previous})
     return "PASS", f"pstore has {header}; records that reached the store before the end: {', '.join(seen) or 'none'}"
 
 
@@ -145,7 +150,52 @@ def check_softdog_load(sections, console, kernel):
     return "PASS", "softdog_fire attached by fentry after the module loaded"
 
 
+def check_failopen(sections, console, kernel):
+    held = [r for r in previous_boot(sections, console) if r.get("held")]
+    assert not held, f"nothing can be held with the controller dead: {held}"
+    return "PASS", "reboot -f went through with the controller killed"
+
+
+def check_nohold(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    assert not any(r.get("held") for r in previous), "--no-hold held a call"
+    survived = any(r["probe"] == "sys_enter_reboot" and r["cmd"] == "RESTART" for r in previous)
+    return "PASS", f"record survived without the hold: {'yes' if survived else 'no'} (a race, hence the hold)"
+
+
+def check_x20(sections, console, kernel):
+    boots = boot_ids(console)
+    assert len(boots) == 21 and len(set(boots)) == 21, f"expected 21 distinct boots, saw {len(boots)}"
+    recs = records(sections)
+    missing = []
+    for boot in boots[:20]:
+        ok = [r for r in recs if r["boot_id"] == boot and r["probe"] == "sys_enter_reboot"
+              and r["cmd"] == "RESTART" and r["comm"] == "reboot" and r["held"]
+              and r["container"] == {"runtime": "docker", "id": CONTAINER_ID}]
+        if not ok:
+            missing.append(boot)
+    assert not missing, f"{len(missing)} of 20 reboot -f records lost: {missing}"
+    return "PASS", "20 of 20 reboot -f records survived (held, durable, replayed)"
+
+
+def check_acpi_powerdown(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    rec = first(previous, "held POWER_OFF record", lambda r: r["probe"] == "sys_enter_reboot" and r["cmd"] == "POWER_OFF")
+    assert rec["held"] is True, rec
+    chain = [a["comm"] for a in rec["ancestry"]]
+    assert "acpid" in chain, f"acpid should be in the ancestry: {chain}"
+    return "PASS", f"POWER_OFF by {rec['comm']} ← {' ← '.join(chain)}"
+
+
 def check(scenario, sections, console, kernel):
+    if scenario == "acpi-powerdown":
+        return check_acpi_powerdown(sections, console, kernel)
+    if scenario == "failopen":
+        return check_failopen(sections, console, kernel)
+    if scenario == "reboot-f-nohold":
+        return check_nohold(sections, console, kernel)
+    if scenario == "reboot-f-x20":
+        return check_x20(sections, console, kernel)
     if scenario == "restart2":
         return check_survival(sections, console, kernel, "RESTART2", "guest-reboot", arg="rescue-mode")
     if scenario == "halt":
