@@ -36,6 +36,21 @@ struct {
 	__type(value, __u32);
 } rw_held SEC(".maps");
 
+/* Never held: executables (--allow-exe) and cgroup v2 ids (--allow-cgroup). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct rw_exe_id);
+	__type(value, __u8);
+} rw_allow_exe SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u8);
+} rw_allow_cgroup SEC(".maps");
+
 /* Records the ring buffer had no room for; `status` reports it. */
 __u64 rw_lost = 0;
 

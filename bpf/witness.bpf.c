@@ -33,6 +33,21 @@ static __always_inline bool rw_should_hold(const struct rw_record *r)
 		return false;
 	if (!(r->flags & RW_F_INIT_PID_NS))
 		return false;
+	/* Map keys on the stack: 6.1 rejects ring buffer memory as a key. */
+	__u64 cgroup_id = r->cgroup_id;
+
+	if (bpf_map_lookup_elem(&rw_allow_cgroup, &cgroup_id))
+		return false;
+
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct rw_exe_id exe = {
+		.ino = BPF_CORE_READ(inode, i_ino),
+		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
+	};
+
+	if (bpf_map_lookup_elem(&rw_allow_exe, &exe))
+		return false;
 	return r->cmd == LINUX_REBOOT_CMD_RESTART || r->cmd == LINUX_REBOOT_CMD_RESTART2 ||
 	       r->cmd == LINUX_REBOOT_CMD_HALT || r->cmd == LINUX_REBOOT_CMD_POWER_OFF ||
 	       r->cmd == LINUX_REBOOT_CMD_KEXEC;

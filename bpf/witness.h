@@ -80,6 +80,14 @@ enum rw_flags {
  */
 #define RW_HOLD_HEARTBEAT_NS (750ULL * 1000 * 1000)
 
+/* An executable the hold never applies to (fencing agents), as the kernel
+ * names it: inode number and superblock dev_t (MKDEV: major << 20 | minor). */
+struct rw_exe_id {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
 struct rw_hold_state {
 	__u64 heartbeat_ns;         /* controller's last CLOCK_BOOTTIME beat */
 	__u32 controller_tgid;      /* its own (replayed) calls are never held */

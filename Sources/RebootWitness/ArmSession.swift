@@ -13,11 +13,14 @@ public final class ArmSession {
         public var json: Bool
         public var attach: WitnessProbes.AttachPolicy
         public var hold: Bool
-        public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true) {
+        public var allowlist: HoldAllowlist
+        public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
+                    allowlist: HoldAllowlist = HoldAllowlist()) {
             self.store = store
             self.json = json
             self.attach = attach
             self.hold = hold
+            self.allowlist = allowlist
         }
     }
 
@@ -61,7 +64,7 @@ public final class ArmSession {
         try store.append([.start(.init(bootID: resolver.bootID, time: startedAt,
                                        kernel: probes.features.release, pid: getpid()))])
         if options.hold {
-            switch probes.armHold() {
+            switch try probes.armHold(allowing: options.allowlist) {
             case .success(let (mechanism, beat)):
                 heartbeat = beat
                 beat.beat()

@@ -84,3 +84,50 @@ public final class HoldHeartbeat {
         _ = bpf_map_update_elem(stateFD, &key, &state, UInt64(BPF_ANY))
     }
 }
+
+/// What the hold never applies to (fencing agents and the like).
+public struct HoldAllowlist: Sendable {
+    public var executables: [String] = []
+    /// cgroup v2 directories (absolute, under the cgroup2 mount).
+    public var cgroups: [String] = []
+
+    public init(executables: [String] = [], cgroups: [String] = []) {
+        self.executables = executables
+        self.cgroups = cgroups
+    }
+
+    /// The kernel's dev_t (MKDEV) for a userspace st_dev (glibc's encoding).
+    static func kernelDevice(_ dev: UInt64) -> UInt32 {
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+        let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+        return UInt32(truncatingIfNeeded: (major << 20) | minor)
+    }
+
+    /// Fills the kernel's allowlist maps. Paths are resolved now: an
+    /// executable replaced later (new inode) is no longer allowed.
+    func install(exeMapFD: CInt, cgroupMapFD: CInt) throws {
+        var one: UInt8 = 1
+        for path in executables {
+            guard let st = SystemCalls.fileStatus(path), (st.st_mode & S_IFMT) == S_IFREG else {
+                throw SystemError("--allow-exe", path, errno: .noSuchFileOrDirectory)
+            }
+            var key = rw_exe_id()
+            key.ino = UInt64(st.st_ino)
+            key.dev = Self.kernelDevice(UInt64(st.st_dev))
+            if bpf_map_update_elem(exeMapFD, &key, &one, UInt64(BPF_ANY)) != 0 {
+                throw SystemError("allowlist", path, errno: Errno(rawValue: Glibc.errno))
+            }
+        }
+        for path in cgroups {
+            guard let st = SystemCalls.fileStatus(path), (st.st_mode & S_IFMT) == S_IFDIR,
+                  Files.exists(path + "/cgroup.procs") else {
+                throw SystemError("--allow-cgroup (not a cgroup directory)", path, errno: .noSuchFileOrDirectory)
+            }
+            // A cgroup v2 id is its kernfs inode number.
+            var id = UInt64(st.st_ino)
+            if bpf_map_update_elem(cgroupMapFD, &id, &one, UInt64(BPF_ANY)) != 0 {
+                throw SystemError("allowlist", path, errno: Errno(rawValue: Glibc.errno))
+            }
+        }
+    }
+}

@@ -16,6 +16,7 @@ struct Arm: ParsableCommand {
               reboot-witness arm
               reboot-witness arm --store /srv/witness --json
               reboot-witness arm --attach kprobe         # skip fentry (debugging a trampoline issue)
+              reboot-witness arm --allow-exe /usr/sbin/fence_kdump_send
             """
     )
 
@@ -35,9 +36,18 @@ struct Arm: ParsableCommand {
             + "the BPF LSM or fmod_ret, and lapses within a second if the witness dies or hangs."))
     var noHold = false
 
+    @Option(help: ArgumentHelp("Never hold reboot(2) calls made by this executable (e.g. a fencing agent). Repeatable.",
+                               valueName: "PATH"))
+    var allowExe: [String] = []
+
+    @Option(help: ArgumentHelp("Never hold reboot(2) calls made from this cgroup v2 directory. Repeatable.",
+                               valueName: "PATH"))
+    var allowCgroup: [String] = []
+
     func run() throws {
         do {
-            let session = try ArmSession(options: .init(store: store, json: json, attach: attach, hold: !noHold))
+            let session = try ArmSession(options: .init(store: store, json: json, attach: attach, hold: !noHold,
+                                                      allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup)))
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {

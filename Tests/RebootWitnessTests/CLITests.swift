@@ -55,6 +55,14 @@ final class CLITests: XCTestCase {
                       result.stderr)
     }
 
+    func testArmRejectsAnAllowlistPathThatDoesNotExist() throws {
+        guard geteuid() == 0 else { throw XCTSkip("arm needs root") }
+        let dir = try temporaryDirectory("allow")
+        let result = try runProgram(Built.witness, ["arm", "--store", dir.path, "--allow-exe", "/nonexistent/fence"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("--allow-exe /nonexistent/fence"), result.stderr)
+    }
+
     func testStatusJSONIsOneObject() throws {
         let result = try runProgram(Built.witness, ["status", "--json", "--store", "/nonexistent-store"])
         XCTAssertEqual(result.status, 0)

@@ -1,6 +1,6 @@
 import CWitness
 import RebootWitness
-import WitnessCapture
+@testable import WitnessCapture
 import XCTest
 
 final class CapturedRecordTests: XCTestCase {
@@ -108,5 +108,20 @@ final class KernelSymbolsTests: XCTestCase {
                                           0xffff_ffff_8100_20a0]),
                        ["reboot_pid_ns+0x5", "__do_sys_reboot+0xa0"])
         XCTAssertEqual(symbols.symbolize([0xffff_ffff_c000_0010]), ["softdog_fire+0x10 [softdog]"])
+    }
+}
+
+final class HoldAllowlistTests: XCTestCase {
+    /// The kernel compares MKDEV(major, minor) = major << 20 | minor; stat(2)
+    /// gives glibc's encoding. Both must name the same device.
+    func testDeviceNumbersConvertToTheKernelEncoding() {
+        // st_rdev of well-known character devices is in glibc's encoding.
+        for (path, major, minor) in [("/dev/null", UInt32(1), UInt32(3)), ("/dev/zero", 1, 5), ("/dev/tty", 5, 0)] {
+            var st = stat()
+            XCTAssertEqual(stat(path, &st), 0, path)
+            XCTAssertEqual(HoldAllowlist.kernelDevice(UInt64(st.st_rdev)), major << 20 | minor, path)
+        }
+        // glibc splits large minors: bits 8..19 of the minor live at 20..31.
+        XCTAssertEqual(HoldAllowlist.kernelDevice(0x1111_0370), (259 << 20) | 70_000)  // makedev(259, 70000)
     }
 }
