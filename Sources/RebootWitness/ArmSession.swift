@@ -41,7 +41,7 @@ public final class ArmSession {
         if let refusal = Privileges.bpfTracingRefusal() {
             throw StoreError("arm \(refusal)")
         }
-        let features = KernelFeatures()
+        let features = KernelFeatures(mountTracefs: true)
         guard features.hasBTF else {
             throw StoreError("this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
         }
@@ -75,7 +75,7 @@ public final class ArmSession {
         }
         try publishState(running: true)
         let elapsed = Double(SystemCalls.clocks().boottime - clock) / 1e6
-        FileHandle.standardError.write(armedLine(elapsedMilliseconds: elapsed))
+        StandardError.write(armedLine(elapsedMilliseconds: elapsed))
         ServiceNotify.send("READY=1\nSTATUS=armed")
 
         var running = true
@@ -95,7 +95,7 @@ public final class ArmSession {
         try reader.drain()
         try flush()
         try publishState(running: false)
-        FileHandle.standardError.write("disarmed: \(stored) record(s) stored in \(options.store)\n")
+        StandardError.write("disarmed: \(stored) record(s) stored in \(options.store)\n")
         return 0
     }
 
@@ -127,12 +127,12 @@ public final class ArmSession {
 
     private func replay(_ captured: CapturedRecord, _ record: CallerRecord) {
         let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)]"
-        FileHandle.standardError.write("replaying held reboot(2) \(what)\n")
+        StandardError.write("replaying held reboot(2) \(what)\n")
         kmsg.write("reboot-witness: record durable, replaying reboot(2) \(what)")
         let argument = record.cmd == "RESTART2" ? captured.argument : nil
         if let error = SystemCalls.reboot(magic1: captured.magic1, magic2: captured.magic2,
                                           command: captured.command, argument: argument) {
-            FileHandle.standardError.write("replay of reboot(2) \(what) failed: \(error.symbolicName)\n")
+            StandardError.write("replay of reboot(2) \(what) failed: \(error.symbolicName)\n")
         }
     }
 
@@ -140,7 +140,7 @@ public final class ArmSession {
         guard captured.probePoint?.name == "module_load", let module = captured.argument else { return }
         let attached = probes.moduleLoaded(module)
         if !attached.isEmpty {
-            FileHandle.standardError.write("module \(module) loaded: attached \(attached.joined(separator: ", "))\n")
+            StandardError.write("module \(module) loaded: attached \(attached.joined(separator: ", "))\n")
             try? publishState(running: true)
         }
     }
@@ -167,22 +167,9 @@ public final class ArmSession {
     }
 }
 
-/// Unbuffered writes to standard error without Foundation's FileHandle.
-enum FileHandle {
-    struct Stream {
-        let fd: CInt
-        func write(_ text: String) {
-            var bytes = Array(text.utf8)
-            bytes.withUnsafeMutableBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { return }
-                    offset += n
-                }
-            }
-        }
+/// Unbuffered writes to standard error (no Foundation in the controller).
+enum StandardError {
+    static func write(_ text: String) {
+        _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
     }
-    static let standardError = Stream(fd: 2)
 }

@@ -9,20 +9,11 @@ public enum Privileges {
     public static func bpfTracingRefusal(statusFile: String = "/proc/self/status") -> String? {
         guard let text = Files.readText(statusFile),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingSpaces(), radix: 16) else {
+              let mask = UInt64(line.dropFirst("CapEff:".count).trimming([" ", "\t"]), radix: 16) else {
             return geteuid() == 0 ? nil : "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
         }
         func has(_ bit: Int) -> Bool { mask & (1 << UInt64(bit)) != 0 }
         if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) { return nil }
         return "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN); running as uid \(geteuid())"
-    }
-}
-
-extension Substring {
-    func trimmingSpaces() -> Substring {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" || c == "\n" { s = s.dropLast() }
-        return s
     }
 }

@@ -110,7 +110,7 @@ public struct StatusReport: Encodable {
         var lines = [
             "kernel       \(kernel)",
             "BTF          \(btf ? "yes (/sys/kernel/btf/vmlinux)" : "no: CO-RE programs cannot load")",
-            "tracefs      \(tracefs ?? "not found (tracepoints unavailable)")",
+            "tracefs      \(tracefs ?? "not mounted (arm mounts it at /sys/kernel/tracing)")",
             "fentry       \(fentry)",
             "kprobes      \(kprobes)",
             "ring buffer  \(ringBuffer)",

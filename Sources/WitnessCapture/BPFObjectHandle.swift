@@ -112,12 +112,6 @@ final class BPFObjectHandle {
     /// The last warnings libbpf printed, trimmed to what explains a failure.
     static func libbpfLog() -> String {
         let lines = String(cString: cw_libbpf_log()).split(separator: "\n")
-        return lines.suffix(6).map { "libbpf: " + $0.trimmingPrefix("libbpf: ") }.joined(separator: "\n")
-    }
-}
-
-private extension Substring {
-    func trimmingPrefix(_ prefix: String) -> Substring {
-        hasPrefix(prefix) ? dropFirst(prefix.count) : self
+        return lines.suffix(6).map { "libbpf: " + ($0.hasPrefix("libbpf: ") ? $0.dropFirst(8) : $0) }.joined(separator: "\n")
     }
 }

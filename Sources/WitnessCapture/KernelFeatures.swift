@@ -20,12 +20,14 @@ public final class KernelFeatures {
     private var moduleBTF: [String: OpaquePointer] = [:]
     private lazy var fentryProbe: Result<Void, SystemError> = probeFentry()
 
-    public init() {
+    /// `mountTracefs`: mount tracefs at /sys/kernel/tracing when it is not
+    /// mounted (arm needs it; a read-only report should not mount things).
+    public init(mountTracefs: Bool = false) {
         var name = utsname()
         uname(&name)
         release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         hasBTF = Files.exists("/sys/kernel/btf/vmlinux")
-        tracingEvents = KernelFeatures.findTracingEvents()
+        tracingEvents = KernelFeatures.findTracingEvents(mount: mountTracefs)
         // The kprobe PMU exists exactly when CONFIG_KPROBES is on.
         kprobes = Files.exists("/sys/bus/event_source/devices/kprobe/type")
     }
@@ -99,13 +101,13 @@ public final class KernelFeatures {
         return rc == 0 ? .success(()) : .failure(SystemError("load fentry test program", nil, errno: Errno(rawValue: CInt(-rc))))
     }
 
-    private static func findTracingEvents() -> String? {
+    private static func findTracingEvents(mount shouldMount: Bool) -> String? {
         for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] where Files.isDirectory("\(root)/events") {
             return "\(root)/events"
         }
         // tracefs is not mounted on some hosts (no debugfs automount); libbpf
         // resolves tracepoint ids through it, so mount it where it belongs.
-        if Files.isDirectory("/sys/kernel/tracing"), mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nil) == 0,
+        if shouldMount, Files.isDirectory("/sys/kernel/tracing"), mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nil) == 0,
            Files.isDirectory("/sys/kernel/tracing/events") {
             return "/sys/kernel/tracing/events"
         }

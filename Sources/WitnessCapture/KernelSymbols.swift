@@ -40,7 +40,7 @@ public final class KernelSymbols {
             // Only wanted addresses at or above this symbol can be inside it.
             for address in sortedWanted where address >= start && address - start < 1 << 20 {
                 if let current = best[address], current.start >= start { continue }
-                let module = fields.count == 4 ? fields[3].trimmingCharacters(in: "[] \t") : nil
+                let module = fields.count == 4 ? fields[3].trimming(["[", "]", " ", "\t"]) : nil
                 best[address] = (start, fields[2], module)
             }
         }
@@ -56,13 +56,4 @@ public final class KernelSymbols {
     }
 
     private func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> Substring {
-        var result = self
-        while let first = result.first, set.contains(first) { result = result.dropFirst() }
-        while let last = result.last, set.contains(last) { result = result.dropLast() }
-        return result
-    }
 }

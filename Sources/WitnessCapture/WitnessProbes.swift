@@ -43,6 +43,9 @@ public final class WitnessProbes {
     public func plan(_ point: ProbePoint) -> Result<AttachMode, PlanRefusal> {
         switch point.site {
         case .tracepoint(let category, let event):
+            if features.tracingEvents == nil {
+                return .failure(.init("tracefs is not mounted (arm mounts it at /sys/kernel/tracing)"))
+            }
             return features.tracepointExists(category: category, event: event)
                 ? .success(.tracepoint)
                 : .failure(.init("no tracepoint \(category):\(event) on this kernel"))

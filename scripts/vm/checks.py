@@ -200,35 +200,25 @@ def check_allowlist(sections, console, kernel):
     return "PASS", "allowlisted executable rebooted without a hold"
 
 
+CHECKS = {
+    "probes": check_probes,
+    "reboot-f": lambda s, c, k: check_survival(s, c, k, "RESTART", "reboot"),
+    "poweroff": lambda s, c, k: check_survival(s, c, k, "POWER_OFF", "poweroff"),
+    "restart2": lambda s, c, k: check_survival(s, c, k, "RESTART2", "guest-reboot", arg="rescue-mode"),
+    "halt": lambda s, c, k: check_survival(s, c, k, "HALT", "guest-reboot"),
+    "hard-reset": check_hard_reset,
+    "sysrq-b": lambda s, c, k: pstore_check(s, c, k, "Emergency#", ["sysrq: Resetting", "rw-guest: sysrq-b from pid"]),
+    "panic": lambda s, c, k: pstore_check(s, c, k, "Panic#", ["sysrq triggered crash"]),
+    "pidns": check_pidns,
+    "softdog-load": check_softdog_load,
+    "acpi-powerdown": check_acpi_powerdown,
+    "allowlist": check_allowlist,
+    "failopen": check_failopen,
+    "reboot-f-nohold": check_nohold,
+    "reboot-f-x20": check_x20,
+}
+assert CHECKS.keys() == SCENARIOS.keys(), "every scenario needs a description and a check"
+
+
 def check(scenario, sections, console, kernel):
-    if scenario == "allowlist":
-        return check_allowlist(sections, console, kernel)
-    if scenario == "acpi-powerdown":
-        return check_acpi_powerdown(sections, console, kernel)
-    if scenario == "failopen":
-        return check_failopen(sections, console, kernel)
-    if scenario == "reboot-f-nohold":
-        return check_nohold(sections, console, kernel)
-    if scenario == "reboot-f-x20":
-        return check_x20(sections, console, kernel)
-    if scenario == "restart2":
-        return check_survival(sections, console, kernel, "RESTART2", "guest-reboot", arg="rescue-mode")
-    if scenario == "halt":
-        return check_survival(sections, console, kernel, "HALT", "guest-reboot")
-    if scenario == "sysrq-b":
-        return pstore_check(sections, console, kernel, "Emergency#", ["sysrq: Resetting", "rw-guest: sysrq-b from pid"])
-    if scenario == "panic":
-        return pstore_check(sections, console, kernel, "Panic#", ["sysrq triggered crash"])
-    if scenario == "pidns":
-        return check_pidns(sections, console, kernel)
-    if scenario == "softdog-load":
-        return check_softdog_load(sections, console, kernel)
-    if scenario == "probes":
-        return check_probes(sections, console, kernel)
-    if scenario == "reboot-f":
-        return check_survival(sections, console, kernel, "RESTART", "reboot")
-    if scenario == "poweroff":
-        return check_survival(sections, console, kernel, "POWER_OFF", "poweroff")
-    if scenario == "hard-reset":
-        return check_hard_reset(sections, console, kernel)
-    raise AssertionError(f"no checks for {scenario}")
+    return CHECKS[scenario](sections, console, kernel)
