@@ -18,6 +18,8 @@ let package = Package(
             pkgConfig: "libbpf",
             providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
         ),
+        // zlib's crc32 for the store's slot checksums (zlib is already linked by libbpf).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The shared record header (bpf/witness.h) plus the few C calls Swift
         // cannot make: variadic syscall(2), libbpf's va_list log callback.
         .target(name: "CWitness", dependencies: ["CLibbpf"]),
@@ -36,7 +38,7 @@ let package = Package(
             name: "WitnessCapture",
             dependencies: ["CLibbpf", "CWitness", "BPFObjects", "WitnessSystem"]
         ),
-        .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution"]),
+        .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CZlib"]),
         .target(
             name: "RebootWitness",
             dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem"]
@@ -51,7 +53,7 @@ let package = Package(
 
         .testTarget(
             name: "RebootWitnessTests",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CWitness"]
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CWitness", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v5]

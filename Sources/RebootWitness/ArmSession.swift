@@ -14,9 +14,11 @@ public final class ArmSession {
         public var attach: WitnessProbes.AttachPolicy
         public var hold: Bool
         public var allowlist: HoldAllowlist
+        public var storeSize: Int
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
-                    allowlist: HoldAllowlist = HoldAllowlist()) {
+                    allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize) {
             self.store = store
+            self.storeSize = storeSize
             self.json = json
             self.attach = attach
             self.hold = hold
@@ -33,6 +35,8 @@ public final class ArmSession {
     private var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
     private let kmsg = KernelLog()
+    /// Callers already mirrored to the kernel log: a crash loop logs once.
+    private var mirrored = Set<String>()
     private var startedAt: String
     private var lastPublishedLost: UInt64 = 0
 
@@ -47,7 +51,7 @@ public final class ArmSession {
         }
         try StoreDirectory.prepare(options.store, create: true)
         self.options = options
-        store = AppendLogStore(directory: options.store)
+        store = try SlotStore(directory: options.store, size: options.storeSize, create: true)
         resolver = RecordResolver()
         probes = WitnessProbes(features: features, policy: options.attach)
         startedAt = WallClock.now()
@@ -115,7 +119,9 @@ public final class ArmSession {
         try store.append(records.map { .caller($0) })
         stored += UInt64(records.count)
         for record in records {
-            kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
+            if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
+                kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
+            }
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }
         fflush(stdout)

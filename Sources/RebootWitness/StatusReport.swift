@@ -18,13 +18,14 @@ public struct StatusReport: Encodable {
         public var path: String
         public var exists: Bool
         public var bytes: UInt64?
+        public var slots: Int?
         public var records: Int?
         public var unreadable: Int?
         public var armedPid: Int32?
         public var lostRecords: UInt64?
 
         enum CodingKeys: String, CodingKey {
-            case path, exists, bytes, records, unreadable, armedPid = "armed_pid", lostRecords = "lost_records"
+            case path, exists, bytes, slots, records, unreadable, armedPid = "armed_pid", lostRecords = "lost_records"
         }
     }
 
@@ -96,13 +97,14 @@ public struct StatusReport: Encodable {
 
     static func describeStore(_ path: String, live: ArmState?) -> Store {
         guard Files.isDirectory(path) else {
-            return Store(path: path, exists: false, bytes: nil, records: nil, unreadable: nil, armedPid: nil, lostRecords: nil)
+            return Store(path: path, exists: false, bytes: nil, slots: nil, records: nil, unreadable: nil,
+                         armedPid: nil, lostRecords: nil)
         }
-        let log = AppendLogStore(directory: path)
-        let contents = try? log.load()
-        let size = SystemCalls.fileStatus(path + "/records.jsonl").map { UInt64($0.st_size) }
+        let store = try? SlotStore(directory: path, create: false)
+        let contents = try? store?.load()
         let callers = contents?.entries.filter { if case .caller = $0 { return true } else { return false } }.count
-        return Store(path: path, exists: true, bytes: size, records: callers, unreadable: contents?.skipped,
+        return Store(path: path, exists: store != nil, bytes: store.map { UInt64($0.fileBytes) },
+                     slots: store?.slotCount, records: callers, unreadable: contents?.skipped,
                      armedPid: live?.pid, lostRecords: live?.lostRecords)
     }
 
@@ -121,7 +123,7 @@ public struct StatusReport: Encodable {
         if !store.exists {
             storeLine += " (not created yet)"
         } else {
-            storeLine += ": \(store.records ?? 0) record(s), \(store.bytes ?? 0) bytes"
+            storeLine += ": \(store.records ?? 0) record(s) in \(store.slots ?? 0) slots, \(store.bytes ?? 0) bytes"
             if let bad = store.unreadable, bad > 0 { storeLine += ", \(bad) unreadable entr\(bad == 1 ? "y" : "ies") skipped" }
             storeLine += store.armedPid.map { "; armed by pid \($0), \(store.lostRecords ?? 0) lost" } ?? "; not armed"
         }

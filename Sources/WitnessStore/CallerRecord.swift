@@ -54,14 +54,16 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// "process", or "interrupt" where the current task is not the caller
     /// (softdog's timer, Ctrl-Alt-Del's IRQ): then only the stack tells.
     public var context: String
+    /// Identical calls in one boot share a record: how many, and the last one.
     public var count: UInt64
+    public var lastTime: String?
 
     enum CodingKeys: String, CodingKey {
         case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
         case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
         case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
-        case context, count
+        case context, count, lastTime = "last_time"
     }
 
     public init(bootID: String, time: String, probe: String, attach: String?, cmd: String?, cmdArg: String?,
@@ -116,6 +118,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         kernelStack = try c.decode([String].self, forKey: .kernelStack)
         context = try c.decode(String.self, forKey: .context)
         count = try c.decode(UInt64.self, forKey: .count)
+        lastTime = try c.decodeIfPresent(String.self, forKey: .lastTime)
     }
 
     /// Explicit so that absent values are written as null, never omitted.
@@ -138,6 +141,13 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(podUID, forKey: .podUID); try c.encode(pidNs, forKey: .pidNs)
         try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(ancestry, forKey: .ancestry)
         try c.encode(kernelStack, forKey: .kernelStack); try c.encode(context, forKey: .context)
-        try c.encode(count, forKey: .count)
+        try c.encode(count, forKey: .count); try c.encode(lastTime, forKey: .lastTime)
+    }
+
+    /// What makes two calls "the same caller" for deduplication within a
+    /// boot: a crash loop costs one record whose count grows.
+    public var dedupKey: String {
+        [bootID, probe, attach ?? "", cmd ?? "", cmdArg ?? "", exe ?? comm, cgroup ?? "", context,
+         ancestry.map(\.comm).joined(separator: "<")].joined(separator: "\u{1f}")
     }
 }

@@ -23,6 +23,9 @@ struct Arm: ParsableCommand {
     @Option(help: ArgumentHelp("Store directory (created 0700 if missing).", valueName: "DIR"))
     var store: String = StoreDirectory.defaultPath
 
+    @Option(help: ArgumentHelp("Size of a new store file: bytes, or with K or M (it never grows).", valueName: "SIZE"))
+    var storeSize: StoreSize = StoreSize(bytes: SlotStore.defaultSize)
+
     @Flag(help: "Print records as NDJSON instead of human lines.")
     var json = false
 
@@ -47,7 +50,8 @@ struct Arm: ParsableCommand {
     func run() throws {
         do {
             let session = try ArmSession(options: .init(store: store, json: json, attach: attach, hold: !noHold,
-                                                      allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup)))
+                                                      allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup),
+                                                      storeSize: storeSize.bytes))
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {
@@ -56,4 +60,27 @@ struct Arm: ParsableCommand {
             throw CommandFailure(error)
         }
     }
+}
+
+/// `--store-size 1M`: at least two 4 KiB slots plus the header, at most 1 GiB.
+struct StoreSize: ExpressibleByArgument {
+    let bytes: Int
+
+    init(bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let units: [Character: Int] = ["K": 1 << 10, "k": 1 << 10, "M": 1 << 20, "m": 1 << 20, "G": 1 << 30, "g": 1 << 30]
+        var text = Substring(argument)
+        var scale = 1
+        if let last = text.last, let unit = units[last] {
+            scale = unit
+            text = text.dropLast()
+        }
+        guard let value = Int(text), value > 0, value <= (1 << 30) / scale, value * scale >= 3 * SlotStore.slotSize else {
+            return nil
+        }
+        bytes = value * scale
+    }
+
+    var defaultValueDescription: String { "\(bytes >> 20)M" }
 }

@@ -26,7 +26,7 @@ struct Dump: ParsableCommand {
     func run() throws {
         do {
             try StoreDirectory.prepare(store, create: false)
-            let contents = try AppendLogStore(directory: store).load()
+            let contents = try SlotStore(directory: store, create: false).load()
             let report = DumpReport(contents: contents, selection: boot, currentBoot: BootIdentity.current())
             for item in report.items {
                 print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))

@@ -138,6 +138,27 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertNotEqual("pid:[\(record["pid_ns"] as? Int ?? 0)]", hostNamespace)
     }
 
+    /// A reboot(2) storm from one process: one record per probe whose count
+    /// is exact, and a store that stays at its preallocated size. Paced at
+    /// 1,000 calls/s (tests run the debug build): faster, the ring buffer overflows (lost records are
+    /// counted by `status`; aggregating in the kernel is future work).
+    func testAStormIsOneRecordWithAnExactCount() throws {
+        let calls = 5_000
+        let result = try runProgram(Built.selftest, ["bad-magic", "--count", "\(calls)", "--rate", "1000"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        Thread.sleep(forTimeInterval: 1)
+        let status = try runProgram(Built.witness, ["status", "--json", "--store", store.path])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((object["store"] as? [String: Any])?["lost_records"] as? Int, 0, "the ring buffer overflowed")
+        let records = try stopAndDump()
+        let enters = records.filter { $0["probe"] as? String == "sys_enter_reboot" && $0["cmd"] as? String == "INVALID" }
+        XCTAssertEqual(enters.count, 1, "a storm from one caller is one record")
+        XCTAssertEqual(enters.first?["count"] as? Int, calls)
+        XCTAssertNotNil(enters.first?["last_time"] as? String)
+        let size = try FileManager.default.attributesOfItem(atPath: store.appendingPathComponent("witness.store").path)[.size] as? Int
+        XCTAssertEqual(size, 1 << 20, "the store never grows past --store-size")
+    }
+
     func testArmTellsSystemdItIsReady() throws {
         var buffer = [UInt8](repeating: 0, count: 256)
         // READY=1 follows the armed line: wait for it a little.

@@ -4,24 +4,6 @@ import WitnessStore
 import XCTest
 
 final class StoreAndDumpTests: XCTestCase {
-    func testAppendThenLoadRoundTripsAndSkipsATornLine() throws {
-        let dir = try temporaryDirectory("store")
-        try StoreDirectory.prepare(dir.path, create: true)
-        let store = AppendLogStore(directory: dir.path)
-        let record = sampleCaller(boot: "b1")
-        try store.append([.start(.init(bootID: "b1", time: "t", kernel: "6.1", pid: 9)), .caller(record)])
-        // A reset in the middle of a write leaves half a line behind.
-        let handle = try FileHandle(forWritingTo: dir.appendingPathComponent("records.jsonl"))
-        handle.seekToEndOfFile()
-        handle.write(Data(#"{"type":"caller","boot_id":"b1","ti"#.utf8))
-        handle.closeFile()
-        let contents = try store.load()
-        XCTAssertEqual(contents.entries, [.start(.init(bootID: "b1", time: "t", kernel: "6.1", pid: 9)), .caller(record)])
-        XCTAssertEqual(contents.skipped, 1)
-        let mode = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("records.jsonl").path)[.posixPermissions] as? Int
-        XCTAssertEqual(mode, 0o600)
-    }
-
     func testJSONKeepsEveryContractKeyEvenWhenNull() throws {
         let json = RecordFormatter.json(sampleCaller(boot: "b1"))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])

@@ -43,10 +43,10 @@ func temporaryDirectory(_ name: String) throws -> URL {
 }
 
 func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 = 10, retval: Int64? = nil,
-                  comm: String = "reboot") -> CallerRecord {
+                  comm: String = "reboot", exe: String = "/usr/sbin/reboot") -> CallerRecord {
     CallerRecord(bootID: boot, time: "2026-11-23T00:00:00.000Z", probe: probe, attach: "tracepoint",
                  cmd: probe == "sys_exit_reboot" ? nil : "RESTART", cmdArg: nil, magic1: 0xFEE1DEAD,
-                 magic2: 672_274_793, retval: retval, pid: tid, tid: tid, ppid: 1, comm: comm, exe: "/usr/sbin/reboot",
+                 magic2: 672_274_793, retval: retval, pid: tid, tid: tid, ppid: 1, comm: comm, exe: exe,
                  uid: 0, user: "root", gid: 0, euid: 0, loginuid: nil, loginUser: nil, sessionid: nil, tty: nil,
                  cgroup: "/", cgroupID: 1, cgroupV1: false, container: nil, podUID: nil, pidNs: 4_026_531_836,
                  inInitPidNs: true, ancestry: [.init(pid: 1, comm: "systemd")], kernelStack: [], context: "process",

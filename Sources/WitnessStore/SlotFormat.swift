@@ -1,0 +1,119 @@
+import CZlib
+
+/// The on-disk layout of the slot store, pstore/ramoops style: a header slot,
+/// then fixed-size slots, each self-describing and checksummed, so that a
+/// reset in the middle of a write costs at most the slot being written.
+///
+///     header slot: "RWSTORE1" | format u32 | slot size u32 | slot count u32 | crc u32
+///     slot:        magic u32 "RWS1" | format u16 | 0 u16 | alloc u64 | seq u64 | id u64
+///                  | length u32 | crc u32 | payload (one JSON StoreEntry)
+///
+/// `alloc` orders slots in the ring (the oldest allocation is overwritten
+/// first); `seq` orders writes (the newest valid copy of an `id` wins);
+/// `id` names a record across the two slots its updates alternate between.
+/// Integers are little-endian; crc is zlib's CRC-32 of everything but itself.
+enum SlotFormat {
+    static let format: UInt32 = 1
+    static let fileMagic = Array("RWSTORE1".utf8)
+    static let slotMagic: UInt32 = 0x3153_5752  // "RWS1"
+    static let fileHeaderSize = 24
+    static let slotHeaderSize = 40
+
+    struct SlotHeader: Equatable {
+        var alloc: UInt64
+        var seq: UInt64
+        var id: UInt64
+    }
+
+    enum Decoded: Equatable {
+        case empty
+        case valid(SlotHeader, payload: ArraySlice<UInt8>)
+        /// Torn, bit-flipped or truncated.
+        case corrupt
+        /// Written by a newer reboot-witness.
+        case newer(UInt16)
+    }
+
+    static func crc(_ parts: ArraySlice<UInt8>...) -> UInt32 {
+        var value = crc32(0, nil, 0)
+        for part in parts {
+            value = part.withUnsafeBufferPointer { crc32(value, $0.baseAddress, UInt32($0.count)) }
+        }
+        return UInt32(value)
+    }
+
+    static func fileHeader(slotSize: Int, slotCount: Int) -> [UInt8] {
+        var bytes = fileMagic
+        bytes.append(le: format)
+        bytes.append(le: UInt32(slotSize))
+        bytes.append(le: UInt32(slotCount))
+        bytes.append(le: crc(bytes[...]))
+        return bytes + [UInt8](repeating: 0, count: slotSize - bytes.count)
+    }
+
+    /// (format, slot size, slot count) of a header, or why it is unusable.
+    static func parseFileHeader(_ bytes: [UInt8]) -> Result<(UInt32, Int, Int), StoreError> {
+        guard bytes.count >= fileHeaderSize, Array(bytes[0..<8]) == fileMagic else {
+            return .failure(StoreError("not a reboot-witness store (bad magic)"))
+        }
+        guard crc(bytes[0..<20]) == bytes.le32(20) else {
+            return .failure(StoreError("store header is corrupt (checksum mismatch)"))
+        }
+        let version = bytes.le32(8)
+        guard version <= format else {
+            return .failure(StoreError("store format \(version) is newer than this reboot-witness understands (\(format)); refusing to touch it"))
+        }
+        let slotSize = Int(bytes.le32(12)), slotCount = Int(bytes.le32(16))
+        guard slotSize >= 1024, slotSize <= 1 << 20, slotCount >= 1 else {
+            return .failure(StoreError("store header has an impossible geometry (\(slotCount) slots of \(slotSize) bytes)"))
+        }
+        return .success((version, slotSize, slotCount))
+    }
+
+    static func encodeSlot(_ header: SlotHeader, payload: [UInt8], slotSize: Int) -> [UInt8]? {
+        guard payload.count <= slotSize - slotHeaderSize else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(slotSize)
+        bytes.append(le: slotMagic)
+        bytes.append(le: UInt16(format))
+        bytes.append(le: UInt16(0))
+        bytes.append(le: header.alloc)
+        bytes.append(le: header.seq)
+        bytes.append(le: header.id)
+        bytes.append(le: UInt32(payload.count))
+        bytes.append(le: crc(bytes[0..<36], payload[...]))
+        bytes += payload
+        return bytes + [UInt8](repeating: 0, count: slotSize - bytes.count)
+    }
+
+    static func decodeSlot(_ bytes: ArraySlice<UInt8>) -> Decoded {
+        let bytes = Array(bytes)
+        if bytes.allSatisfy({ $0 == 0 }) { return .empty }
+        guard bytes.count >= slotHeaderSize, bytes.le32(0) == slotMagic else { return .corrupt }
+        let version = bytes.le16(4)
+        if version > format { return .newer(version) }
+        let length = Int(bytes.le32(32))
+        guard length <= bytes.count - slotHeaderSize else { return .corrupt }
+        let payload = bytes[slotHeaderSize..<(slotHeaderSize + length)]
+        guard crc(bytes[0..<36], payload) == bytes.le32(36) else { return .corrupt }
+        return .valid(SlotHeader(alloc: bytes.le64(8), seq: bytes.le64(16), id: bytes.le64(24)), payload: payload)
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func append<T: FixedWidthInteger>(le value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    func le16(_ offset: Int) -> UInt16 { UInt16(le: self, offset, 2) }
+    func le32(_ offset: Int) -> UInt32 { UInt32(le: self, offset, 4) }
+    func le64(_ offset: Int) -> UInt64 { UInt64(le: self, offset, 8) }
+}
+
+extension FixedWidthInteger {
+    init(le bytes: [UInt8], _ offset: Int, _ width: Int) {
+        var value: Self = 0
+        for i in 0..<width { value |= Self(bytes[offset + i]) << (8 * i) }
+        self = value
+    }
+}

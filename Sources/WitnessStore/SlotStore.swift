@@ -1,0 +1,244 @@
+import FoundationEssentials
+import Glibc
+import SystemPackage
+import WitnessSystem
+
+/// The bounded, crash-safe store: a preallocated file of fixed-size,
+/// checksummed slots (see `SlotFormat`). New records take the oldest slot;
+/// a caller identical to one already stored in this boot updates that
+/// record's count instead, alternating between two slots so that a torn
+/// write never loses a count that was acknowledged.
+public final class SlotStore: RecordStore {
+    public static let fileName = "witness.store"
+    public static let defaultSize = 1 << 20
+    public static let slotSize = 4096
+
+    public let location: String
+    public let slotCount: Int
+    private let slotSize: Int
+    private let fd: FileDescriptor
+    private var path: String { location + "/" + Self.fileName }
+
+    /// Live records by id: the newest valid copy, its slots, and its key.
+    private struct Live {
+        var entry: StoreEntry
+        var slots: [Int]      // one, or two once updated (A/B)
+        var newestSlot: Int
+    }
+    private var live: [UInt64: Live] = [:]
+    private var byKey: [String: UInt64] = [:]
+    private var nextAlloc: UInt64 = 1
+    private var nextSeq: UInt64 = 1
+    private var cursor = 0          // next slot index to allocate
+    private var slotOwner: [Int: UInt64] = [:]
+    private var skipped = 0
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Opens the store in `directory`, creating a file of `size` bytes if
+    /// there is none (`create`). An existing store keeps its own geometry.
+    public init(directory: String, size: Int = SlotStore.defaultSize, create: Bool) throws {
+        location = directory
+        let path = directory + "/" + Self.fileName
+        let exists = Files.exists(path)
+        if !exists && !create {
+            throw StoreError("no store at \(path) (run `reboot-witness arm --store \(directory)` first)")
+        }
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), create ? .readWrite : .readOnly,
+                                                 options: create ? [.create, .closeOnExec] : [.closeOnExec],
+                                                 permissions: [.ownerReadWrite])
+        } catch let error as Errno {
+            throw StoreError("cannot open \(path): \(error.description)")
+        }
+        fd = descriptor
+        if !exists {
+            slotSize = Self.slotSize
+            slotCount = max(1, size / Self.slotSize - 1)
+            try initialize()
+        } else {
+            var header = [UInt8](repeating: 0, count: SlotFormat.fileHeaderSize)
+            _ = try? header.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
+            switch SlotFormat.parseFileHeader(header) {
+            case .success(let (_, size, count)):
+                slotSize = size
+                slotCount = count
+            case .failure(let error):
+                try? descriptor.close()
+                throw StoreError("\(path): \(error.description)")
+            }
+        }
+        try scan()
+    }
+
+    deinit { try? fd.close() }
+
+    private func initialize() throws {
+        let total = Int64(slotSize) * Int64(slotCount + 1)
+        // Preallocate: a full disk must fail now, not when a reboot is held.
+        let rc = posix_fallocate(fd.rawValue, 0, off_t(total))
+        if rc != 0 { throw StoreError("cannot preallocate \(total) bytes for \(path): \(Errno(rawValue: rc).description)") }
+        try write(SlotFormat.fileHeader(slotSize: slotSize, slotCount: slotCount), at: 0)
+        try SystemCalls.fsync(fd, path: path)
+    }
+
+    /// Reads every slot, keeping the newest valid copy of each record.
+    private func scan() throws {
+        var best: [UInt64: (SlotFormat.SlotHeader, ArraySlice<UInt8>, Int)] = [:]
+        var slotsOf: [UInt64: [Int]] = [:]
+        var newestAlloc: (UInt64, Int)?
+        let total = Int(fileSize())
+        for index in 0..<slotCount {
+            let offset = slotSize * (index + 1)
+            guard offset < total else { break }  // a truncated file: the rest is gone
+            var bytes = [UInt8](repeating: 0, count: min(slotSize, total - offset))
+            _ = try? bytes.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: Int64(offset), into: $0) }
+            switch SlotFormat.decodeSlot(bytes[...]) {
+            case .empty:
+                continue
+            case .corrupt, .newer:
+                skipped += 1
+            case .valid(let header, let payload):
+                slotsOf[header.id, default: []].append(index)
+                slotOwner[index] = header.id
+                if best[header.id].map({ header.seq > $0.0.seq }) ?? true { best[header.id] = (header, payload, index) }
+                if newestAlloc.map({ header.alloc > $0.0 }) ?? true { newestAlloc = (header.alloc, index) }
+                nextAlloc = max(nextAlloc, header.alloc + 1)
+                nextSeq = max(nextSeq, header.seq + 1)
+            }
+        }
+        let decoder = JSONDecoder()
+        for (id, (_, payload, index)) in best {
+            guard let entry = try? decoder.decode(StoreEntry.self, from: Data(payload)) else {
+                skipped += 1
+                continue
+            }
+            live[id] = Live(entry: entry, slots: slotsOf[id] ?? [index], newestSlot: index)
+            if case .caller(let record) = entry { byKey[record.dedupKey] = id }
+        }
+        cursor = newestAlloc.map { ($0.1 + 1) % slotCount } ?? 0
+    }
+
+    public func load() throws -> StoreContents {
+        let ordered = live.keys.sorted().compactMap { live[$0]?.entry }
+        return StoreContents(entries: ordered, skipped: skipped)
+    }
+
+    /// Makes `entries` durable: new records take new slots, repeats of a
+    /// caller already stored in this boot update its count. One fdatasync.
+    public func append(_ entries: [StoreEntry]) throws {
+        guard !entries.isEmpty else { return }
+        var touched: [UInt64] = []
+        for entry in entries {
+            if case .caller(let record) = entry, let id = byKey[record.dedupKey],
+               case .caller(var existing)? = live[id]?.entry {
+                existing.count += record.count
+                existing.lastTime = record.lastTime ?? record.time
+                live[id]?.entry = .caller(existing)
+                if !touched.contains(id) { touched.append(id) }
+                continue
+            }
+            let id = try allocate(entry)
+            if case .caller(let record) = entry { byKey[record.dedupKey] = id }
+        }
+        for id in touched { try rewrite(id) }
+        try SystemCalls.fdatasync(fd, path: path)
+    }
+
+    /// The ring's next slot for a new record, overwriting the oldest.
+    private func allocate(_ entry: StoreEntry) throws -> UInt64 {
+        let index = cursor
+        cursor = (cursor + 1) % slotCount
+        evict(slot: index)
+        let id = nextAlloc
+        nextAlloc += 1
+        live[id] = Live(entry: entry, slots: [index], newestSlot: index)
+        slotOwner[index] = id
+        try writeSlot(index, id: id, alloc: id, entry: entry)
+        return id
+    }
+
+    /// Writes the updated record into the slot *not* holding its newest
+    /// acknowledged copy (taking a second slot on the first update).
+    private func rewrite(_ id: UInt64) throws {
+        guard var record = live[id] else { return }
+        let target: Int
+        if record.slots.count >= 2 {
+            target = record.slots.first { $0 != record.newestSlot } ?? record.slots[0]
+        } else {
+            target = cursor
+            cursor = (cursor + 1) % slotCount
+            if target == record.newestSlot {  // a one-slot store: nowhere else to go
+                try writeSlot(target, id: id, alloc: nextAllocation(), entry: record.entry)
+                return
+            }
+            evict(slot: target)
+            record.slots.append(target)
+            slotOwner[target] = id
+        }
+        record.newestSlot = target
+        live[id] = record
+        try writeSlot(target, id: id, alloc: nextAllocation(), entry: record.entry)
+    }
+
+    private func nextAllocation() -> UInt64 {
+        defer { nextAlloc += 1 }
+        return nextAlloc
+    }
+
+    /// Forgets whatever record lived in `slot` (its other copy, if any, stays).
+    private func evict(slot: Int) {
+        guard let owner = slotOwner[slot], var record = live[owner] else { return }
+        record.slots.removeAll { $0 == slot }
+        if record.slots.isEmpty {
+            live[owner] = nil
+            if case .caller(let old) = record.entry, byKey[old.dedupKey] == owner { byKey[old.dedupKey] = nil }
+        } else {
+            if record.newestSlot == slot { record.newestSlot = record.slots[0] }
+            live[owner] = record
+        }
+        slotOwner[slot] = nil
+    }
+
+    private func writeSlot(_ index: Int, id: UInt64, alloc: UInt64, entry: StoreEntry) throws {
+        let header = SlotFormat.SlotHeader(alloc: alloc, seq: nextSeq, id: id)
+        nextSeq += 1
+        guard let bytes = SlotFormat.encodeSlot(header, payload: try fitting(entry), slotSize: slotSize) else {
+            throw StoreError("a record does not fit in a \(slotSize)-byte slot")
+        }
+        try write(bytes, at: Int64(slotSize * (index + 1)))
+    }
+
+    /// The entry's JSON, dropping stack frames until it fits in a slot.
+    private func fitting(_ entry: StoreEntry) throws -> [UInt8] {
+        var entry = entry
+        let capacity = slotSize - SlotFormat.slotHeaderSize
+        while true {
+            let bytes = Array(try encoder.encode(entry))
+            guard bytes.count > capacity, case .caller(var record) = entry, !record.kernelStack.isEmpty else {
+                return bytes
+            }
+            record.kernelStack.removeLast()
+            entry = .caller(record)
+        }
+    }
+
+    private func write(_ bytes: [UInt8], at offset: Int64) throws {
+        do {
+            _ = try fd.writeAll(toAbsoluteOffset: offset, bytes)
+        } catch let error as Errno {
+            throw SystemError("pwrite", path, errno: error)
+        }
+    }
+
+    private func fileSize() -> Int64 {
+        (try? fd.seek(offset: 0, from: .end)) ?? 0
+    }
+
+    /// Bytes the store file occupies (it never grows past its preallocation).
+    public var fileBytes: Int64 { fileSize() }
+}
