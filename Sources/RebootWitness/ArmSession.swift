@@ -65,8 +65,7 @@ public final class ArmSession {
         let reader = try probes.arm { [unowned self] record in
             self.pending.append(CapturedRecord(record))
         }
-        try store.append([.start(.init(bootID: resolver.bootID, time: startedAt,
-                                       kernel: probes.features.release, pid: getpid()))])
+        try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))])
         if options.hold {
             switch try probes.armHold(allowing: options.allowlist) {
             case .success(let (mechanism, beat)):
@@ -82,6 +81,7 @@ public final class ArmSession {
         StandardError.write(armedLine(elapsedMilliseconds: elapsed))
         ServiceNotify.send("READY=1\nSTATUS=armed")
 
+        var lastAlive = SystemCalls.clocks().boottime
         var running = true
         while running {
             // The hold lasts only while this loop beats (RW_HOLD_HEARTBEAT_NS).
@@ -93,11 +93,17 @@ public final class ArmSession {
             try reader.drain()
             try flush()
             if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
+            let now = SystemCalls.clocks().boottime
+            if now - lastAlive >= Self.aliveInterval {
+                lastAlive = now
+                try store.append([.alive(marker())])
+            }
         }
         ServiceNotify.send("STOPPING=1")
         heartbeat?.stop()
         try reader.drain()
         try flush()
+        try store.append([.stop(marker())])
         try publishState(running: false)
         StandardError.write("disarmed: \(stored) record(s) stored in \(options.store)\n")
         return 0
@@ -140,6 +146,13 @@ public final class ArmSession {
                                           command: captured.command, argument: argument) {
             StandardError.write("replay of reboot(2) \(what) failed: \(error.symbolicName)\n")
         }
+    }
+
+    /// How often the store's "last seen alive" marker is rewritten.
+    static let aliveInterval: Int64 = 10_000_000_000
+
+    private func marker(time: String = WallClock.now()) -> StoreEntry.BootMarker {
+        StoreEntry.BootMarker(bootID: resolver.bootID, time: time, kernel: probes.features.release, pid: getpid())
     }
 
     private func handleControl(_ captured: CapturedRecord) {

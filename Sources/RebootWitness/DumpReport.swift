@@ -17,6 +17,24 @@ public struct DumpReport {
     public var items: [Item]
     public var skipped: Int
     public var boots: [String]
+    /// What the witness itself left in each chosen boot, by boot id.
+    public var witness: [String: WitnessTrace] = [:]
+
+    /// When `arm` started, was last seen alive, and stopped cleanly.
+    public struct WitnessTrace: Equatable {
+        public var armed: String?
+        public var lastAlive: String?
+        public var stopped: String?
+
+        public var summary: String {
+            guard let armed else { return "the witness was not armed in this boot" }
+            var text = "witness armed \(armed)"
+            if let lastAlive { text += ", last seen alive \(lastAlive)" }
+            text += stopped.map { ", stopped cleanly \($0)" }
+                ?? "; no clean stop (reset, panic, power loss, or a reboot it did not outlive)"
+            return text
+        }
+    }
 
     public init(contents: StoreContents, selection: BootSelection, currentBoot: String) {
         skipped = contents.skipped
@@ -32,6 +50,16 @@ public struct DumpReport {
         }
         boots = order.filter(chosen.contains)
 
+        for entry in contents.entries where chosen.contains(entry.bootID) {
+            var trace = witness[entry.bootID] ?? WitnessTrace()
+            switch entry {
+            case .start(let m): trace.armed = trace.armed ?? m.time
+            case .alive(let m): trace.lastAlive = m.time
+            case .stop(let m): trace.stopped = m.time
+            case .caller: break
+            }
+            witness[entry.bootID] = trace
+        }
         let records = contents.entries.compactMap { entry -> CallerRecord? in
             if case .caller(let record) = entry, chosen.contains(record.bootID) { return record }
             return nil

@@ -5,9 +5,10 @@ import WitnessSystem
 
 /// The bounded, crash-safe store: a preallocated file of fixed-size,
 /// checksummed slots (see `SlotFormat`). New records take the oldest slot;
-/// a caller identical to one already stored in this boot updates that
-/// record's count instead, alternating between two slots so that a torn
-/// write never loses a count that was acknowledged.
+/// an entry with the `mergeKey` of one already stored (the same caller in
+/// the same boot, or the boot's "alive" marker) updates that record instead,
+/// alternating between two slots so that a torn write never loses what was
+/// acknowledged.
 public final class SlotStore: RecordStore {
     public static let fileName = "witness.store"
     public static let defaultSize = 1 << 20
@@ -118,7 +119,7 @@ public final class SlotStore: RecordStore {
                 continue
             }
             live[id] = Live(entry: entry, slots: slotsOf[id] ?? [index], newestSlot: index)
-            if case .caller(let record) = entry { byKey[record.dedupKey] = id }
+            if let key = entry.mergeKey { byKey[key] = id }
         }
         cursor = newestAlloc.map { ($0.1 + 1) % slotCount } ?? 0
     }
@@ -134,16 +135,13 @@ public final class SlotStore: RecordStore {
         guard !entries.isEmpty else { return }
         var touched: [UInt64] = []
         for entry in entries {
-            if case .caller(let record) = entry, let id = byKey[record.dedupKey],
-               case .caller(var existing)? = live[id]?.entry {
-                existing.count += record.count
-                existing.lastTime = record.lastTime ?? record.time
-                live[id]?.entry = .caller(existing)
+            if let key = entry.mergeKey, let id = byKey[key], let existing = live[id]?.entry {
+                live[id]?.entry = existing.merged(with: entry)
                 if !touched.contains(id) { touched.append(id) }
                 continue
             }
             let id = try allocate(entry)
-            if case .caller(let record) = entry { byKey[record.dedupKey] = id }
+            if let key = entry.mergeKey { byKey[key] = id }
         }
         for id in touched { try rewrite(id) }
         try SystemCalls.fdatasync(fd, path: path)
@@ -196,7 +194,7 @@ public final class SlotStore: RecordStore {
         record.slots.removeAll { $0 == slot }
         if record.slots.isEmpty {
             live[owner] = nil
-            if case .caller(let old) = record.entry, byKey[old.dedupKey] == owner { byKey[old.dedupKey] = nil }
+            if let key = record.entry.mergeKey, byKey[key] == owner { byKey[key] = nil }
         } else {
             if record.newestSlot == slot { record.newestSlot = record.slots[0] }
             live[owner] = record

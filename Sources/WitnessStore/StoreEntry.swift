@@ -3,6 +3,11 @@ public enum StoreEntry: Codable, Equatable, Sendable {
     case caller(CallerRecord)
     /// `arm` started in this boot.
     case start(BootMarker)
+    /// `arm` was still running at `time` (rewritten in place every few
+    /// seconds): after a hard reset, the last sign of life.
+    case alive(BootMarker)
+    /// `arm` stopped on SIGTERM/SIGINT: an orderly shutdown reached it.
+    case stop(BootMarker)
 
     public struct BootMarker: Codable, Equatable, Sendable {
         public var bootID: String
@@ -23,11 +28,29 @@ public enum StoreEntry: Codable, Equatable, Sendable {
     public var bootID: String {
         switch self {
         case .caller(let record): return record.bootID
-        case .start(let marker): return marker.bootID
+        case .start(let marker), .alive(let marker), .stop(let marker): return marker.bootID
         }
     }
 
-    private enum Kind: String, Codable { case caller, start }
+    /// Entries with the same key are one record in the store: the later
+    /// one updates it (see `merged(with:)`). nil: always a new record.
+    public var mergeKey: String? {
+        switch self {
+        case .caller(let record): return record.dedupKey
+        case .alive(let marker): return "alive\u{1f}\(marker.bootID)"
+        case .start, .stop: return nil
+        }
+    }
+
+    /// This entry updated by a later one with the same `mergeKey`.
+    public func merged(with later: StoreEntry) -> StoreEntry {
+        guard case .caller(var record) = self, case .caller(let next) = later else { return later }
+        record.count += next.count
+        record.lastTime = next.lastTime ?? next.time
+        return .caller(record)
+    }
+
+    private enum Kind: String, Codable { case caller, start, alive, stop }
     private enum TypeKey: String, CodingKey { case type }
 
     public init(from decoder: Decoder) throws {
@@ -35,6 +58,17 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         switch kind {
         case .caller: self = .caller(try CallerRecord(from: decoder))
         case .start: self = .start(try BootMarker(from: decoder))
+        case .alive: self = .alive(try BootMarker(from: decoder))
+        case .stop: self = .stop(try BootMarker(from: decoder))
+        }
+    }
+
+    private var kind: Kind {
+        switch self {
+        case .caller: return .caller
+        case .start: return .start
+        case .alive: return .alive
+        case .stop: return .stop
         }
     }
 
@@ -44,8 +78,8 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .caller(let record):
             try container.encode(Kind.caller, forKey: .type)
             try record.encode(to: encoder)
-        case .start(let marker):
-            try container.encode(Kind.start, forKey: .type)
+        case .start(let marker), .alive(let marker), .stop(let marker):
+            try container.encode(self.kind, forKey: .type)
             try marker.encode(to: encoder)
         }
     }

@@ -28,8 +28,11 @@ struct Dump: ParsableCommand {
             try StoreDirectory.prepare(store, create: false)
             let contents = try SlotStore(directory: store, create: false).load()
             let report = DumpReport(contents: contents, selection: boot, currentBoot: BootIdentity.current())
-            for item in report.items {
-                print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))
+            for boot in report.boots {
+                if !json { print("boot \(boot): \(report.witness[boot]?.summary ?? "")") }
+                for item in report.items where item.record.bootID == boot {
+                    print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))
+                }
             }
             if report.skipped > 0 {
                 printError("reboot-witness: skipped \(report.skipped) unreadable entr\(report.skipped == 1 ? "y" : "ies") in \(store)")

@@ -54,6 +54,15 @@ final class SlotStoreTests: XCTestCase {
         XCTAssertEqual(callers(try s.load()).map(\.count), [1000, 1, 1])
     }
 
+    func testTheAliveMarkerIsRewrittenNotAppended() throws {
+        let s = try store(size: 6 * 4096)
+        for second in 0..<100 {
+            try s.append([.alive(.init(bootID: "b1", time: "t\(second)", kernel: "6.1", pid: 3))])
+        }
+        XCTAssertEqual(try SlotStore(directory: dir.path, create: false).load().entries,
+                       [.alive(.init(bootID: "b1", time: "t99", kernel: "6.1", pid: 3))])
+    }
+
     /// A reset while an update is written tears that slot only: the other
     /// copy holds the count acknowledged before.
     func testATornUpdateKeepsTheLastAcknowledgedCount() throws {

@@ -26,6 +26,23 @@ final class StoreAndDumpTests: XCTestCase {
         XCTAssertEqual(record.comm, "reboot")
     }
 
+    func testDumpTellsWhatTheWitnessLeftInEachBoot() {
+        func marker(_ boot: String, _ time: String) -> StoreEntry.BootMarker {
+            .init(bootID: boot, time: time, kernel: "6.1", pid: 7)
+        }
+        let contents = StoreContents(entries: [
+            .start(marker("a", "t1")), .alive(marker("a", "t2")), .stop(marker("a", "t3")),
+            .start(marker("b", "t4")), .alive(marker("b", "t5")),
+            .start(marker("c", "t6")),
+        ], skipped: 0)
+        let report = DumpReport(contents: contents, selection: .all, currentBoot: "c")
+        XCTAssertEqual(report.boots, ["a", "b", "c"])
+        XCTAssertEqual(report.witness["a"]?.summary, "witness armed t1, last seen alive t2, stopped cleanly t3")
+        XCTAssertEqual(report.witness["b"]?.summary,
+                       "witness armed t4, last seen alive t5; no clean stop (reset, panic, power loss, or a reboot it did not outlive)")
+        XCTAssertEqual(DumpReport(contents: contents, selection: .previous, currentBoot: "c").boots, ["b"])
+    }
+
     func testStoreDirectoryThatIsAFileIsRefused() throws {
         let dir = try temporaryDirectory("file")
         let file = dir.appendingPathComponent("not-a-dir")

@@ -98,6 +98,7 @@ def check_probes(sections, console, kernel):
     for r in pidns:
         assert r["cmd"] == "RESTART" and r["in_init_pid_ns"] is False and r["uid"] == 65534, r
         assert any(frame.startswith("__do_sys_reboot") for frame in r["kernel_stack"]), r["kernel_stack"]
+    assert "stopped cleanly" in sections.get("dump-human", ""), "disarm should leave a clean-stop marker"
     sysrq = first(recs, "write_sysrq_trigger record", lambda r: r["probe"] == "write_sysrq_trigger")
     assert sysrq["cmd_arg"] == "h", sysrq["cmd_arg"]
     assert sysrq["kernel_stack"][0].startswith("write_sysrq_trigger"), sysrq["kernel_stack"]
@@ -126,7 +127,10 @@ def check_hard_reset(sections, console, kernel):
     assert not previous, f"a hard reset runs no reboot path, yet: {previous}"
     store = status(sections)["store"]
     assert store["exists"] and store["unreadable"] == 0, store
-    return "PASS", "no reboot path ran; store intact"
+    first_boot = boot_ids(console)[0]
+    line = next((l for l in sections.get("dump-human", "").splitlines() if l.startswith(f"boot {first_boot}:")), "")
+    assert "last seen alive" in line and "no clean stop" in line, f"witness trace of the reset boot: {line!r}"
+    return "PASS", "no reboot path ran; store intact; " + line.split(": ", 1)[-1][:60]
 
 
 def pstore_check(sections, console, kernel, header, needles):

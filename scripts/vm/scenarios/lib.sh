@@ -42,6 +42,7 @@ section() {
 # The last phase: everything the host asserts on, then power off.
 report() {
 	section dump reboot-witness dump --store "$STORE" --json --boot all
+	section dump-human reboot-witness dump --store "$STORE" --boot all
 	section status reboot-witness status --json --store "$STORE"
 	section pstore ls /sys/fs/pstore
 	echo "@@RW-DONE@@"
