@@ -65,7 +65,7 @@ public final class ArmSession {
         let reader = try probes.arm { [unowned self] record in
             self.pending.append(CapturedRecord(record))
         }
-        try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))])
+        try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))] + harvestPstore())
         if options.hold {
             switch try probes.armHold(allowing: options.allowlist) {
             case .success(let (mechanism, beat)):
@@ -146,6 +146,14 @@ public final class ArmSession {
                                           command: captured.command, argument: argument) {
             StandardError.write("replay of reboot(2) \(what) failed: \(error.symbolicName)\n")
         }
+    }
+
+    /// pstore records not yet in the store, tagged with the last boot the
+    /// store saw before this one (pstore itself does not say which boot).
+    private func harvestPstore() -> [StoreEntry] {
+        let entries = (try? store.load().entries) ?? []
+        let previous = entries.last { $0.bootID != resolver.bootID && $0.mergeKey?.hasPrefix("pstore") != true }?.bootID
+        return PstoreHarvest.collect(previousBoot: previous)
     }
 
     /// How often the store's "last seen alive" marker is rewritten.

@@ -19,6 +19,8 @@ public struct DumpReport {
     public var boots: [String]
     /// What the witness itself left in each chosen boot, by boot id.
     public var witness: [String: WitnessTrace] = [:]
+    /// pstore records harvested for each chosen boot.
+    public var pstore: [String: [PstoreRecord]] = [:]
 
     /// When `arm` started, was last seen alive, and stopped cleanly.
     public struct WitnessTrace: Equatable {
@@ -56,6 +58,7 @@ public struct DumpReport {
             case .start(let m): trace.armed = trace.armed ?? m.time
             case .alive(let m): trace.lastAlive = m.time
             case .stop(let m): trace.stopped = m.time
+            case .pstore(let record): pstore[entry.bootID, default: []].append(record)
             case .caller: break
             }
             witness[entry.bootID] = trace

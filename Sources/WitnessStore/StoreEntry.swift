@@ -8,6 +8,8 @@ public enum StoreEntry: Codable, Equatable, Sendable {
     case alive(BootMarker)
     /// `arm` stopped on SIGTERM/SIGINT: an orderly shutdown reached it.
     case stop(BootMarker)
+    /// A pstore record of an earlier boot, harvested when `arm` started.
+    case pstore(PstoreRecord)
 
     public struct BootMarker: Codable, Equatable, Sendable {
         public var bootID: String
@@ -29,6 +31,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         switch self {
         case .caller(let record): return record.bootID
         case .start(let marker), .alive(let marker), .stop(let marker): return marker.bootID
+        case .pstore(let record): return record.bootID ?? "unknown"
         }
     }
 
@@ -38,19 +41,23 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         switch self {
         case .caller(let record): return record.dedupKey
         case .alive(let marker): return "alive\u{1f}\(marker.bootID)"
+        case .pstore(let record): return "pstore\u{1f}\(record.file)\u{1f}\(record.header)\u{1f}\(record.bytes)"
         case .start, .stop: return nil
         }
     }
 
     /// This entry updated by a later one with the same `mergeKey`.
     public func merged(with later: StoreEntry) -> StoreEntry {
+        // A pstore record found again in a later boot still belongs to the
+        // boot it was first harvested for.
+        if case .pstore = self { return self }
         guard case .caller(var record) = self, case .caller(let next) = later else { return later }
         record.count += next.count
         record.lastTime = next.lastTime ?? next.time
         return .caller(record)
     }
 
-    private enum Kind: String, Codable { case caller, start, alive, stop }
+    private enum Kind: String, Codable { case caller, start, alive, stop, pstore }
     private enum TypeKey: String, CodingKey { case type }
 
     public init(from decoder: Decoder) throws {
@@ -60,6 +67,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .start: self = .start(try BootMarker(from: decoder))
         case .alive: self = .alive(try BootMarker(from: decoder))
         case .stop: self = .stop(try BootMarker(from: decoder))
+        case .pstore: self = .pstore(try PstoreRecord(from: decoder))
         }
     }
 
@@ -69,6 +77,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .start: return .start
         case .alive: return .alive
         case .stop: return .stop
+        case .pstore: return .pstore
         }
     }
 
@@ -81,6 +90,9 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .start(let marker), .alive(let marker), .stop(let marker):
             try container.encode(self.kind, forKey: .type)
             try marker.encode(to: encoder)
+        case .pstore(let record):
+            try container.encode(Kind.pstore, forKey: .type)
+            try record.encode(to: encoder)
         }
     }
 }

@@ -23,13 +23,24 @@ struct Dump: ParsableCommand {
     @Option(help: "Which boot: current, previous or all.")
     var boot: BootSelection = .current
 
+    @Flag(help: "With --json, also print the harvested pstore records (objects with \"type\": \"pstore\").")
+    var pstore = false
+
     func run() throws {
         do {
             try StoreDirectory.prepare(store, create: false)
             let contents = try SlotStore(directory: store, create: false).load()
             let report = DumpReport(contents: contents, selection: boot, currentBoot: BootIdentity.current())
             for boot in report.boots {
-                if !json { print("boot \(boot): \(report.witness[boot]?.summary ?? "")") }
+                if !json {
+                    print("boot \(boot): \(report.witness[boot]?.summary ?? "")")
+                    for record in report.pstore[boot] ?? [] {
+                        print("  pstore \(record.file): \(record.header)\(record.time.map { " (\($0))" } ?? "")")
+                        for line in record.excerpt.suffix(8) { print("    \(line)") }
+                    }
+                } else if pstore {
+                    for record in report.pstore[boot] ?? [] { print(RecordFormatter.json(StoreEntry.pstore(record))) }
+                }
                 for item in report.items where item.record.bootID == boot {
                     print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))
                 }

@@ -89,3 +89,32 @@ final class StoreAndDumpTests: XCTestCase {
         XCTAssertEqual(DumpReport(contents: contents, selection: .previous, currentBoot: "unseen").boots, ["now"])
     }
 }
+
+final class PstoreHarvestTests: XCTestCase {
+    func testHarvestKeepsTheHeaderAndTheTellingLinesAndNeverDeletes() throws {
+        let root = try temporaryDirectory("pstore")
+        let record = root.appendingPathComponent("dmesg-ramoops-0")
+        try """
+            Panic#1 Part1
+            <6>[    1.000000] Linux version 6.1.0-56-amd64
+            <6>[   12.000000] sysrq: Trigger a crash
+            <0>[   12.000100] Kernel panic - not syncing: sysrq triggered crash
+            <4>[   12.000200] CPU: 0 PID: 1 Comm: sh
+            """.write(to: record, atomically: true, encoding: .utf8)
+        let entries = PstoreHarvest.collect(previousBoot: "boot-1", roots: [root.path])
+        guard case .pstore(let harvested)? = entries.first else { return XCTFail("nothing harvested") }
+        XCTAssertEqual(entries.count, 1)
+        XCTAssertEqual(harvested.bootID, "boot-1")
+        XCTAssertEqual(harvested.header, "Panic#1 Part1")
+        XCTAssertEqual(harvested.excerpt, ["<6>[   12.000000] sysrq: Trigger a crash",
+                                           "<0>[   12.000100] Kernel panic - not syncing: sysrq triggered crash"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: record.path), "originals stay")
+
+        // Harvested again in a later boot: still attributed to the first.
+        let dir = try temporaryDirectory("pstore-store")
+        let store = try SlotStore(directory: dir.path, size: 8 * 4096, create: true)
+        try store.append(entries)
+        try store.append(PstoreHarvest.collect(previousBoot: "boot-2", roots: [root.path]))
+        XCTAssertEqual(try store.load().entries, entries)
+    }
+}

@@ -139,8 +139,13 @@ def pstore_check(sections, console, kernel, header, needles):
     assert header in dumped, f"no {header} record in pstore: {dumped[:300]!r}"
     for needle in needles:
         assert needle in dumped, f"pstore {header} record lacks {needle!r}"
+    first_boot = boot_ids(console)[0]
+    human = sections.get("dump-human", "")
+    block = human.split(f"boot {first_boot}:", 1)[-1].split("\nboot ", 1)[0] if f"boot {first_boot}:" in human else ""
+    assert "pstore /sys/fs/pstore/dmesg-ramoops-" in block and header in block, \
+        f"arm did not harvest the {header} record into the ended boot: {block[:300]!r}"
     seen = sorted({r["probe"] for r in previous})
-    return "PASS", f"pstore has {header}; records that reached the store before the end: {', '.join(seen) or 'none'}"
+    return "PASS", f"pstore {header} harvested into the ended boot; records that reached the store: {', '.join(seen) or 'none'}"
 
 
 def check_pidns(sections, console, kernel):

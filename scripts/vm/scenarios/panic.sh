@@ -8,5 +8,7 @@ phase_0() {
 }
 phase_1() {
 	section pstore-records pstore_lines
+	arm        # harvests pstore into the store, tagged with the previous boot
+	disarm
 	report
 }
