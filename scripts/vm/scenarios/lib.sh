@@ -66,3 +66,12 @@ pstore_lines() {
 		grep -a -E 'sysrq|rw-guest|Kernel panic|Resetting|Restarting|reboot' "$f" | tail -n 20
 	done
 }
+
+# After a boot the controller could not outlive: what pstore kept, then arm
+# once (it harvests pstore into the store, tagged with the ended boot).
+report_with_pstore() {
+	section pstore-records pstore_lines
+	arm
+	disarm
+	report
+}

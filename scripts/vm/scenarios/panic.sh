@@ -6,9 +6,4 @@ phase_0() {
 	in_container sh -c 'echo c > /proc/sysrq-trigger'
 	sleep 30
 }
-phase_1() {
-	section pstore-records pstore_lines
-	arm        # harvests pstore into the store, tagged with the previous boot
-	disarm
-	report
-}
+phase_1() { report_with_pstore; }
