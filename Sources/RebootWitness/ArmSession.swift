@@ -15,9 +15,13 @@ public final class ArmSession {
         public var hold: Bool
         public var allowlist: HoldAllowlist
         public var storeSize: Int
+        /// nil: the BPF LSM where active, else fmod_ret.
+        public var holdVia: HoldMechanism?
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
-                    allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize) {
+                    allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
+                    holdVia: HoldMechanism? = nil) {
             self.store = store
+            self.holdVia = holdVia
             self.storeSize = storeSize
             self.json = json
             self.attach = attach
@@ -67,7 +71,7 @@ public final class ArmSession {
         }
         try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))] + harvestPstore())
         if options.hold {
-            switch try probes.armHold(allowing: options.allowlist) {
+            switch try probes.armHold(allowing: options.allowlist, via: options.holdVia) {
             case .success(let (mechanism, beat)):
                 heartbeat = beat
                 beat.beat()

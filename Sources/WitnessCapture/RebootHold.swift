@@ -6,7 +6,7 @@ import SystemPackage
 import WitnessSystem
 
 /// How reboot(2) calls are held until their record is durable.
-public enum HoldMechanism: String, Sendable {
+public enum HoldMechanism: String, Sendable, CaseIterable {
     /// BPF LSM `capable` hook (the bpf LSM is active).
     case bpfLSM = "bpf-lsm"
     /// fmod_ret on security_capable: a trampoline on every capability check.
@@ -24,13 +24,19 @@ extension WitnessProbes {
 
     /// Loads and attaches the hold, trying the BPF LSM then fmod_ret. Needs
     /// `arm` first (it shares the witness object's maps).
-    func loadHold(mainObject: BPFObjectHandle) -> Result<HoldMechanism, PlanRefusal> {
+    func loadHold(mainObject: BPFObjectHandle, only: HoldMechanism?) -> Result<HoldMechanism, PlanRefusal> {
         var candidates: [HoldMechanism] = []
         switch holdPlan() {
         case .success(let first):
             candidates = first == .bpfLSM && features.fentryUnavailableReason == nil ? [.bpfLSM, .fmodRet] : [first]
         case .failure(let refusal):
             return .failure(refusal)
+        }
+        if let only {
+            guard candidates.contains(only) else {
+                return .failure(PlanRefusal("\(only.rawValue) is not available on this kernel"))
+            }
+            candidates = [only]
         }
         var reasons: [String] = []
         for mechanism in candidates {

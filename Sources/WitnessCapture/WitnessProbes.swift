@@ -102,13 +102,14 @@ public final class WitnessProbes {
 
     /// Arms the hold on top of `arm`; returns the heartbeat to keep it alive,
     /// or why the hold is unavailable.
-    public func armHold(allowing allowlist: HoldAllowlist = HoldAllowlist()) throws -> Result<(HoldMechanism, HoldHeartbeat), PlanRefusal> {
+    public func armHold(allowing allowlist: HoldAllowlist = HoldAllowlist(),
+                        via mechanism: HoldMechanism? = nil) throws -> Result<(HoldMechanism, HoldHeartbeat), PlanRefusal> {
         guard let main = objects.first, let stateFD = main.mapFD("rw_hold_state"),
               let exeFD = main.mapFD("rw_allow_exe"), let cgroupFD = main.mapFD("rw_allow_cgroup") else {
             return .failure(PlanRefusal("arm first"))
         }
         try allowlist.install(exeMapFD: exeFD, cgroupMapFD: cgroupFD)
-        return loadHold(mainObject: main).map { ($0, HoldHeartbeat(stateFD: stateFD)) }
+        return loadHold(mainObject: main, only: mechanism).map { ($0, HoldHeartbeat(stateFD: stateFD)) }
     }
 
     /// A module finished loading: try the points that were waiting for it.

@@ -39,6 +39,9 @@ struct Arm: ParsableCommand {
             + "the BPF LSM or fmod_ret, and lapses within a second if the witness dies or hangs."))
     var noHold = false
 
+    @Option(help: "How to hold: auto (the BPF LSM where active, else fmod_ret), bpf-lsm or fmod_ret.")
+    var holdVia: HoldVia = .auto
+
     @Option(help: ArgumentHelp("Never hold reboot(2) calls made by this executable (e.g. a fencing agent). Repeatable.",
                                valueName: "PATH"))
     var allowExe: [String] = []
@@ -51,7 +54,8 @@ struct Arm: ParsableCommand {
         do {
             let session = try ArmSession(options: .init(store: store, json: json, attach: attach, hold: !noHold,
                                                       allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup),
-                                                      storeSize: storeSize.bytes))
+                                                      storeSize: storeSize.bytes,
+                                                      holdVia: HoldMechanism(rawValue: holdVia.rawValue)))
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {
@@ -83,4 +87,10 @@ struct StoreSize: ExpressibleByArgument {
     }
 
     var defaultValueDescription: String { "\(bytes >> 20)M" }
+}
+
+enum HoldVia: String, CaseIterable, ExpressibleByArgument {
+    case auto
+    case bpfLSM = "bpf-lsm"
+    case fmodRet = "fmod_ret"
 }

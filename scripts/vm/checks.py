@@ -18,6 +18,7 @@ SCENARIOS = {
     "pidns": "reboot(RESTART) from the init of a user+PID namespace: recorded, the machine stays up",
     "softdog-load": "softdog loaded after arm: softdog_fire attaches on the module_load event",
     "acpi-powerdown": "hypervisor ACPI power button (monitor system_powerdown): the guest handler powers off",
+    "hold-fmodret": "the hold through fmod_ret on security_capable (--hold-via fmod_ret): reboot -f survives",
     "allowlist": "arm --allow-exe: the allowlisted caller's reboot(2) is not held",
     "failopen": "controller SIGKILLed: reboot -f goes through (the hold fails open)",
     "reboot-f-nohold": "reboot -f under arm --no-hold: survival of the record reported, not asserted",
@@ -202,6 +203,11 @@ def check_acpi_powerdown(sections, console, kernel):
     return "PASS", f"POWER_OFF by {rec['comm']} ← {' ← '.join(chain)}"
 
 
+def check_hold_via(sections, console, kernel, mechanism):
+    assert f"hold active via {mechanism}" in console, f"arm did not hold via {mechanism}"
+    return check_survival(sections, console, kernel, "RESTART", "reboot")
+
+
 def check_allowlist(sections, console, kernel):
     previous = previous_boot(sections, console)
     assert "guest-reboot: reboot: Operation not permitted" not in console, "the allowlisted caller was held"
@@ -222,6 +228,7 @@ CHECKS = {
     "softdog-load": check_softdog_load,
     "acpi-powerdown": check_acpi_powerdown,
     "allowlist": check_allowlist,
+    "hold-fmodret": lambda s, c, k: check_hold_via(s, c, k, "fmod_ret"),
     "failopen": check_failopen,
     "reboot-f-nohold": check_nohold,
     "reboot-f-x20": check_x20,
