@@ -50,6 +50,8 @@ let package = Package(
         // Safe reboot(2) callers for live tests: bad magic, and RESTART from
         // the init of a fresh user+PID namespace. Never a real reboot.
         .executableTarget(name: "rw-selftest"),
+        // Store-reader fuzz target (scripts/fuzz-store); a corpus replayer otherwise.
+        .executableTarget(name: "store-fuzz", dependencies: ["WitnessStore"]),
 
         .testTarget(
             name: "RebootWitnessTests",

@@ -118,3 +118,17 @@ final class PstoreHarvestTests: XCTestCase {
         XCTAssertEqual(try store.load().entries, entries)
     }
 }
+
+/// The fuzz corpus (Tests/Corpus/store, grown by scripts/fuzz-store) replayed
+/// through the store reader on every test run.
+final class StoreCorpusTests: XCTestCase {
+    func testEveryCorpusInputLoadsWithoutCrashing() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Corpus/store")
+        let inputs = try FileManager.default.contentsOfDirectory(atPath: corpus.path).map { corpus.appendingPathComponent($0).path }
+        XCTAssertFalse(inputs.isEmpty)
+        let replay = try runProgram(Built.directory.appendingPathComponent("store-fuzz").path, inputs)
+        XCTAssertEqual(replay.status, 0, replay.stderr)
+        XCTAssertTrue(replay.stdout.hasPrefix("store-fuzz: replayed \(inputs.count) input(s)"), replay.stdout)
+    }
+}
