@@ -36,6 +36,8 @@ public final class ArmSession {
     private let probes: WitnessProbes
     private var pending: [CapturedRecord] = []
     private var stored: UInt64 = 0
+    /// Kernel event → fdatasync returned, per record (the last 10,000).
+    private var latencies = DurableLatency()
     private var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
     private let kmsg = KernelLog()
@@ -101,6 +103,7 @@ public final class ArmSession {
             if now - lastAlive >= Self.aliveInterval {
                 lastAlive = now
                 try store.append([.alive(marker())])
+                try publishState(running: true)
             }
         }
         ServiceNotify.send("STOPPING=1")
@@ -127,6 +130,10 @@ public final class ArmSession {
             records.append(resolver.resolve(captured))
         }
         try store.append(records.map { .caller($0) })
+        let durableAt = SystemCalls.clocks().boottime
+        for captured in batch where captured.probePoint?.isControl != true {
+            latencies.add(nanoseconds: durableAt - Int64(captured.bootNanoseconds))
+        }
         stored += UInt64(records.count)
         for record in records {
             if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
@@ -180,7 +187,7 @@ public final class ArmSession {
         lastPublishedLost = probes.lostRecords
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
                              probes: ArmState.points(probes.states), hold: holdDescription, recordsStored: stored,
-                             lostRecords: lastPublishedLost, running: running)
+                             lostRecords: lastPublishedLost, durableLatency: latencies.summary, running: running)
         try state.write(to: options.store)
     }
 
@@ -195,6 +202,27 @@ public final class ArmSession {
         let ms = (elapsedMilliseconds * 10).rounded() / 10
         return "armed: \(attached) of \(points.count) probe points attached (\(modes.joined(separator: ", "))); "
             + "hold \(holdDescription); store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
+    }
+}
+
+/// Event → durable latencies, kept for the last 10,000 records.
+struct DurableLatency {
+    private var samples: [Int64] = []
+    private var next = 0
+
+    mutating func add(nanoseconds: Int64) {
+        if samples.count < 10_000 { samples.append(nanoseconds) } else { samples[next] = nanoseconds }
+        next = (next + 1) % 10_000
+    }
+
+    /// p50/p99/max in milliseconds, or nil before the first record.
+    var summary: ArmState.Latency? {
+        guard !samples.isEmpty else { return nil }
+        let sorted = samples.sorted()
+        func ms(_ q: Double) -> Double {
+            (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e4).rounded() / 100
+        }
+        return ArmState.Latency(records: sorted.count, p50Ms: ms(0.50), p99Ms: ms(0.99), maxMs: ms(1.0))
     }
 }
 

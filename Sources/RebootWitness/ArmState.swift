@@ -22,11 +22,22 @@ public struct ArmState: Codable, Equatable {
     public var hold: String
     public var recordsStored: UInt64
     public var lostRecords: UInt64
+    public var durableLatency: Latency?
     public var running: Bool
+
+    /// Kernel event to fdatasync returned, over the last records.
+    public struct Latency: Codable, Equatable {
+        public var records: Int
+        public var p50Ms: Double
+        public var p99Ms: Double
+        public var maxMs: Double
+
+        enum CodingKeys: String, CodingKey { case records, p50Ms = "p50_ms", p99Ms = "p99_ms", maxMs = "max_ms" }
+    }
 
     enum CodingKeys: String, CodingKey {
         case pid, bootID = "boot_id", started, updated, probes, hold, recordsStored = "records_stored"
-        case lostRecords = "lost_records", running
+        case lostRecords = "lost_records", durableLatency = "durable_latency", running
     }
 
     static func fileName(in store: String) -> String { store + "/arm-state.json" }

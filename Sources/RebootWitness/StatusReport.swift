@@ -23,9 +23,11 @@ public struct StatusReport: Encodable {
         public var unreadable: Int?
         public var armedPid: Int32?
         public var lostRecords: UInt64?
+        public var durableLatency: ArmState.Latency?
 
         enum CodingKeys: String, CodingKey {
             case path, exists, bytes, slots, records, unreadable, armedPid = "armed_pid", lostRecords = "lost_records"
+            case durableLatency = "durable_latency"
         }
     }
 
@@ -98,14 +100,14 @@ public struct StatusReport: Encodable {
     static func describeStore(_ path: String, live: ArmState?) -> Store {
         guard Files.isDirectory(path) else {
             return Store(path: path, exists: false, bytes: nil, slots: nil, records: nil, unreadable: nil,
-                         armedPid: nil, lostRecords: nil)
+                         armedPid: nil, lostRecords: nil, durableLatency: nil)
         }
         let store = try? SlotStore(directory: path, create: false)
         let contents = try? store?.load()
         let callers = contents?.entries.filter { if case .caller = $0 { return true } else { return false } }.count
         return Store(path: path, exists: store != nil, bytes: store.map { UInt64($0.fileBytes) },
                      slots: store?.slotCount, records: callers, unreadable: contents?.skipped,
-                     armedPid: live?.pid, lostRecords: live?.lostRecords)
+                     armedPid: live?.pid, lostRecords: live?.lostRecords, durableLatency: live?.durableLatency)
     }
 
     public func human() -> String {
@@ -126,6 +128,9 @@ public struct StatusReport: Encodable {
             storeLine += ": \(store.records ?? 0) record(s) in \(store.slots ?? 0) slots, \(store.bytes ?? 0) bytes"
             if let bad = store.unreadable, bad > 0 { storeLine += ", \(bad) unreadable entr\(bad == 1 ? "y" : "ies") skipped" }
             storeLine += store.armedPid.map { "; armed by pid \($0), \(store.lostRecords ?? 0) lost" } ?? "; not armed"
+            if let latency = store.durableLatency {
+                storeLine += "; event→durable p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms over \(latency.records)"
+            }
         }
         lines.append(storeLine)
         lines.append("probe points:")

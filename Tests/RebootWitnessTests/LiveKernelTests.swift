@@ -155,6 +155,11 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(enters.count, 1, "a storm from one caller is one record")
         XCTAssertEqual(enters.first?["count"] as? Int, calls)
         XCTAssertNotNil(enters.first?["last_time"] as? String)
+        let state = try XCTUnwrap(JSONSerialization.jsonObject(
+            with: Data(contentsOf: store.appendingPathComponent("arm-state.json"))) as? [String: Any])
+        let latency = try XCTUnwrap(state["durable_latency"] as? [String: Any], "no event→durable latency published")
+        XCTAssertGreaterThanOrEqual(latency["records"] as? Int ?? 0, calls)
+        XCTAssertGreaterThan(latency["p99_ms"] as? Double ?? 0, 0)
         let size = try FileManager.default.attributesOfItem(atPath: store.appendingPathComponent("witness.store").path)[.size] as? Int
         XCTAssertEqual(size, 1 << 20, "the store never grows past --store-size")
     }
