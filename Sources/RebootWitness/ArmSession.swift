@@ -49,11 +49,11 @@ public final class ArmSession {
     /// Fails, with one line for the operator, when arming cannot work here.
     public init(options: Options) throws {
         if let refusal = Privileges.bpfTracingRefusal() {
-            throw StoreError("arm \(refusal)")
+            throw ArmRefusal(description: "arm \(refusal)")
         }
         let features = KernelFeatures(mountTracefs: true)
         guard features.hasBTF else {
-            throw StoreError("this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
+            throw ArmRefusal(description: "this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
         }
         try StoreDirectory.prepare(options.store, create: true)
         self.options = options
@@ -203,6 +203,11 @@ public final class ArmSession {
         return "armed: \(attached) of \(points.count) probe points attached (\(modes.joined(separator: ", "))); "
             + "hold \(holdDescription); store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
     }
+}
+
+/// Why `arm` cannot run here, in one line for the operator.
+public struct ArmRefusal: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// Event → durable latencies, kept for the last 10,000 records.
