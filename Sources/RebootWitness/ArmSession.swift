@@ -41,6 +41,8 @@ public final class ArmSession {
     private var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
     private let kmsg = KernelLog()
+    /// pstore's message log, where the kernel has one (not Debian's).
+    private let pmsg = KernelLog(path: "/dev/pmsg0", priorityPrefix: false)
     /// Callers already mirrored to the kernel log: a crash loop logs once.
     private var mirrored = Set<String>()
     private var startedAt: String
@@ -138,6 +140,7 @@ public final class ArmSession {
         for record in records {
             if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
                 kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
+                pmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
             }
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }

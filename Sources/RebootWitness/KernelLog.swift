@@ -1,13 +1,15 @@
 import Glibc
 
-/// Lines into the kernel log through /dev/kmsg, so that the journal and
-/// pstore's dmesg records carry what the witness saw. Best effort: the
-/// store is the record of truth.
+/// Lines into the kernel log through /dev/kmsg (so the journal and pstore's
+/// dmesg records carry what the witness saw), or into /dev/pmsg0. Best
+/// effort: the store is the record of truth.
 final class KernelLog {
     private let fd: CInt
+    private let priorityPrefix: Bool
 
-    init(path: String = "/dev/kmsg") {
+    init(path: String = "/dev/kmsg", priorityPrefix: Bool = true) {
         fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
+        self.priorityPrefix = priorityPrefix
     }
 
     deinit {
@@ -17,7 +19,7 @@ final class KernelLog {
     /// One message (the kernel takes one write as one record; <5> = notice).
     func write(_ line: String) {
         guard fd >= 0 else { return }
-        let bytes = Array(("<5>" + line.prefix(900) + "\n").utf8)
+        let bytes = Array(((priorityPrefix ? "<5>" : "") + line.prefix(900) + "\n").utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 }
