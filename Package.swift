@@ -26,7 +26,7 @@ let package = Package(
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),
-        .plugin(name: "CompileBPF", capability: .buildTool(), dependencies: ["BPFEmbed"]),
+        .plugin(name: "CompileBPF", capability: .buildTool(), dependencies: ["BPFEmbed"], path: "Sources/CompileBPF"),
         .target(name: "BPFObjects", plugins: ["CompileBPF"]),
 
         .target(
