@@ -123,30 +123,26 @@ public final class ArmSession {
         guard !pending.isEmpty else { return }
         let batch = pending
         pending.removeAll(keepingCapacity: true)
-        var records: [CallerRecord] = []
-        for captured in batch {
-            if captured.probePoint?.isControl == true {
-                handleControl(captured)
-                continue
-            }
-            records.append(resolver.resolve(captured))
-        }
+        for control in batch where control.probePoint?.isControl == true { handleControl(control) }
+        let callers = batch.filter { $0.probePoint?.isControl != true }
+        let records = callers.map(resolver.resolve)
         try store.append(records.map { .caller($0) })
         let durableAt = SystemCalls.clocks().boottime
-        for captured in batch where captured.probePoint?.isControl != true {
+        for captured in callers {
             latencies.add(nanoseconds: durableAt - Int64(captured.bootNanoseconds))
         }
         stored += UInt64(records.count)
         for record in records {
             if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
-                kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
-                pmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
+                let line = "reboot-witness: " + RecordFormatter.oneLine(record)
+                kmsg.write(line)
+                pmsg.write(line)
             }
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }
         fflush(stdout)
         // Durable now: let the held calls go through, exactly as they were made.
-        for (captured, record) in zip(batch.filter { $0.probePoint?.isControl != true }, records) where captured.held {
+        for (captured, record) in zip(callers, records) where captured.held {
             replay(captured, record)
         }
     }

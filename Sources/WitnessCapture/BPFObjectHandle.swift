@@ -57,8 +57,20 @@ final class BPFObjectHandle {
         }
     }
 
-    /// bpf_map__reuse_fd(): share a map (the ring buffer) with another object.
-    func reuseMap(_ mapName: String, fd: CInt) throws {
+    /// Maps every object declares through capture.bpf.h: one instance of
+    /// each (the main object's) serves all objects.
+    static let sharedMaps = ["rw_events", "rw_hold_state", "rw_held", "rw_allow_exe", "rw_allow_cgroup"]
+
+    /// Before load: use `main`'s instances of the shared maps.
+    func shareMaps(from main: BPFObjectHandle) throws {
+        for map in Self.sharedMaps {
+            guard let fd = main.mapFD(map) else { throw SystemError("find map", map, errno: .noSuchFileOrDirectory) }
+            try reuseMap(map, fd: fd)
+        }
+    }
+
+    /// bpf_map__reuse_fd()
+    private func reuseMap(_ mapName: String, fd: CInt) throws {
         guard let map = bpf_object__find_map_by_name(object, mapName) else {
             throw SystemError("find map", mapName, errno: .noSuchFileOrDirectory)
         }

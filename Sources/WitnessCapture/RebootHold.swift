@@ -43,10 +43,7 @@ extension WitnessProbes {
             let program = mechanism == .bpfLSM ? "lsm_capable" : "fmod_ret_security_capable"
             do {
                 let handle = try BPFObjectHandle(BPFObject.named("hold")!)
-                for map in ["rw_events", "rw_hold_state", "rw_held"] {
-                    guard let fd = mainObject.mapFD(map) else { throw SystemError("find map", map, errno: .noSuchFileOrDirectory) }
-                    try handle.reuseMap(map, fd: fd)
-                }
+                try handle.shareMaps(from: mainObject)
                 handle.loadOnly([program])
                 try handle.load()
                 try handle.attach(program: program)

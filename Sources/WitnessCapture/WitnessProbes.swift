@@ -30,7 +30,8 @@ public final class WitnessProbes {
     public private(set) var states: [String: ProbeState] = [:]
     /// Loaded object instances; a module that appears later gets its own.
     private var objects: [BPFObjectHandle] = []
-    private var reader: RingBufferReader?
+    /// The witness object: owner of the maps the others share.
+    private var mainObject: BPFObjectHandle?
 
     public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto) {
         self.features = features
@@ -82,18 +83,15 @@ public final class WitnessProbes {
     /// Loads and attaches everything that can attach now. Records go to
     /// `deliver` once `reader.drain()` is called.
     public func arm(deliver: @escaping (rw_record) -> Void) throws -> RingBufferReader {
-        let main = try load(object: "witness", sharing: nil, points: ProbeCatalog.all)
+        let main = try load(object: "witness", sharingWith: nil, points: ProbeCatalog.all)
         guard let main, let fd = main.mapFD("rw_events") else {
             throw SystemError("arm", "no probe point can attach on this kernel", errno: .notSupported)
         }
         let reader = try RingBufferReader(mapFD: fd, deliver: deliver)
-        self.reader = reader
-        ringFD = fd
-        _ = try? load(object: "watchdog", sharing: fd, points: ProbeCatalog.all)
+        mainObject = main
+        _ = try? load(object: "watchdog", sharingWith: main, points: ProbeCatalog.all)
         return reader
     }
-
-    private var ringFD: CInt?
 
     /// Keeps an object (and its links) alive as long as these probes.
     func retain(_ handle: BPFObjectHandle) {
@@ -104,7 +102,7 @@ public final class WitnessProbes {
     /// or why the hold is unavailable.
     public func armHold(allowing allowlist: HoldAllowlist = HoldAllowlist(),
                         via mechanism: HoldMechanism? = nil) throws -> Result<(HoldMechanism, HoldHeartbeat), PlanRefusal> {
-        guard let main = objects.first, let stateFD = main.mapFD("rw_hold_state"),
+        guard let main = mainObject, let stateFD = main.mapFD("rw_hold_state"),
               let exeFD = main.mapFD("rw_allow_exe"), let cgroupFD = main.mapFD("rw_allow_cgroup") else {
             return .failure(PlanRefusal("arm first"))
         }
@@ -116,9 +114,9 @@ public final class WitnessProbes {
     /// Returns the names of points newly attached.
     public func moduleLoaded(_ module: String) -> [String] {
         let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.name]?.attachMode == nil }
-        guard !waiting.isEmpty, let fd = ringFD else { return [] }
+        guard !waiting.isEmpty, let main = mainObject else { return [] }
         for object in Set(waiting.map(\.object)) {
-            _ = try? load(object: object, sharing: fd, points: waiting)
+            _ = try? load(object: object, sharingWith: main, points: waiting)
         }
         return waiting.filter { states[$0.name]?.attachMode != nil }.map(\.name)
     }
@@ -130,7 +128,8 @@ public final class WitnessProbes {
 
     /// Plans, loads and attaches one instance of an object for `points` (those
     /// of it that can attach now). Returns nil when none can.
-    private func load(object name: String, sharing ringFD: CInt?, points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
+    private func load(object name: String, sharingWith main: BPFObjectHandle?,
+                      points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
         let points = candidates.filter { $0.object == name }
         var planned: [String: AttachMode] = [:]
         for point in points {
@@ -153,7 +152,7 @@ public final class WitnessProbes {
             }
             guard !planned.isEmpty else { return nil }
             let handle = try BPFObjectHandle(BPFObject.named(name)!)
-            if let ringFD { try handle.reuseMap("rw_events", fd: ringFD) }
+            if let main { try handle.shareMaps(from: main) }
             let programs = Set(points.compactMap { point in planned[point.name].map { point.programName($0) } })
             handle.loadOnly(programs)
             do {
