@@ -8,13 +8,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define LINUX_REBOOT_MAGIC1 0xfee1dead
-#define LINUX_REBOOT_CMD_RESTART 0x01234567
-#define LINUX_REBOOT_CMD_HALT 0xCDEF0123
-#define LINUX_REBOOT_CMD_POWER_OFF 0x4321FEDC
-#define LINUX_REBOOT_CMD_RESTART2 0xA1B2C3D4
-#define LINUX_REBOOT_CMD_KEXEC 0x45584543
-
 /* Would this call take the machine down, and may we hold it? Only calls the
  * kernel would accept (valid magic, a stopping command, the init PID
  * namespace), never the controller's own, and only while it is alive. */
@@ -27,9 +20,9 @@ static __always_inline bool rw_should_hold(const struct rw_record *r)
 		return false;
 	if (bpf_ktime_get_boot_ns() - state->heartbeat_ns > RW_HOLD_HEARTBEAT_NS)
 		return false;
-	if (r->magic1 != LINUX_REBOOT_MAGIC1 ||
-	    (r->magic2 != 672274793 && r->magic2 != 85072278 &&
-	     r->magic2 != 369367448 && r->magic2 != 537993216))
+	if (r->magic1 != RW_REBOOT_MAGIC1 ||
+	    (r->magic2 != RW_REBOOT_MAGIC2 && r->magic2 != RW_REBOOT_MAGIC2A &&
+	     r->magic2 != RW_REBOOT_MAGIC2B && r->magic2 != RW_REBOOT_MAGIC2C))
 		return false;
 	if (!(r->flags & RW_F_INIT_PID_NS))
 		return false;
@@ -48,9 +41,9 @@ static __always_inline bool rw_should_hold(const struct rw_record *r)
 
 	if (bpf_map_lookup_elem(&rw_allow_exe, &exe))
 		return false;
-	return r->cmd == LINUX_REBOOT_CMD_RESTART || r->cmd == LINUX_REBOOT_CMD_RESTART2 ||
-	       r->cmd == LINUX_REBOOT_CMD_HALT || r->cmd == LINUX_REBOOT_CMD_POWER_OFF ||
-	       r->cmd == LINUX_REBOOT_CMD_KEXEC;
+	return r->cmd == RW_REBOOT_CMD_RESTART || r->cmd == RW_REBOOT_CMD_RESTART2 ||
+	       r->cmd == RW_REBOOT_CMD_HALT || r->cmd == RW_REBOOT_CMD_POWER_OFF ||
+	       r->cmd == RW_REBOOT_CMD_KEXEC;
 }
 
 /* reboot(2) entry: magic numbers, command, and RESTART2's user string. */
@@ -66,7 +59,7 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 	r->magic1 = magic1;
 	r->magic2 = magic2;
 	r->cmd = cmd;
-	if ((__u32)cmd == LINUX_REBOOT_CMD_RESTART2 && user_arg &&
+	if ((__u32)cmd == RW_REBOOT_CMD_RESTART2 && user_arg &&
 	    bpf_probe_read_user_str(r->arg, sizeof(r->arg), user_arg) > 0)
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
 	if (attach == RW_ATTACH_TRACEPOINT && rw_should_hold(r)) {

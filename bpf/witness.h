@@ -22,6 +22,27 @@
 #define RW_ANCESTRY 10
 #define RW_STACK_DEPTH 24
 
+/* reboot(2)'s magic numbers and commands (include/uapi/linux/reboot.h),
+ * here because vmlinux.h carries no macros; BPF and Swift share them. */
+enum rw_reboot_magic {
+	RW_REBOOT_MAGIC1  = 0xfee1dead,
+	RW_REBOOT_MAGIC2  = 672274793,
+	RW_REBOOT_MAGIC2A = 85072278,
+	RW_REBOOT_MAGIC2B = 369367448,
+	RW_REBOOT_MAGIC2C = 537993216,
+};
+
+enum rw_reboot_cmd {
+	RW_REBOOT_CMD_RESTART    = 0x01234567,
+	RW_REBOOT_CMD_HALT       = 0xCDEF0123,
+	RW_REBOOT_CMD_CAD_ON     = 0x89ABCDEF,
+	RW_REBOOT_CMD_CAD_OFF    = 0x00000000,
+	RW_REBOOT_CMD_POWER_OFF  = 0x4321FEDC,
+	RW_REBOOT_CMD_RESTART2   = 0xA1B2C3D4,
+	RW_REBOOT_CMD_SW_SUSPEND = 0xD000FCE2,
+	RW_REBOOT_CMD_KEXEC      = 0x45584543,
+};
+
 /* Where a record came from. Append only: values are stored on disk. */
 enum rw_probe {
 	RW_PROBE_SYS_ENTER_REBOOT = 1,

@@ -1,14 +1,18 @@
+import CWitness
 import WitnessCapture
 
-/// reboot(2)'s magic numbers and commands (include/uapi/linux/reboot.h).
+/// reboot(2)'s magic numbers and commands, from bpf/witness.h (the same
+/// constants the hold decides with in the kernel).
 public enum RebootCommand {
-    public static let magic1: UInt32 = 0xFEE1_DEAD
-    public static let magic2s: Set<UInt32> = [672_274_793, 85_072_278, 369_367_448, 537_993_216]
+    public static let magic1 = UInt32(RW_REBOOT_MAGIC1.rawValue)
+    public static let magic2s: Set<UInt32> = Set([RW_REBOOT_MAGIC2, RW_REBOOT_MAGIC2A, RW_REBOOT_MAGIC2B,
+                                                  RW_REBOOT_MAGIC2C].map { UInt32($0.rawValue) })
 
-    public static let names: [UInt32: String] = [
-        0x0123_4567: "RESTART", 0xA1B2_C3D4: "RESTART2", 0xCDEF_0123: "HALT", 0x89AB_CDEF: "CAD_ON",
-        0x0000_0000: "CAD_OFF", 0x4321_FEDC: "POWER_OFF", 0xD000_FCE2: "SW_SUSPEND", 0x4558_4543: "KEXEC",
-    ]
+    public static let names: [UInt32: String] = Dictionary(uniqueKeysWithValues: [
+        (RW_REBOOT_CMD_RESTART, "RESTART"), (RW_REBOOT_CMD_RESTART2, "RESTART2"), (RW_REBOOT_CMD_HALT, "HALT"),
+        (RW_REBOOT_CMD_CAD_ON, "CAD_ON"), (RW_REBOOT_CMD_CAD_OFF, "CAD_OFF"), (RW_REBOOT_CMD_POWER_OFF, "POWER_OFF"),
+        (RW_REBOOT_CMD_SW_SUSPEND, "SW_SUSPEND"), (RW_REBOOT_CMD_KEXEC, "KEXEC"),
+    ].map { (UInt32($0.0.rawValue), $0.1) })
 
     /// The command reboot(2) was asked for; INVALID for bad magic or an unknown command.
     public static func name(magic1 m1: UInt32, magic2 m2: UInt32, command: UInt32) -> String {
