@@ -18,7 +18,9 @@ let package = Package(
             pkgConfig: "libbpf",
             providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
         ),
-        // zlib's crc32 for the store's slot checksums (zlib is already linked by libbpf).
+        // Slot checksums: CRC32C from Intel's ISA-L (hardware-accelerated);
+        // zlib's CRC-32 only to read format-1 stores (zlib is linked by libbpf anyway).
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The shared record header (bpf/witness.h) plus the few C calls Swift
         // cannot make: variadic syscall(2), libbpf's va_list log callback.
@@ -38,7 +40,7 @@ let package = Package(
             name: "WitnessCapture",
             dependencies: ["CLibbpf", "CWitness", "BPFObjects", "WitnessSystem"]
         ),
-        .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CZlib"]),
+        .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CISAL", "CZlib"]),
         .target(
             name: "RebootWitness",
             dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem"]
@@ -55,7 +57,7 @@ let package = Package(
 
         .testTarget(
             name: "RebootWitnessTests",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CWitness", "CZlib"]
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CWitness", "CISAL", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -51,8 +51,23 @@ struct {
 	__type(value, __u8);
 } rw_allow_cgroup SEC(".maps");
 
-/* Records the ring buffer had no room for; `status` reports it. */
-__u64 rw_lost = 0;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_config);
+} rw_config SEC(".maps");
+
+/* Watchdog hunt state, shared so that every watchdog object instance sees it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, struct rw_watchdog_state);
+} rw_watchdogs SEC(".maps");
+
+/* `status` reports these; the controller polls `repeats` to fold counts. */
+struct rw_counters rw_counters = {};
 
 static __always_inline void rw_fill_exe(struct rw_record *r, struct task_struct *task)
 {
@@ -214,7 +229,7 @@ static __always_inline struct rw_record *rw_begin(__u16 probe, __u16 attach)
 	struct rw_record *r = bpf_ringbuf_reserve(&rw_events, sizeof(*r), 0);
 
 	if (!r) {
-		__sync_fetch_and_add(&rw_lost, 1);
+		__sync_fetch_and_add(&rw_counters.lost, 1);
 		return NULL;
 	}
 	/* Ring buffer memory is not zeroed and a 2 KiB memset cannot be inlined:
@@ -255,8 +270,33 @@ static __always_inline void rw_read_kernel_arg(struct rw_record *r, const void *
 		r->flags |= RW_F_HAS_ARG;
 }
 
+static __always_inline bool rw_printk_enabled(void)
+{
+	__u32 key = 0;
+	struct rw_config *config = bpf_map_lookup_elem(&rw_config, &key);
+
+	return config && config->printk_lines;
+}
+
+/*
+ * Under reboot2panic, one line into the ftrace buffer: a kernel-originated
+ * restart never lets the controller write the record, but with
+ * kernel.ftrace_dump_on_oops the buffer is printed before the panic's
+ * kmsg_dump, so the line lands in pstore's Panic record.
+ */
+static __always_inline void rw_printk_record(const char *where, const struct rw_record *r)
+{
+	if (!rw_printk_enabled())
+		return;
+	bpf_printk("reboot-witness: %s by %s[%d]", where, r->comm, r->pid);
+	bpf_printk("reboot-witness: %s exe %s cgroup %s", where, r->exe[0], r->cgroup[0]);
+	if (r->ancestry_len > 1)
+		bpf_printk("reboot-witness: %s ancestry %s < %s", where,
+			   r->ancestry[0].comm, r->ancestry[1].comm);
+}
+
 /* Kernel restart path hit: attribute, stack, optional string/int argument. */
-static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach,
+static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach, const char *where,
 					  const void *str, __u32 arg_int)
 {
 	struct rw_record *r = rw_begin(probe, attach);
@@ -266,6 +306,7 @@ static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach,
 	rw_capture(ctx, r, true);
 	rw_read_kernel_arg(r, str);
 	r->arg_int = arg_int;
+	rw_printk_record(where, r);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
@@ -274,20 +315,20 @@ static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach,
  * most one of them (fentry where the kernel allows it). */
 #define RW_KFUNC(fn, probe)							\
 SEC("fentry/" #fn) int BPF_PROG(fentry_##fn)					\
-{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, NULL, 0); }		\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, #fn, NULL, 0); }	\
 SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn)					\
-{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, NULL, 0); }
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, #fn, NULL, 0); }
 
 #define RW_KFUNC_STR(fn, probe)							\
 SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, const char *s)			\
-{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, s, 0); }		\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, #fn, s, 0); }	\
 SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, const char *s)			\
-{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, s, 0); }
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, #fn, s, 0); }
 
 #define RW_KFUNC_INT(fn, probe)							\
 SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, long v)				\
-{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, NULL, (__u32)v); }	\
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, #fn, NULL, (__u32)v); }	\
 SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, long v)			\
-{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, NULL, (__u32)v); }
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, #fn, NULL, (__u32)v); }
 
 #endif /* REBOOT_WITNESS_CAPTURE_BPF_H */

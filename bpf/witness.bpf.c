@@ -8,42 +8,113 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Callers seen once, then only counted (see struct rw_caller_key). A full map
+ * only means every further new caller goes through the ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rw_caller_key);
+	__type(value, struct rw_caller_count);
+} rw_callers SEC(".maps");
+
+/* Threads whose reboot(2) entry went through the ring: only their exit does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u32);
+} rw_exit_wanted SEC(".maps");
+
 /* Would this call take the machine down, and may we hold it? Only calls the
  * kernel would accept (valid magic, a stopping command, the init PID
  * namespace), never the controller's own, and only while it is alive. */
-static __always_inline bool rw_should_hold(const struct rw_record *r)
+static __always_inline bool rw_should_hold(struct task_struct *task, __u32 magic1, __u32 magic2, __u32 cmd)
 {
 	__u32 key = 0;
-	struct rw_hold_state *state = bpf_map_lookup_elem(&rw_hold_state, &key);
+	struct rw_hold_state *state;
 
-	if (!state || !state->enabled || r->pid == state->controller_tgid)
+	if (magic1 != RW_REBOOT_MAGIC1 ||
+	    (magic2 != RW_REBOOT_MAGIC2 && magic2 != RW_REBOOT_MAGIC2A &&
+	     magic2 != RW_REBOOT_MAGIC2B && magic2 != RW_REBOOT_MAGIC2C))
+		return false;
+	if (cmd != RW_REBOOT_CMD_RESTART && cmd != RW_REBOOT_CMD_RESTART2 &&
+	    cmd != RW_REBOOT_CMD_HALT && cmd != RW_REBOOT_CMD_POWER_OFF &&
+	    cmd != RW_REBOOT_CMD_KEXEC)
+		return false;
+	state = bpf_map_lookup_elem(&rw_hold_state, &key);
+	if (!state || !state->enabled || bpf_get_current_pid_tgid() >> 32 == state->controller_tgid)
 		return false;
 	if (bpf_ktime_get_boot_ns() - state->heartbeat_ns > RW_HOLD_HEARTBEAT_NS)
 		return false;
-	if (r->magic1 != RW_REBOOT_MAGIC1 ||
-	    (r->magic2 != RW_REBOOT_MAGIC2 && r->magic2 != RW_REBOOT_MAGIC2A &&
-	     r->magic2 != RW_REBOOT_MAGIC2B && r->magic2 != RW_REBOOT_MAGIC2C))
+	if (BPF_CORE_READ(task, thread_pid, level) != 0) /* not the init PID namespace */
 		return false;
-	if (!(r->flags & RW_F_INIT_PID_NS))
-		return false;
-	/* Map keys on the stack: 6.1 rejects ring buffer memory as a key. */
-	__u64 cgroup_id = r->cgroup_id;
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
 
 	if (bpf_map_lookup_elem(&rw_allow_cgroup, &cgroup_id))
 		return false;
 
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
 	struct rw_exe_id exe = {
 		.ino = BPF_CORE_READ(inode, i_ino),
 		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
 	};
 
-	if (bpf_map_lookup_elem(&rw_allow_exe, &exe))
-		return false;
-	return r->cmd == RW_REBOOT_CMD_RESTART || r->cmd == RW_REBOOT_CMD_RESTART2 ||
-	       r->cmd == RW_REBOOT_CMD_HALT || r->cmd == RW_REBOOT_CMD_POWER_OFF ||
-	       r->cmd == RW_REBOOT_CMD_KEXEC;
+	return !bpf_map_lookup_elem(&rw_allow_exe, &exe);
+}
+
+static __always_inline __u64 rw_fnv1a(__u64 hash, __u64 word)
+{
+	return (hash ^ word) * 0x100000001b3ULL;
+}
+
+static __always_inline void rw_make_caller_key(struct rw_caller_key *k, struct task_struct *task,
+					       __u16 probe, __u32 magic1, __u32 magic2, __u32 cmd)
+{
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct task_struct *p = task;
+	__u64 hash = 0xcbf29ce484222325ULL;
+
+	k->exe_dentry = (__u64)BPF_CORE_READ(exe, f_path.dentry);
+	k->exe_mnt = (__u64)BPF_CORE_READ(exe, f_path.mnt);
+	k->css_set = (__u64)BPF_CORE_READ(task, cgroups);
+	k->probe = probe;
+	k->cmd = cmd;
+	k->magic1 = magic1;
+	k->magic2 = magic2;
+	/* The caller and the ancestors rw_fill_ancestry keeps. */
+	for (int i = 0; i <= RW_ANCESTRY; i++) {
+		__u64 comm[2] = {};
+		struct task_struct *up;
+
+		BPF_CORE_READ_INTO(&comm, p, comm);
+		hash = rw_fnv1a(rw_fnv1a(hash, comm[0]), comm[1]);
+		up = BPF_CORE_READ(p, real_parent);
+		if (!up || up == p || BPF_CORE_READ(up, tgid) == 0)
+			break;
+		p = up;
+	}
+	k->comm_chain = hash;
+}
+
+/* Counts a repeat of a caller the ring already carried and returns true, or
+ * registers a first call (returns false: emit it, with boot_ns = now). */
+static __always_inline bool rw_count_repeat(const struct rw_caller_key *key, __u64 now, __u32 tid)
+{
+	struct rw_caller_count *seen = bpf_map_lookup_elem(&rw_callers, key);
+
+	if (!seen) {
+		struct rw_caller_count first = { .count = 1, .first_ns = now, .last_ns = now, .first_tid = tid };
+
+		if (bpf_map_update_elem(&rw_callers, key, &first, BPF_NOEXIST) == 0)
+			return false;
+		seen = bpf_map_lookup_elem(&rw_callers, key); /* lost the race to insert */
+		if (!seen)
+			return false;
+	}
+	__sync_fetch_and_add(&seen->count, 1);
+	seen->last_ns = now;
+	__sync_fetch_and_add(&rw_counters.repeats, 1);
+	return true;
 }
 
 /* reboot(2) entry: magic numbers, command, and RESTART2's user string. */
@@ -51,10 +122,28 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 						  __u64 magic1, __u64 magic2,
 						  __u64 cmd, const void *user_arg)
 {
-	struct rw_record *r = rw_begin(probe, attach);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_boot_ns();
+	bool hold = attach == RW_ATTACH_TRACEPOINT && rw_should_hold(task, magic1, magic2, cmd);
+	/* Held calls are replayed one by one, and RESTART2 strings differ: never counted. */
+	bool countable = !hold && (__u32)cmd != RW_REBOOT_CMD_RESTART2;
+	struct rw_caller_key key = {};
+	struct rw_record *r;
 
-	if (!r)
+	if (countable) {
+		rw_make_caller_key(&key, task, probe, magic1, magic2, cmd);
+		if (rw_count_repeat(&key, now, (__u32)id))
+			return 0;
+	}
+	r = rw_begin(probe, attach);
+	if (!r) {
+		/* Nobody will see this first call: let the next one be first. */
+		if (countable)
+			bpf_map_delete_elem(&rw_callers, &key);
 		return 0;
+	}
+	r->boot_ns = now;
 	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
 	r->magic1 = magic1;
 	r->magic2 = magic2;
@@ -62,12 +151,12 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 	if ((__u32)cmd == RW_REBOOT_CMD_RESTART2 && user_arg &&
 	    bpf_probe_read_user_str(r->arg, sizeof(r->arg), user_arg) > 0)
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
-	if (attach == RW_ATTACH_TRACEPOINT && rw_should_hold(r)) {
-		__u64 id = bpf_get_current_pid_tgid();
+	if (attach == RW_ATTACH_TRACEPOINT) {
 		__u32 one = 1;
 
+		bpf_map_update_elem(&rw_exit_wanted, &id, &one, BPF_ANY);
 		/* The hold object's capable hook denies CAP_SYS_BOOT to this thread. */
-		if (bpf_map_update_elem(&rw_held, &id, &one, BPF_ANY) == 0)
+		if (hold && bpf_map_update_elem(&rw_held, &id, &one, BPF_ANY) == 0)
 			r->flags |= RW_F_HELD;
 	}
 	bpf_ringbuf_submit(r, 0);
@@ -90,6 +179,9 @@ int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
 	struct rw_record *r;
 	__u64 id = bpf_get_current_pid_tgid();
 
+	if (!bpf_map_lookup_elem(&rw_exit_wanted, &id))
+		return 0; /* a counted repeat */
+	bpf_map_delete_elem(&rw_exit_wanted, &id);
 	bpf_map_delete_elem(&rw_held, &id);
 	r = rw_begin(RW_PROBE_SYS_EXIT_REBOOT, RW_ATTACH_TRACEPOINT);
 	if (!r)
@@ -155,16 +247,16 @@ RW_KFUNC_STR(vpanic, RW_PROBE_VPANIC)
 /* reboot_pid_ns(struct pid_namespace *, int cmd): the command is the 2nd arg. */
 SEC("fentry/reboot_pid_ns")
 int BPF_PROG(fentry_reboot_pid_ns, void *ns, long cmd)
-{ return rw_emit_kernel(ctx, RW_PROBE_REBOOT_PID_NS, RW_ATTACH_FENTRY, NULL, (__u32)cmd); }
+{ return rw_emit_kernel(ctx, RW_PROBE_REBOOT_PID_NS, RW_ATTACH_FENTRY, "reboot_pid_ns", NULL, (__u32)cmd); }
 
 SEC("kprobe/reboot_pid_ns")
 int BPF_KPROBE(kprobe_reboot_pid_ns, void *ns, long cmd)
-{ return rw_emit_kernel(ctx, RW_PROBE_REBOOT_PID_NS, RW_ATTACH_KPROBE, NULL, (__u32)cmd); }
+{ return rw_emit_kernel(ctx, RW_PROBE_REBOOT_PID_NS, RW_ATTACH_KPROBE, "reboot_pid_ns", NULL, (__u32)cmd); }
 
 /* panic() is variadic: fentry refuses it, so kprobe only (vpanic on 7.x). */
 SEC("kprobe/panic")
 int BPF_KPROBE(kprobe_panic, const char *fmt)
-{ return rw_emit_kernel(ctx, RW_PROBE_PANIC, RW_ATTACH_KPROBE, fmt, 0); }
+{ return rw_emit_kernel(ctx, RW_PROBE_PANIC, RW_ATTACH_KPROBE, "panic", fmt, 0); }
 
 /* The writer of /proc/sysrq-trigger and the characters it wrote (the
  * buffer is not NUL-terminated: read `count` bytes, at most 15). */
@@ -180,6 +272,7 @@ static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const ch
 		r->arg[n & 15] = 0;
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
 	}
+	rw_printk_record("write_sysrq_trigger", r);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }

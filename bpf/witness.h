@@ -71,6 +71,10 @@ enum rw_probe {
 	RW_PROBE_SOFTDOG_FIRE,
 	RW_PROBE_WATCHDOG_NOTIFY_PRETIMEOUT,
 	RW_PROBE_MODULE_LOAD,                 /* control event: a module appeared */
+	RW_PROBE_WATCHDOG_OPEN,               /* watchdog hunt: who holds the device */
+	RW_PROBE_WATCHDOG_RELEASE,            /* arg_int: 1 if closed with the magic 'V' */
+	RW_PROBE_WATCHDOG_START,              /* hunt only: updates rw_watchdogs, no record */
+	RW_PROBE_WATCHDOG_PING,               /* hunt only: updates rw_watchdogs, no record */
 	RW_PROBE__COUNT,
 };
 
@@ -113,6 +117,69 @@ struct rw_hold_state {
 	__u64 heartbeat_ns;         /* controller's last CLOCK_BOOTTIME beat */
 	__u32 controller_tgid;      /* its own (replayed) calls are never held */
 	__u32 enabled;
+};
+
+/*
+ * Repeats: a reboot(2) caller identical to one whose first call already went
+ * through the ring buffer is only counted in the kernel (map rw_callers), so
+ * a storm of a million calls per second costs counters, not records. The key
+ * is finer than the store's dedup key (same executable dentry, same css_set,
+ * same comm chain), so folding counts into stored records stays exact.
+ */
+struct rw_caller_key {
+	__u64 exe_dentry;           /* kernel addresses: identities within one boot */
+	__u64 exe_mnt;
+	__u64 css_set;
+	__u64 comm_chain;           /* FNV-1a of the caller's and its ancestors' comms */
+	__u32 probe;
+	__u32 cmd;
+	__u32 magic1;
+	__u32 magic2;
+};
+
+struct rw_caller_count {
+	__u64 count;                /* calls so far, the one the ring carried included */
+	__u64 first_ns;             /* boot_ns of the ring record: how the controller finds it */
+	__u64 last_ns;
+	__u32 first_tid;
+	__u32 pad;
+};
+
+/* The .bss counters of every object. */
+struct rw_counters {
+	__u64 lost;                 /* records the ring buffer had no room for */
+	__u64 repeats;              /* calls counted in rw_callers instead of emitted */
+};
+
+/* Switches the controller sets once armed (map rw_config). */
+struct rw_config {
+	__u32 printk_lines;         /* arm --reboot2panic: also bpf_printk a one-line record */
+	__u32 pad;
+};
+
+/*
+ * Watchdog hunt: the last keepalive of each watchdog device, by id, and of
+ * any device under RW_WATCHDOG_ANY (softdog's timer cannot name its device).
+ * When the watchdog fires, this names who stopped feeding it.
+ */
+#define RW_WATCHDOG_ANY 0xFFFFFFFFu
+
+enum rw_watchdog_flags {
+	RW_WD_CLOSED       = 1 << 0,  /* the last holder closed the device */
+	RW_WD_MAGIC_CLOSE  = 1 << 1,  /* ...after writing the magic 'V' (watchdog stopped) */
+};
+
+struct rw_watchdog_state {
+	__u64 last_ping_ns;         /* bpf_ktime_get_boot_ns() of the last keepalive */
+	__u32 id;                   /* watchdog device id (watchdogN) */
+	__u32 pings;
+	__u32 pinger_tgid;
+	__u32 pinger_tid;
+	__u32 timeout_s;
+	__u32 pretimeout_s;
+	__u32 flags;                /* enum rw_watchdog_flags */
+	__u32 pad;
+	char pinger_comm[RW_COMM_LEN];
 };
 
 struct rw_ancestor {

@@ -17,6 +17,13 @@ public final class ArmSession {
         public var storeSize: Int
         /// nil: the BPF LSM where active, else fmod_ret.
         public var holdVia: HoldMechanism?
+        /// Held reboot(2) calls panic the machine (sysrq c) instead of replaying.
+        public var reboot2panic = false
+        public var panicTimeout = 10
+        /// Arm reboot2panic even where the panic would leave nothing behind.
+        public var force = false
+        public var crashKexecPostNotifiers = false
+        public var reconfigureSoftdog = false
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -47,6 +54,10 @@ public final class ArmSession {
     private var mirrored = Set<String>()
     private var startedAt: String
     private var lastPublishedLost: UInt64 = 0
+    private var repeats = RepeatFolding()
+    private var hunt = WatchdogHunt()
+    /// probes.repeatedCalls at the last fold: the kernel map is walked only when it moved.
+    private var foldedRepeats: UInt64 = 0
 
     /// Fails, with one line for the operator, when arming cannot work here.
     public init(options: Options) throws {
@@ -56,6 +67,9 @@ public final class ArmSession {
         let features = KernelFeatures(mountTracefs: true)
         guard features.hasBTF else {
             throw ArmRefusal(description: "this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
+        }
+        if options.reboot2panic, !options.force, let refusal = PanicSettings.Destinations.probe().refusal {
+            throw ArmRefusal(description: "arm --reboot2panic: \(refusal)")
         }
         try StoreDirectory.prepare(options.store, create: true)
         self.options = options
@@ -84,6 +98,9 @@ public final class ArmSession {
                 holdDescription = "unavailable: \(refusal.reason)"
             }
         }
+        if options.reboot2panic { try enterReboot2Panic() }
+        // A clean stop or a failure from here on puts every setting back.
+        defer { if options.reboot2panic { leaveReboot2Panic() } }
         try publishState(running: true)
         let elapsed = Double(SystemCalls.clocks().boottime - clock) / 1e6
         StandardError.write(armedLine(elapsedMilliseconds: elapsed))
@@ -100,6 +117,8 @@ public final class ArmSession {
             }
             try reader.drain()
             try flush()
+            try foldRepeats()
+            try huntWatchdogs()
             if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
             let now = SystemCalls.clocks().boottime
             if now - lastAlive >= Self.aliveInterval {
@@ -112,6 +131,7 @@ public final class ArmSession {
         heartbeat?.stop()
         try reader.drain()
         try flush()
+        try foldRepeats()
         try store.append([.stop(marker())])
         try publishState(running: false)
         StandardError.write("disarmed: \(stored) record(s) stored in \(options.store)\n")
@@ -132,6 +152,7 @@ public final class ArmSession {
             latencies.add(nanoseconds: durableAt - Int64(captured.bootNanoseconds))
         }
         stored += UInt64(records.count)
+        for (captured, record) in zip(callers, records) { repeats.register(captured, as: record) }
         for record in records {
             if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
                 let line = "reboot-witness: " + RecordFormatter.oneLine(record)
@@ -143,12 +164,99 @@ public final class ArmSession {
         fflush(stdout)
         // Durable now: let the held calls go through, exactly as they were made.
         for (captured, record) in zip(callers, records) where captured.held {
-            replay(captured, record)
+            if options.reboot2panic { panic(for: record) } else { replay(captured, record) }
         }
     }
 
+    /// Stores the repeats the kernel counted since the last fold (one
+    /// fdatasync). The loop wakes at least every 100 ms, which bounds the
+    /// store's write rate during a storm.
+    private func foldRepeats() throws {
+        let total = probes.repeatedCalls
+        guard total != foldedRepeats else { return }
+        let growths = repeats.growth(in: probes.callerCounts())
+        try store.append(growths.map { .caller($0.record) })
+        repeats.commit(growths)
+        foldedRepeats = total
+        for growth in growths {
+            var record = growth.record
+            record.count = growth.count
+            print(options.json ? RecordFormatter.json(record)
+                  : "repeated: +\(growth.record.count), \(growth.count) in all: \(RecordFormatter.oneLine(record))")
+        }
+        if !growths.isEmpty { fflush(stdout) }
+    }
+
+    /// Sets what a useful panic needs, each setting saved first for `disarm`.
+    private func enterReboot2Panic() throws {
+        var settings = PanicSettings.load(from: options.store) ?? PanicSettings()
+        do {
+            // Without kernel.panic the panicked machine would stay down: required.
+            try settings.set("/proc/sys/kernel/panic", "\(options.panicTimeout)")
+            try settings.save(to: options.store)
+            if options.crashKexecPostNotifiers {
+                try settings.set("/sys/module/kernel/parameters/crash_kexec_post_notifiers", "Y")
+                try settings.save(to: options.store)
+            }
+        } catch {
+            try? settings.save(to: options.store)
+            leaveReboot2Panic()
+            throw ArmRefusal(description: "arm --reboot2panic: \(error)")
+        }
+        var dumpNote = "ftrace_dump_on_oops=1"
+        do {
+            try settings.set("/proc/sys/kernel/ftrace_dump_on_oops", "1")
+        } catch {
+            dumpNote = "ftrace_dump_on_oops not set (\(error)): kernel-originated restarts' lines will not reach the panic record"
+        }
+        let governed = settings.selectPanicPretimeoutGovernors()
+        try settings.save(to: options.store)
+        try probes.configure(printkLines: true)
+        StandardError.write("reboot2panic: kernel.panic=\(options.panicTimeout), \(dumpNote)"
+            + (governed.isEmpty ? "" : ", panic pretimeout governor on \(governed.joined(separator: ", "))")
+            + "; held reboot(2) calls will panic the machine once recorded\n")
+        if options.reconfigureSoftdog { StandardError.write(SoftdogReconfiguration.apply() + "\n") }
+    }
+
+    private func leaveReboot2Panic() {
+        try? probes.configure(printkLines: false)
+        guard let settings = PanicSettings.load(from: options.store) else { return }
+        let failed = settings.restore()
+        if failed.isEmpty { PanicSettings.forget(in: options.store) }
+        for failure in failed { StandardError.write("reboot2panic: could not restore \(failure)\n") }
+    }
+
+    /// The record is durable: name the culprit in the kernel log, then panic
+    /// so that pstore, kdump or the serial console keep it with a stack.
+    private func panic(for record: CallerRecord) {
+        let line = "reboot-witness: reboot2panic: " + RecordFormatter.oneLine(record)
+        StandardError.write(line + "\n")
+        kmsg.write(line)
+        do {
+            try PanicSettings.write("/proc/sysrq-trigger", "c")
+        } catch {
+            StandardError.write("reboot2panic: cannot panic (\(error)); replaying the reboot instead\n")
+        }
+    }
+
+    /// Stores what the watchdog hunt found (a starving watchdog's feeder).
+    private func huntWatchdogs() throws {
+        let states = probes.watchdogStates()
+        guard !states.isEmpty else { return }
+        let found = hunt.findings(in: states, bootID: resolver.bootID, now: SystemCalls.clocks().boottime)
+        guard !found.isEmpty else { return }
+        try store.append(found.map { .watchdog($0) })
+        for record in found {
+            print(options.json ? RecordFormatter.json(StoreEntry.watchdog(record)) : "watchdog: \(record.summary)")
+            kmsg.write("reboot-witness: \(record.summary)")
+        }
+        fflush(stdout)
+    }
+
     private func replay(_ captured: CapturedRecord, _ record: CallerRecord) {
-        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)]"
+        // The delay the hold added: the caller's reboot(2) entry to ours.
+        let held = Double(SystemCalls.clocks().boottime - Int64(captured.bootNanoseconds)) / 1e6
+        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)] (held \((held * 100).rounded() / 100) ms)"
         StandardError.write("replaying held reboot(2) \(what)\n")
         kmsg.write("reboot-witness: record durable, replaying reboot(2) \(what)")
         let argument = record.cmd == "RESTART2" ? captured.argument : nil

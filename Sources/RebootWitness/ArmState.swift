@@ -58,7 +58,7 @@ public struct ArmState: Codable, Equatable {
     }
 
     /// The state of an `arm` that is running now in this boot, if any.
-    static func live(in store: String) -> ArmState? {
+    public static func live(in store: String) -> ArmState? {
         guard let bytes = Files.read(fileName(in: store)),
               let state = try? JSONDecoder().decode(ArmState.self, from: Data(bytes)),
               state.running, state.bootID == BootIdentity.current(),

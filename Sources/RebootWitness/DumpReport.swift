@@ -1,3 +1,4 @@
+import WitnessCapture
 import WitnessStore
 
 /// Which boots `dump` shows.
@@ -21,15 +22,22 @@ public struct DumpReport {
     public var witness: [String: WitnessTrace] = [:]
     /// pstore records harvested for each chosen boot.
     public var pstore: [String: [PstoreRecord]] = [:]
+    /// Watchdog hunt findings for each chosen boot.
+    public var watchdog: [String: [WatchdogRecord]] = [:]
 
     /// When `arm` started, was last seen alive, and stopped cleanly.
     public struct WitnessTrace: Equatable {
         public var armed: String?
         public var lastAlive: String?
         public var stopped: String?
+        /// Caller records kept for the boot.
+        public var records = 0
 
         public var summary: String {
-            guard let armed else { return "the witness was not armed in this boot" }
+            guard let armed else {
+                return records > 0 ? "witness armed (its start marker was overwritten: the store is full)"
+                                   : "the witness was not armed in this boot"
+            }
             var text = "witness armed \(armed)"
             if let lastAlive { text += ", last seen alive \(lastAlive)" }
             text += stopped.map { ", stopped cleanly \($0)" }
@@ -59,7 +67,8 @@ public struct DumpReport {
             case .alive(let m): trace.lastAlive = m.time
             case .stop(let m): trace.stopped = m.time
             case .pstore(let record): pstore[entry.bootID, default: []].append(record)
-            case .caller: break
+            case .watchdog(let record): watchdog[entry.bootID, default: []].append(record)
+            case .caller: trace.records += 1
             }
             witness[entry.bootID] = trace
         }
@@ -79,7 +88,7 @@ public struct DumpReport {
                 }
                 continue
             }
-            if ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains(record.probe) {
+            if ProbeCatalog.point(named: record.probe)?.isRebootSyscallEntry == true {
                 openEntries[key] = items.count
                 items.append(Item(record: record, outcome: "no return seen (the call took the machine or its PID namespace down, or the witness stopped first)"))
             } else {

@@ -19,7 +19,7 @@ public final class RecordResolver {
 
     public func resolve(_ r: CapturedRecord) -> CallerRecord {
         let point = r.probePoint
-        let isSyscall = point.map { ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains($0.name) } ?? false
+        let isSyscall = point?.isRebootSyscallEntry ?? false
         let isExit = point?.name == "sys_exit_reboot"
         let cmd = isSyscall ? RebootCommand.name(magic1: r.magic1, magic2: r.magic2, command: r.command)
                             : RebootCommand.implied(by: r, point: point)

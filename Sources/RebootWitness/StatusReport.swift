@@ -42,9 +42,42 @@ public struct StatusReport: Encodable {
     public var pstore: [String]
     public var probes: [Point]
     public var store: Store
+    public var reboot2panic: Reboot2Panic
+
+    /// Where a panic would be kept, softdog's mode, and what an armed
+    /// --reboot2panic changed (restored by a clean stop or `disarm`).
+    public struct Reboot2Panic: Encodable {
+        public var panicGoesTo: String
+        public var softdog: String
+        /// Where the BPF programs' bpf_printk lines end up.
+        public var printkLines: String
+        public var changed: [PanicSettings.Change]
+
+        enum CodingKeys: String, CodingKey { case panicGoesTo = "panic_goes_to", softdog, printkLines = "printk_lines", changed }
+
+        init(storePath: String) {
+            panicGoesTo = PanicSettings.Destinations.probe().description
+            changed = PanicSettings.load(from: storePath)?.changes ?? []
+            printkLines = PanicSettings.printkReachesKernelLog
+                ? "kernel log as they happen (booted with tp_printk): emergency restarts keep them in pstore too"
+                : "ftrace buffer only: a panic's dump keeps them (ftrace_dump_on_oops); an emergency restart "
+                    + "(sysrq b, softdog without soft_panic) does not unless the kernel is booted with tp_printk"
+            if !Files.exists("/sys/module/softdog") {
+                softdog = "not loaded"
+            } else {
+                switch SoftdogConfiguration.softPanic(kernelLog: KernelLog.recentText()) {
+                case true?: softdog = "loaded with soft_panic=1: a softdog reset is a panic"
+                case false?: softdog = "loaded without soft_panic=1: a softdog reset is an emergency restart with no panic record "
+                    + "(arm --reboot2panic --reconfigure-softdog, or softdog.soft_panic=1)"
+                case nil: softdog = "loaded; soft_panic unknown (its load message has left the kernel log)"
+                }
+            }
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, lsms, pstore, probes, store
+        case reboot2panic
     }
 
     public init(storePath: String) {
@@ -85,6 +118,7 @@ public struct StatusReport: Encodable {
             return probing.point(point)
         }
         store = StatusReport.describeStore(storePath, live: live)
+        reboot2panic = Reboot2Panic(storePath: storePath)
     }
 
     static func pstoreBackends() -> [String] {
@@ -133,6 +167,12 @@ public struct StatusReport: Encodable {
             }
         }
         lines.append(storeLine)
+        lines.append("panic goes   \(reboot2panic.panicGoesTo)")
+        lines.append("softdog      \(reboot2panic.softdog)")
+        lines.append("bpf_printk   \(reboot2panic.printkLines)")
+        for change in reboot2panic.changed {
+            lines.append("reboot2panic changed \(change.path): \(change.original) → \(change.value) (restored by a clean stop or `disarm`)")
+        }
         lines.append("probe points:")
         for point in probes {
             let how = point.attach.map { " via \($0)" } ?? ""

@@ -59,7 +59,8 @@ final class BPFObjectHandle {
 
     /// Maps every object declares through capture.bpf.h: one instance of
     /// each (the main object's) serves all objects.
-    static let sharedMaps = ["rw_events", "rw_hold_state", "rw_held", "rw_allow_exe", "rw_allow_cgroup"]
+    static let sharedMaps = ["rw_events", "rw_hold_state", "rw_held", "rw_allow_exe", "rw_allow_cgroup",
+                             "rw_config", "rw_watchdogs"]
 
     /// Before load: use `main`'s instances of the shared maps.
     func shareMaps(from main: BPFObjectHandle) throws {
@@ -105,20 +106,38 @@ final class BPFObjectHandle {
         return fd >= 0 ? fd : nil
     }
 
-    /// First 8 bytes of the object's .bss (where `rw_lost` lives).
-    func bssCounter() -> UInt64? {
+    /// The object's `.bss` counters (`struct rw_counters` leads it).
+    func counters() -> rw_counters? {
         var map = bpf_object__next_map(object, nil)
         while let current = map {
             if String(cString: bpf_map__name(current)).hasSuffix(".bss") {
                 let fd = bpf_map__fd(current)
                 var key: UInt32 = 0
                 var value = [UInt8](repeating: 0, count: Int(bpf_map__value_size(current)))
-                guard fd >= 0, value.count >= 8, bpf_map_lookup_elem(fd, &key, &value) == 0 else { return nil }
-                return value.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                guard fd >= 0, value.count >= MemoryLayout<rw_counters>.size,
+                      bpf_map_lookup_elem(fd, &key, &value) == 0 else { return nil }
+                return value.withUnsafeBytes { $0.loadUnaligned(as: rw_counters.self) }
             }
             map = bpf_object__next_map(object, current)
         }
         return nil
+    }
+
+    /// Every (key, value) of a hash map, walked with bpf_map_get_next_key.
+    /// Entries added or removed meanwhile may be seen or not; none twice.
+    func entries<Key, Value>(of mapName: String, _: Key.Type, _: Value.Type) -> [(Key, Value)] {
+        guard let fd = mapFD(mapName) else { return [] }
+        var result: [(Key, Value)] = []
+        let key = UnsafeMutablePointer<Key>.allocate(capacity: 1), next = UnsafeMutablePointer<Key>.allocate(capacity: 1)
+        let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
+        defer { key.deallocate(); next.deallocate(); value.deallocate() }
+        var previous: UnsafeMutablePointer<Key>? = nil
+        while bpf_map_get_next_key(fd, previous, next) == 0 {
+            key.update(from: next, count: 1)
+            previous = key
+            if bpf_map_lookup_elem(fd, key, value) == 0 { result.append((key.pointee, value.pointee)) }
+        }
+        return result
     }
 
     /// The last warnings libbpf printed, trimmed to what explains a failure.

@@ -105,8 +105,8 @@ public struct CapturedRecord: Sendable, Equatable {
 }
 
 /// Fixed C char arrays (imported as tuples) to Swift strings.
-enum CString {
-    static func decode<T>(_ value: inout T) -> String {
+public enum CString {
+    public static func decode<T>(_ value: inout T) -> String {
         withUnsafeBytes(of: &value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 

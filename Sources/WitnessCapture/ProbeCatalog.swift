@@ -38,6 +38,12 @@ public struct ProbePoint: Sendable, Equatable {
     /// Internal control events, not reboot paths.
     public let isControl: Bool
 
+    /// Entry of reboot(2) itself: its magic and command are the caller's, and
+    /// the kernel counts repeats of it (`struct rw_caller_key`).
+    public var isRebootSyscallEntry: Bool {
+        ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains(name)
+    }
+
     /// Program names inside the object, per attach mode.
     public func programName(_ mode: AttachMode) -> String {
         switch site {
@@ -86,6 +92,11 @@ public enum ProbeCatalog {
             fn("softdog_fire", RW_PROBE_SOFTDOG_FIRE, object: "watchdog", module: "softdog", irq: true),
             fn("watchdog_notify_pretimeout", RW_PROBE_WATCHDOG_NOTIFY_PRETIMEOUT, object: "watchdog",
                module: "watchdog", irq: true),
+            // The watchdog hunt: who holds and feeds each watchdog device.
+            fn("watchdog_open", RW_PROBE_WATCHDOG_OPEN, object: "watchdog", module: "watchdog"),
+            fn("watchdog_release", RW_PROBE_WATCHDOG_RELEASE, object: "watchdog", module: "watchdog"),
+            fn("watchdog_start", RW_PROBE_WATCHDOG_START, object: "watchdog", module: "watchdog"),
+            fn("watchdog_ping", RW_PROBE_WATCHDOG_PING, object: "watchdog", module: "watchdog"),
             tp("module", "module_load", RW_PROBE_MODULE_LOAD, control: true),
         ]
     }()

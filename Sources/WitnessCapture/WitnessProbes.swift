@@ -1,6 +1,8 @@
 import BPFObjects
+import CLibbpf
 import CWitness
 import Glibc
+import SystemPackage
 import WitnessSystem
 
 /// How one probe point ended up, for `status` and the `armed` line.
@@ -123,7 +125,39 @@ public final class WitnessProbes {
 
     /// Records the kernel could not put in the ring buffer (it was full).
     public var lostRecords: UInt64 {
-        objects.compactMap { $0.bssCounter() }.reduce(0, +)
+        objects.compactMap { $0.counters()?.lost }.reduce(0, +)
+    }
+
+    /// reboot(2) calls counted in the kernel as repeats instead of emitted.
+    public var repeatedCalls: UInt64 {
+        mainObject?.counters()?.repeats ?? 0
+    }
+
+    /// The watchdog hunt's view of each device (RW_WATCHDOG_ANY excluded).
+    public func watchdogStates() -> [rw_watchdog_state] {
+        guard let main = mainObject else { return [] }
+        return main.entries(of: "rw_watchdogs", UInt32.self, rw_watchdog_state.self)
+            .filter { $0.0 != RW_WATCHDOG_ANY }.map(\.1)
+    }
+
+    /// Sets the switches of `struct rw_config` (e.g. bpf_printk lines for reboot2panic).
+    public func configure(printkLines: Bool) throws {
+        guard let fd = mainObject?.mapFD("rw_config") else { return }
+        var key: UInt32 = 0
+        var config = rw_config()
+        config.printk_lines = printkLines ? 1 : 0
+        if bpf_map_update_elem(fd, &key, &config, UInt64(BPF_ANY)) != 0 {
+            throw SystemError("bpf_map_update_elem", "rw_config", errno: Errno(rawValue: Glibc.errno))
+        }
+    }
+
+    /// The kernel's per-caller counts (see `struct rw_caller_key`).
+    public func callerCounts() -> [CallerCount] {
+        guard let main = mainObject else { return [] }
+        return main.entries(of: "rw_callers", rw_caller_key.self, rw_caller_count.self).map { _, value in
+            CallerCount(firstTid: value.first_tid, firstBootNanoseconds: value.first_ns,
+                        count: value.count, lastBootNanoseconds: value.last_ns)
+        }
     }
 
     /// Plans, loads and attaches one instance of an object for `points` (those
@@ -175,5 +209,21 @@ public final class WitnessProbes {
             return handle
         }
         throw lastError!
+    }
+}
+
+/// One caller as the kernel counts it: the record the ring carried for its
+/// first call is the one with this tid and boot time.
+public struct CallerCount: Sendable, Equatable, Hashable {
+    public var firstTid: UInt32
+    public var firstBootNanoseconds: UInt64
+    public var count: UInt64
+    public var lastBootNanoseconds: UInt64
+
+    public init(firstTid: UInt32, firstBootNanoseconds: UInt64, count: UInt64, lastBootNanoseconds: UInt64) {
+        self.firstTid = firstTid
+        self.firstBootNanoseconds = firstBootNanoseconds
+        self.count = count
+        self.lastBootNanoseconds = lastBootNanoseconds
     }
 }

@@ -1,3 +1,4 @@
+import CISAL
 import CZlib
 
 /// The on-disk layout of the slot store, pstore/ramoops style: a header slot,
@@ -11,9 +12,11 @@ import CZlib
 /// `alloc` orders slots in the ring (the oldest allocation is overwritten
 /// first); `seq` orders writes (the newest valid copy of an `id` wins);
 /// `id` names a record across the two slots its updates alternate between.
-/// Integers are little-endian; crc is zlib's CRC-32 of everything but itself.
+/// Integers are little-endian; crc covers everything before it (and the
+/// payload): CRC32C since format 2 (as ext4, btrfs and iSCSI use), zlib's
+/// CRC-32 in format 1, which is still read. A slot says its own format.
 enum SlotFormat {
-    static let format: UInt32 = 1
+    static let format: UInt32 = 2
     static let fileMagic = Array("RWSTORE1".utf8)
     static let slotMagic: UInt32 = 0x3153_5752  // "RWS1"
     static let fileHeaderSize = 24
@@ -34,12 +37,23 @@ enum SlotFormat {
         case newer(UInt16)
     }
 
-    static func crc(_ parts: ArraySlice<UInt8>...) -> UInt32 {
-        var value = crc32(0, nil, 0)
-        for part in parts {
-            value = part.withUnsafeBufferPointer { crc32(value, $0.baseAddress, UInt32($0.count)) }
+    /// The checksum `format` uses over the concatenated `parts`.
+    static func crc(format: UInt32 = format, _ parts: ArraySlice<UInt8>...) -> UInt32 {
+        if format == 1 {
+            var value = crc32(0, nil, 0)
+            for part in parts {
+                value = part.withUnsafeBufferPointer { crc32(value, $0.baseAddress, UInt32($0.count)) }
+            }
+            return UInt32(value)
         }
-        return UInt32(value)
+        // ISA-L's crc32_iscsi neither pre- nor post-inverts: standard CRC32C is ~crc32_iscsi(data, ~0).
+        var value: UInt32 = 0xFFFF_FFFF
+        for part in parts {
+            value = part.withUnsafeBufferPointer { raw in
+                raw.baseAddress.map { crc32_iscsi(UnsafeMutablePointer(mutating: $0), Int32(raw.count), value) } ?? value
+            }
+        }
+        return ~value
     }
 
     static func fileHeader(slotSize: Int, slotCount: Int) -> [UInt8] {
@@ -56,12 +70,12 @@ enum SlotFormat {
         guard bytes.count >= fileHeaderSize, Array(bytes[0..<8]) == fileMagic else {
             return .failure(StoreError("not a reboot-witness store (bad magic)"))
         }
-        guard crc(bytes[0..<20]) == bytes.le32(20) else {
-            return .failure(StoreError("store header is corrupt (checksum mismatch)"))
-        }
         let version = bytes.le32(8)
         guard version <= format else {
             return .failure(StoreError("store format \(version) is newer than this reboot-witness understands (\(format)); refusing to touch it"))
+        }
+        guard version >= 1, crc(format: version, bytes[0..<20]) == bytes.le32(20) else {
+            return .failure(StoreError("store header is corrupt (checksum mismatch)"))
         }
         let slotSize = Int(bytes.le32(12)), slotCount = Int(bytes.le32(16))
         guard slotSize >= 1024, slotSize <= 1 << 20, slotCount >= 1 else {
@@ -95,7 +109,7 @@ enum SlotFormat {
         let length = Int(bytes.le32(32))
         guard length <= bytes.count - slotHeaderSize else { return .corrupt }
         let payload = bytes[slotHeaderSize..<(slotHeaderSize + length)]
-        guard crc(bytes[0..<36], payload) == bytes.le32(36) else { return .corrupt }
+        guard version >= 1, crc(format: UInt32(version), bytes[0..<36], payload) == bytes.le32(36) else { return .corrupt }
         return .valid(SlotHeader(alloc: bytes.le64(8), seq: bytes.le64(16), id: bytes.le64(24)), payload: payload)
     }
 }

@@ -10,6 +10,8 @@ public enum StoreEntry: Codable, Equatable, Sendable {
     case stop(BootMarker)
     /// A pstore record of an earlier boot, harvested when `arm` started.
     case pstore(PstoreRecord)
+    /// The watchdog hunt: a watchdog starving, and who stopped feeding it.
+    case watchdog(WatchdogRecord)
 
     public struct BootMarker: Codable, Equatable, Sendable {
         public var bootID: String
@@ -32,6 +34,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .caller(let record): return record.bootID
         case .start(let marker), .alive(let marker), .stop(let marker): return marker.bootID
         case .pstore(let record): return record.bootID ?? "unknown"
+        case .watchdog(let record): return record.bootID
         }
     }
 
@@ -42,6 +45,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .caller(let record): return record.dedupKey
         case .alive(let marker): return "alive\u{1f}\(marker.bootID)"
         case .pstore(let record): return "pstore\u{1f}\(record.file)\u{1f}\(record.header)\u{1f}\(record.bytes)"
+        case .watchdog(let record): return "watchdog\u{1f}\(record.bootID)\u{1f}\(record.device)\u{1f}\(record.lastKeepaliveBootNs)"
         case .start, .stop: return nil
         }
     }
@@ -57,7 +61,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         return .caller(record)
     }
 
-    private enum Kind: String, Codable { case caller, start, alive, stop, pstore }
+    private enum Kind: String, Codable { case caller, start, alive, stop, pstore, watchdog }
     private enum TypeKey: String, CodingKey { case type }
 
     public init(from decoder: Decoder) throws {
@@ -68,6 +72,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .alive: self = .alive(try BootMarker(from: decoder))
         case .stop: self = .stop(try BootMarker(from: decoder))
         case .pstore: self = .pstore(try PstoreRecord(from: decoder))
+        case .watchdog: self = .watchdog(try WatchdogRecord(from: decoder))
         }
     }
 
@@ -78,6 +83,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .alive: return .alive
         case .stop: return .stop
         case .pstore: return .pstore
+        case .watchdog: return .watchdog
         }
     }
 
@@ -92,6 +98,9 @@ public enum StoreEntry: Codable, Equatable, Sendable {
             try marker.encode(to: encoder)
         case .pstore(let record):
             try container.encode(Kind.pstore, forKey: .type)
+            try record.encode(to: encoder)
+        case .watchdog(let record):
+            try container.encode(Kind.watchdog, forKey: .type)
             try record.encode(to: encoder)
         }
     }

@@ -57,6 +57,14 @@ public enum SystemCalls {
     }
 
     /// stat(2), following symlinks; nil when the path cannot be examined.
+    /// readlink(2), or nil.
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = Glibc.readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func fileStatus(_ path: String) -> Glibc.stat? {
         var st = Glibc.stat()
         return stat(path, &st) == 0 ? st : nil

@@ -17,6 +17,15 @@ struct Arm: ParsableCommand {
               reboot-witness arm --store /srv/witness --json
               reboot-witness arm --attach kprobe         # skip fentry (debugging a trampoline issue)
               reboot-witness arm --allow-exe /usr/sbin/fence_kdump_send
+              reboot-witness arm --reboot2panic --panic-timeout 30   # watchdog hunt: restarts become panics
+
+            REBOOT2PANIC:
+              Held reboot(2) calls are recorded, named in the kernel log, then turned into a panic \
+            (sysrq c) so that pstore, kdump or a serial console keep a panic with the culprit. \
+            Kernel-originated restarts (softdog, sysrq, panic) also print their record with \
+            bpf_printk, and kernel.ftrace_dump_on_oops=1 puts those lines into the panic dump. \
+            kernel.panic is set so the machine comes back. Every setting changed is saved in \
+            DIR/reboot2panic.json and restored by a clean stop or by `reboot-witness disarm`.
             """
     )
 
@@ -50,12 +59,43 @@ struct Arm: ParsableCommand {
                                valueName: "PATH"))
     var allowCgroup: [String] = []
 
+    @Flag(help: "Turn held reboot(2) calls into a panic once recorded (see REBOOT2PANIC).")
+    var reboot2panic = false
+
+    @Option(help: ArgumentHelp("With --reboot2panic: kernel.panic, seconds before the panicked machine restarts.",
+                               valueName: "SECONDS"))
+    var panicTimeout: Int = 10
+
+    @Flag(help: "With --reboot2panic: arm even without a pstore backend or kdump (the panic may leave nothing).")
+    var force = false
+
+    @Flag(help: "With --reboot2panic: set crash_kexec_post_notifiers so that pstore sees a panic even with kdump loaded.")
+    var crashKexecPostNotifiers = false
+
+    @Flag(help: "With --reboot2panic: make softdog panic (soft_panic=1) via modprobe.d, reloading it when nobody holds it.")
+    var reconfigureSoftdog = false
+
+    func validate() throws {
+        guard panicTimeout > 0, panicTimeout <= 3600 else {
+            throw ValidationError("--panic-timeout must be 1…3600 seconds (0 would leave a panicked machine down)")
+        }
+        if !reboot2panic && (force || crashKexecPostNotifiers || reconfigureSoftdog) {
+            throw ValidationError("--force, --crash-kexec-post-notifiers and --reconfigure-softdog go with --reboot2panic")
+        }
+    }
+
     func run() throws {
         do {
-            let session = try ArmSession(options: .init(store: store, json: json, attach: attach, hold: !noHold,
-                                                      allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup),
-                                                      storeSize: storeSize.bytes,
-                                                      holdVia: HoldMechanism(rawValue: holdVia.rawValue)))
+            var options = ArmSession.Options(store: store, json: json, attach: attach, hold: !noHold,
+                                             allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup),
+                                             storeSize: storeSize.bytes,
+                                             holdVia: HoldMechanism(rawValue: holdVia.rawValue))
+            options.reboot2panic = reboot2panic
+            options.panicTimeout = panicTimeout
+            options.force = force
+            options.crashKexecPostNotifiers = crashKexecPostNotifiers
+            options.reconfigureSoftdog = reconfigureSoftdog
+            let session = try ArmSession(options: options)
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {

@@ -5,6 +5,7 @@ import Glibc
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ error: Error) { description = "\(error)" }
+    init(description: String) { self.description = description }
 }
 
 func printError(_ line: String) {

@@ -17,7 +17,7 @@ struct Dump: ParsableCommand {
     @Option(help: ArgumentHelp("Store directory.", valueName: "DIR"))
     var store: String = StoreDirectory.defaultPath
 
-    @Flag(help: "One JSON object per line.")
+    @Flag(help: "One JSON object per line: caller records, and watchdog hunt findings (objects with \"type\": \"watchdog\").")
     var json = false
 
     @Option(help: "Which boot: current, previous or all.")
@@ -40,6 +40,14 @@ struct Dump: ParsableCommand {
                     }
                 } else if pstore {
                     for record in report.pstore[boot] ?? [] { print(RecordFormatter.json(StoreEntry.pstore(record))) }
+                }
+                for record in report.watchdog[boot] ?? [] {
+                    if json {
+                        print(RecordFormatter.json(StoreEntry.watchdog(record)))
+                    } else {
+                        print("  \(record.time)  \(record.summary)")
+                        for frame in record.pinger.kernelStack.prefix(12) { print("      \(frame)") }
+                    }
                 }
                 for item in report.items where item.record.bootID == boot {
                     print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))

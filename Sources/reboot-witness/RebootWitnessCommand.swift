@@ -17,7 +17,8 @@ struct RebootWitnessCommand: ParsableCommand {
               reboot-witness arm --json | jq .comm       live records as NDJSON
               reboot-witness dump --boot previous        who ended the previous boot
               reboot-witness dump --json --boot all | jq 'select(.container != null)'
+              reboot-witness disarm                      stop arm, restore what --reboot2panic changed
             """,
-        subcommands: [Arm.self, Status.self, Dump.self]
+        subcommands: [Arm.self, Status.self, Dump.self, Disarm.self]
     )
 }

@@ -4,6 +4,14 @@
  *   rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND]
  *       A child (moved into DIR/cgroup.procs first, if given) calls reboot(2)
  *       with wrong magic numbers: root gets EINVAL, the probes still fire.
+ *   rw-selftest capable-loop [--count N]
+ *       N setuid(0) calls as root: each is one CAP_SETUID check through
+ *       security_capable(), the path the hold's fmod_ret program sits on.
+ *       Prints nanoseconds per call (benchmarks compare armed and not).
+ *   rw-selftest watchdog-feed [--feeds N]
+ *       (QEMU guests only) opens /dev/watchdog, feeds it N times a second
+ *       apart, then blocks in a read of a pipe nobody writes: the watchdog
+ *       starves and the hunt must name this process and where it sleeps.
  *   rw-selftest pidns-restart
  *       A child drops to uid 65534, unshares a new user + PID namespace and
  *       forks its init; only if getpid() == 1 does that init call
@@ -13,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -78,6 +87,44 @@ static int bad_magic(const char *cgroup, int count, long rate)
 	if (waitpid(child, &status, 0) < 0)
 		return perror("waitpid"), 1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int capable_loop(int count)
+{
+	struct timespec start, end;
+
+	if (getuid() != 0)
+		return fprintf(stderr, "rw-selftest: capable-loop needs root\n"), 1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int i = 0; i < count; i++) {
+		if (setuid(0) < 0)
+			return perror("setuid"), 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double ns = (end.tv_sec - start.tv_sec) * 1e9 + (end.tv_nsec - start.tv_nsec);
+	printf("capable-loop calls=%d ns_per_call=%.1f\n", count, ns / count);
+	return 0;
+}
+
+static int watchdog_feed(int feeds)
+{
+	int fds[2];
+	char byte;
+	int wd = open("/dev/watchdog", O_WRONLY | O_CLOEXEC);
+
+	if (wd < 0)
+		return perror("rw-selftest: open /dev/watchdog"), 1;
+	for (int i = 0; i < feeds; i++) {
+		if (write(wd, "1", 1) != 1)
+			return perror("rw-selftest: feed /dev/watchdog"), 1;
+		sleep(1);
+	}
+	printf("pid=%d fed=%d, now blocking\n", getpid(), feeds);
+	fflush(stdout);
+	if (pipe(fds) < 0)
+		return perror("pipe"), 1;
+	read(fds[0], &byte, 1); /* never returns: the write end stays open here */
+	return 1;
 }
 
 static int pidns_init(void)
@@ -153,8 +200,12 @@ int main(int argc, char **argv)
 		}
 		return bad_magic(cgroup, count > 0 ? count : 1, rate);
 	}
+	if (argc >= 2 && strcmp(argv[1], "capable-loop") == 0)
+		return capable_loop(argc == 4 && strcmp(argv[2], "--count") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 100000);
+	if (argc >= 2 && strcmp(argv[1], "watchdog-feed") == 0)
+		return watchdog_feed(argc == 4 && strcmp(argv[2], "--feeds") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 3);
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] | capable-loop [--count N] | watchdog-feed [--feeds N] | pidns-restart\n");
 	return 2;
 }

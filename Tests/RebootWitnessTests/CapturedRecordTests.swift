@@ -5,36 +5,36 @@ import XCTest
 
 final class CapturedRecordTests: XCTestCase {
     /// Writes `text` NUL-terminated into slot `index` of a fixed 2-D char array.
-    func put<T>(_ text: String, into value: inout T, slot: Int = 0, width: Int) {
+    static func put<T>(_ text: String, into value: inout T, slot: Int = 0, width: Int) {
         withUnsafeMutableBytes(of: &value) { raw in
             let bytes = Array(text.utf8.prefix(width - 1)) + [0]
             for (i, byte) in bytes.enumerated() { raw[slot * width + i] = byte }
         }
     }
 
-    func sampleRecord() -> rw_record {
+    static func sampleRecord() -> rw_record {
         var r = rw_record()
         r.version = UInt16(RW_RECORD_VERSION)
         r.probe = UInt16(RW_PROBE_KERNEL_RESTART.rawValue)
         r.attach = UInt16(RW_ATTACH_KPROBE.rawValue)
         r.flags = UInt16(RW_F_LOGINUID_SET.rawValue | RW_F_HAS_ARG.rawValue | RW_F_INIT_PID_NS.rawValue)
         r.pid = 812; r.tid = 813; r.ppid = 700; r.uid = 0; r.loginuid = 1000; r.sessionid = 0xFFFF_FFFF
-        put("reboot", into: &r.comm, width: Int(RW_COMM_LEN))
-        put("now-please", into: &r.arg, width: Int(RW_ARG_LEN))
+        Self.put("reboot", into: &r.comm, width: Int(RW_COMM_LEN))
+        Self.put("now-please", into: &r.arg, width: Int(RW_ARG_LEN))
         let name = Int(RW_NAME_LEN)
-        put("reboot", into: &r.exe, slot: 0, width: name)   // leaf first
-        put("sbin", into: &r.exe, slot: 1, width: name)
-        put("usr", into: &r.exe, slot: 2, width: name)
+        Self.put("reboot", into: &r.exe, slot: 0, width: name)   // leaf first
+        Self.put("sbin", into: &r.exe, slot: 1, width: name)
+        Self.put("usr", into: &r.exe, slot: 2, width: name)
         r.exe_depth = 3
-        put("session-3.scope", into: &r.cgroup, slot: 0, width: name)
-        put("user-1000.slice", into: &r.cgroup, slot: 1, width: name)
-        put("user.slice", into: &r.cgroup, slot: 2, width: name)
+        Self.put("session-3.scope", into: &r.cgroup, slot: 0, width: name)
+        Self.put("user-1000.slice", into: &r.cgroup, slot: 1, width: name)
+        Self.put("user.slice", into: &r.cgroup, slot: 2, width: name)
         r.cgroup_depth = 3
         withUnsafeMutableBytes(of: &r.ancestry) { raw in
             for (index, (pid, comm)) in [(UInt32(700), "bash"), (650, "sshd"), (1, "systemd")].enumerated() {
                 var entry = rw_ancestor()
                 entry.pid = pid
-                put(comm, into: &entry.comm, width: Int(RW_COMM_LEN))
+                Self.put(comm, into: &entry.comm, width: Int(RW_COMM_LEN))
                 raw.storeBytes(of: entry, toByteOffset: index * MemoryLayout<rw_ancestor>.stride, as: rw_ancestor.self)
             }
         }
@@ -46,7 +46,7 @@ final class CapturedRecordTests: XCTestCase {
     }
 
     func testDecodesPathsOptionalsAndAncestry() {
-        let record = CapturedRecord(sampleRecord())
+        let record = CapturedRecord(Self.sampleRecord())
         XCTAssertEqual(record.probePoint?.name, "kernel_restart")
         XCTAssertEqual(record.attach, .kprobe)
         XCTAssertEqual(record.exe, "/usr/sbin/reboot")
@@ -70,7 +70,7 @@ final class CapturedRecordTests: XCTestCase {
             """.write(to: kallsyms, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: kallsyms) }
         let resolver = RecordResolver(bootID: "boot-1", symbols: KernelSymbols(path: kallsyms.path))
-        var raw = sampleRecord()
+        var raw = Self.sampleRecord()
         raw.kstack.1 = 0xffff_ffff_8100_2010
         let record = resolver.resolve(CapturedRecord(raw))
         XCTAssertEqual(record.cmd, "RESTART2", "kernel_restart with a command string")

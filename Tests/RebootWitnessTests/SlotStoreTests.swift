@@ -1,6 +1,6 @@
 import Foundation
 import CZlib
-import WitnessStore
+@testable import WitnessStore
 import XCTest
 
 final class SlotStoreTests: XCTestCase {
@@ -115,15 +115,42 @@ final class SlotStoreTests: XCTestCase {
     func testANewerFormatIsRefusedUntouched() throws {
         _ = try store()
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-        bytes[8] = 2  // format version 2, checksum recomputed below by a newer writer
-        var crc = crc32(0, nil, 0)
-        crc = bytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, 20) }
-        withUnsafeBytes(of: UInt32(crc).littleEndian) { for (i, b) in $0.enumerated() { bytes[20 + i] = b } }
+        bytes[8] = 3  // format version 3, checksum recomputed below by a newer writer
+        let crc = SlotFormat.crc(bytes[0..<20])
+        withUnsafeBytes(of: crc.littleEndian) { for (i, b) in $0.enumerated() { bytes[20 + i] = b } }
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         XCTAssertThrowsError(try SlotStore(directory: dir.path, create: true)) { error in
-            XCTAssertTrue("\(error)".contains("store format 2 is newer"), "\(error)")
+            XCTAssertTrue("\(error)".contains("store format 3 is newer"), "\(error)")
         }
         XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: file))), bytes, "left untouched")
+    }
+
+    func testChecksumsAreCRC32CAndFormatOneIsStillRead() throws {
+        XCTAssertEqual(SlotFormat.crc(Array("123456789".utf8)[...]), 0xE306_9283, "the CRC32C check value")
+        XCTAssertEqual(SlotFormat.crc(Array("1234".utf8)[...], Array("56789".utf8)[...]), 0xE306_9283, "chained")
+        XCTAssertEqual(SlotFormat.crc(format: 1, Array("123456789".utf8)[...]), 0xCBF4_3926, "zlib's CRC-32")
+        // A format-1 store, as the first releases wrote it: header and slot with zlib's CRC-32.
+        let s = try store()
+        try s.append([.caller(sampleCaller(boot: "b1", comm: "old", exe: "/bin/old"))])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        func rewrite(at offset: Int, crcAt: Int, covering ranges: [Range<Int>]) {
+            bytes[offset] = 1
+            let crc = crc32Zlib(ranges.map { bytes[$0] })
+            withUnsafeBytes(of: crc.littleEndian) { for (i, b) in $0.enumerated() { bytes[crcAt + i] = b } }
+        }
+        rewrite(at: 8, crcAt: 20, covering: [0..<20])
+        let slot = 4096, length = Int(bytes[slot + 32]) | Int(bytes[slot + 33]) << 8
+        rewrite(at: slot + 4, crcAt: slot + 36, covering: [slot..<(slot + 36), (slot + 40)..<(slot + 40 + length)])
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let contents = try SlotStore(directory: dir.path, create: false).load()
+        XCTAssertEqual(callers(contents).map(\.comm), ["old"])
+        XCTAssertEqual(contents.skipped, 0)
+    }
+
+    func crc32Zlib(_ parts: [ArraySlice<UInt8>]) -> UInt32 {
+        var crc = crc32(0, nil, 0)
+        for part in parts { crc = part.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, UInt32($0.count)) } }
+        return UInt32(crc)
     }
 
     func testNotAStoreIsRefused() throws {

@@ -22,17 +22,26 @@ SCENARIOS = {
     "allowlist": "arm --allow-exe: the allowlisted caller's reboot(2) is not held",
     "failopen": "controller SIGKILLed: reboot -f goes through (the hold fails open)",
     "reboot-f-nohold": "reboot -f under arm --no-hold: survival of the record reported, not asserted",
-    "reboot-f-x20": "20 consecutive reboot -f under the hold: every record survives (extended: ~9 min per kernel)",
+    "softdog-hunt": "watchdog hunt: softdog fed then starved by a blocked daemon; the feeder, its state and stack are named",
+    "reboot2panic": "arm --reboot2panic: a held reboot -f becomes a panic whose pstore record names the culprit",
+    "sysrq-b-reboot2panic": "sysrq b under --reboot2panic with tp_printk: the Emergency pstore record names the writer",
+    "reboot-f-x20": "20 consecutive reboot -f under the hold: every record survives; held delay p50/p99 (extended: ~9 min per kernel)",
+    "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
 }
 
 # Run only when named: too long for every CI run.
-EXTENDED = {"reboot-f-x20"}
+EXTENDED = {"reboot-f-x20", "bench-capable"}
 
 CONTAINER_ID = "c0ffee00" * 8
 
 
-def records(sections):
+def objects(sections):
     return [json.loads(line) for line in sections.get("dump", "").splitlines() if line.startswith("{")]
+
+
+def records(sections):
+    """Caller records (other objects, such as watchdog findings, carry a "type")."""
+    return [o for o in objects(sections) if "type" not in o]
 
 
 def status(sections, name="status"):
@@ -60,7 +69,7 @@ def first(items, what, predicate):
         if predicate(item):
             return item
     raise AssertionError(f"no {what} among {len(items)} record(s): "
-                         + "; ".join(f"{r['probe']}/{r.get('cmd')}/{r['comm']}" for r in items))
+                         + "; ".join(f"{r.get('probe', r.get('type'))}/{r.get('cmd')}/{r.get('comm')}" for r in items))
 
 
 def check_probes(sections, console, kernel):
@@ -166,6 +175,56 @@ def check_softdog_load(sections, console, kernel):
     return "PASS", "softdog_fire attached by fentry after the module loaded"
 
 
+def pstore_text(sections):
+    return sections.get("pstore-records", "")
+
+
+def check_softdog_hunt(sections, console, kernel):
+    hunts = [o for o in objects(sections) if o.get("type") == "watchdog"]
+    boots = boot_ids(console)
+    assert len(boots) == 2, f"expected the softdog reset to start a second boot, saw {boots}"
+    hunt = first([h for h in hunts if h["boot_id"] == boots[0]], "watchdog record of the ended boot",
+                 lambda h: h["pinger"]["comm"] == "rw-selftest")
+    pinger = hunt["pinger"]
+    assert pinger["state"] == "S", f"the feeder blocks in a pipe read: {pinger}"
+    assert pinger["kernel_stack"], "no kernel stack for the feeder"
+    assert any("pipe_read" in frame for frame in pinger["kernel_stack"]) or pinger.get("wchan") == "pipe_read", pinger
+    assert hunt["keepalives"] >= 3 and hunt["timeout_s"] == 6, hunt
+    assert (pinger.get("exe") or "").endswith("/rw-selftest"), pinger
+    softdog = status(sections, "status-armed")["reboot2panic"]["softdog"]
+    assert "soft_panic=1" in softdog and "without" not in softdog, softdog
+    text = pstore_text(sections)
+    assert "Panic" in text, f"no Panic record in pstore: {text[:400]}"
+    fired = re.search(r"reboot-witness: softdog_fire: last keepalive (\d+) ms ago by rw-selftest\[(\d+)\]", text)
+    assert fired, f"the fire record's bpf_printk line is not in the Panic record: {text[-600:]}"
+    assert int(fired.group(2)) == pinger["pid"], (fired.group(0), pinger["pid"])
+    return "PASS", (f"{hunt['device']}: last keepalive by rw-selftest[{pinger['pid']}] in {pinger['state']} "
+                    f"({pinger.get('wchan')}), {len(pinger['kernel_stack'])} frames; Panic record: {fired.group(0)[16:90]}")
+
+
+def check_reboot2panic(sections, console, kernel):
+    assert sections.get("sysctls-armed", "").split() == ["1", "1"], f"kernel.panic/ftrace_dump_on_oops: {sections.get('sysctls-armed')}"
+    previous = previous_boot(sections, console)
+    held = first(previous, "held reboot -f record", lambda r: r["probe"] == "sys_enter_reboot" and r["held"])
+    assert held["comm"] == "reboot" and held["container"] == {"runtime": "docker", "id": CONTAINER_ID}, held
+    text = pstore_text(sections)
+    line = re.search(r"reboot-witness: reboot2panic: sys_enter_reboot RESTART by reboot\[(\d+)\]", text)
+    assert "Panic" in text and line, f"no Panic record naming the culprit: {text[-600:]}"
+    assert int(line.group(1)) == held["pid"], (line.group(0), held["pid"])
+    return "PASS", f"held reboot[{held['pid']}] durable, then a Panic record naming it"
+
+
+def check_sysrq_b_reboot2panic(sections, console, kernel):
+    text = pstore_text(sections)
+    assert "Emergency#" in text, f"no Emergency record: {text[:400]}"
+    writer = re.search(r"reboot-witness: write_sysrq_trigger by sh\[(\d+)\]", text)
+    handled = re.search(r"reboot-witness: sysrq_handle_reboot by sh\[(\d+)\]", text)
+    assert writer and handled, f"our lines are not in the Emergency record: {text[-800:]}"
+    r2p = status(sections, "status-armed")["reboot2panic"]
+    assert "tp_printk" in r2p.get("printk_lines", ""), r2p
+    return "PASS", f"Emergency record: {writer.group(0)[16:]}; {handled.group(0)[16:]}"
+
+
 def check_failopen(sections, console, kernel):
     held = [r for r in previous_boot(sections, console) if r.get("held")]
     assert not held, f"nothing can be held with the controller dead: {held}"
@@ -191,7 +250,31 @@ def check_x20(sections, console, kernel):
         if not ok:
             missing.append(boot)
     assert not missing, f"{len(missing)} of 20 reboot -f records lost: {missing}"
-    return "PASS", "20 of 20 reboot -f records survived (held, durable, replayed)"
+    delays = sorted(float(m) for n in range(1, 21)
+                    for m in re.findall(r"\(held ([0-9.]+) ms\)", sections.get(f"held-{n}", "")))
+    assert delays, "no held-delay line reached pstore's shutdown dump"
+    return "PASS", (f"20 of 20 reboot -f records survived; held delay over {len(delays)} reboots: "
+                    f"p50 {percentile(delays, 0.5):.2f} ms, p99 {percentile(delays, 0.99):.2f} ms, max {delays[-1]:.2f} ms")
+
+
+def percentile(sorted_values, q):
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+def check_bench_capable(sections, console, kernel):
+    runs = {}
+    for mode, ns in re.findall(r"^([\w-]+) capable-loop calls=\d+ ns_per_call=([0-9.]+)", sections.get("capable", ""), re.M):
+        runs.setdefault(mode, []).append(float(ns))
+    assert "none" in runs, f"no baseline run: {sections.get('capable', '')[:300]}"
+    base = sorted(runs["none"])[len(runs["none"]) // 2]
+    parts = [f"none {base:.0f} ns"]
+    for mode in ("bpf-lsm", "fmod_ret"):
+        if mode in runs:
+            median = sorted(runs[mode])[len(runs[mode]) // 2]
+            parts.append(f"{mode} {median:.0f} ns ({(median / base - 1) * 100:+.1f}%)")
+        else:
+            parts.append(f"{mode} unavailable")
+    return "PASS", "median ns per capability check: " + ", ".join(parts)
 
 
 def check_acpi_powerdown(sections, console, kernel):
@@ -231,7 +314,11 @@ CHECKS = {
     "hold-fmodret": lambda s, c, k: check_hold_via(s, c, k, "fmod_ret"),
     "failopen": check_failopen,
     "reboot-f-nohold": check_nohold,
+    "softdog-hunt": check_softdog_hunt,
+    "reboot2panic": check_reboot2panic,
+    "sysrq-b-reboot2panic": check_sysrq_b_reboot2panic,
     "reboot-f-x20": check_x20,
+    "bench-capable": check_bench_capable,
 }
 assert CHECKS.keys() == SCENARIOS.keys(), "every scenario needs a description and a check"
 

@@ -63,8 +63,15 @@ pstore_lines() {
 		[ -e "$f" ] || continue
 		echo "== $f"
 		head -n 1 "$f"
-		grep -a -E 'sysrq|rw-guest|Kernel panic|Resetting|Restarting|reboot' "$f" | tail -n 20
+		grep -a -E 'sysrq|rw-guest|Kernel panic|Resetting|Restarting|reboot' "$f" | tail -n 40
 	done
+}
+
+# The held-delay lines of the last boot's shutdown dump, then forget the
+# dumps (the next boot reads only its predecessor's).
+pstore_held() {
+	grep -h -a -o 'reboot-witness: record durable, replaying.*' /sys/fs/pstore/dmesg-ramoops-* 2>/dev/null
+	rm -f /sys/fs/pstore/dmesg-ramoops-*
 }
 
 # After a boot the controller could not outlive: what pstore kept, then arm
