@@ -28,8 +28,11 @@ struct {
 /* Would this call take the machine down, and may we hold it? Only calls the
  * kernel would accept (valid magic, a stopping command, the init PID
  * namespace), never the controller's own, and only while it is alive. */
-static __always_inline bool rw_should_hold(struct task_struct *task, __u32 magic1, __u32 magic2, __u32 cmd)
+/* Global (verified once, on its own): keeps the syscall program's own
+ * verification small. */
+__noinline int rw_should_hold(__u32 magic1, __u32 magic2, __u32 cmd)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 key = 0;
 	struct rw_hold_state *state;
 
@@ -81,40 +84,55 @@ static __always_inline void rw_make_caller_key(struct rw_caller_key *k, struct t
 	k->cmd = cmd;
 	k->magic1 = magic1;
 	k->magic2 = magic2;
-	/* The caller and the ancestors rw_fill_ancestry keeps. */
+	/* The caller and RW_ANCESTRY ancestors. No early exit: past the top the
+	 * walk repeats init_task (its own parent), which hashes the same for
+	 * every chain, and a branch-free loop keeps verification linear. */
 	for (int i = 0; i <= RW_ANCESTRY; i++) {
 		__u64 comm[2] = {};
-		struct task_struct *up;
 
 		BPF_CORE_READ_INTO(&comm, p, comm);
 		hash = rw_fnv1a(rw_fnv1a(hash, comm[0]), comm[1]);
-		up = BPF_CORE_READ(p, real_parent);
-		if (!up || up == p || BPF_CORE_READ(up, tgid) == 0)
-			break;
-		p = up;
+		p = BPF_CORE_READ(p, real_parent);
 	}
 	k->comm_chain = hash;
 }
 
-/* Counts a repeat of a caller the ring already carried and returns true, or
- * registers a first call (returns false: emit it, with boot_ns = now). */
-static __always_inline bool rw_count_repeat(const struct rw_caller_key *key, __u64 now, __u32 tid)
+/* Counts a repeat of a caller the ring already carried and returns 1, or
+ * registers a first call (returns 0: emit it, with boot_ns = now). With
+ * RW_FORGET in probe_mode, drops the caller instead: its first call could not be emitted,
+ * so the next call must be first. Global, like rw_should_hold, so that it is
+ * verified once for both uses. */
+#define RW_FORGET (1u << 16)
+
+__noinline int rw_count_repeat(__u32 probe_mode, __u32 magic1, __u32 magic2, __u32 cmd, __u64 now)
 {
-	struct rw_caller_count *seen = bpf_map_lookup_elem(&rw_callers, key);
+	__u16 probe = probe_mode & 0xFFFF;
+	bool forget = probe_mode & RW_FORGET;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct rw_caller_key key = {};
+	struct rw_caller_count *seen;
 
+	rw_make_caller_key(&key, task, probe, magic1, magic2, cmd);
+	if (forget) {
+		bpf_map_delete_elem(&rw_callers, &key);
+		return 0;
+	}
+	seen = bpf_map_lookup_elem(&rw_callers, &key);
 	if (!seen) {
-		struct rw_caller_count first = { .count = 1, .first_ns = now, .last_ns = now, .first_tid = tid };
+		struct rw_caller_count first = {
+			.count = 1, .first_ns = now, .last_ns = now, .first_tid = (__u32)bpf_get_current_pid_tgid(),
+		};
 
-		if (bpf_map_update_elem(&rw_callers, key, &first, BPF_NOEXIST) == 0)
-			return false;
-		seen = bpf_map_lookup_elem(&rw_callers, key); /* lost the race to insert */
+		if (bpf_map_update_elem(&rw_callers, &key, &first, BPF_NOEXIST) == 0)
+			return 0;
+		seen = bpf_map_lookup_elem(&rw_callers, &key); /* lost the race to insert */
 		if (!seen)
-			return false;
+			return 0;
 	}
 	__sync_fetch_and_add(&seen->count, 1);
 	seen->last_ns = now;
 	__sync_fetch_and_add(&rw_counters.repeats, 1);
-	return true;
+	return 1;
 }
 
 /* reboot(2) entry: magic numbers, command, and RESTART2's user string. */
@@ -122,29 +140,22 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 						  __u64 magic1, __u64 magic2,
 						  __u64 cmd, const void *user_arg)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_boot_ns();
-	bool hold = attach == RW_ATTACH_TRACEPOINT && rw_should_hold(task, magic1, magic2, cmd);
+	bool hold = attach == RW_ATTACH_TRACEPOINT && rw_should_hold(magic1, magic2, cmd);
 	/* Held calls are replayed one by one, and RESTART2 strings differ: never counted. */
 	bool countable = !hold && (__u32)cmd != RW_REBOOT_CMD_RESTART2;
-	struct rw_caller_key key = {};
 	struct rw_record *r;
 
-	if (countable) {
-		rw_make_caller_key(&key, task, probe, magic1, magic2, cmd);
-		if (rw_count_repeat(&key, now, (__u32)id))
-			return 0;
-	}
+	if (countable && rw_count_repeat(probe, magic1, magic2, cmd, now))
+		return 0;
 	r = rw_begin(probe, attach);
 	if (!r) {
-		/* Nobody will see this first call: let the next one be first. */
 		if (countable)
-			bpf_map_delete_elem(&rw_callers, &key);
+			rw_count_repeat(probe | RW_FORGET, magic1, magic2, cmd, now);
 		return 0;
 	}
 	r->boot_ns = now;
-	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
 	r->magic1 = magic1;
 	r->magic2 = magic2;
 	r->cmd = cmd;
@@ -159,6 +170,9 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 		if (hold && bpf_map_update_elem(&rw_held, &id, &one, BPF_ANY) == 0)
 			r->flags |= RW_F_HELD;
 	}
+	/* Last, with nothing of the paths above still live: the verifier then
+	 * checks the attribution subprogram once, not once per path. */
+	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
@@ -284,6 +298,53 @@ int BPF_PROG(fentry_write_sysrq_trigger, void *file, const char *ubuf, __u64 cou
 SEC("kprobe/write_sysrq_trigger")
 int BPF_KPROBE(kprobe_write_sysrq_trigger, void *file, const char *ubuf, __u64 count)
 { return rw_emit_sysrq_write(ctx, RW_ATTACH_KPROBE, ubuf, count); }
+
+/* Names (comm after exec: the basename, 15 bytes) of the tools whose exec may
+ * be an intent to restart, halt or power off; the controller fills it. One
+ * hash lookup is all that every other exec pays. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[RW_COMM_LEN]);
+	__type(value, __u8);
+} rw_intent_names SEC(".maps");
+
+/* In a graceful reboot, reboot(2) comes from PID 1 long after the request:
+ * the exec of `reboot`, `systemctl reboot`, `shutdown`, `init 6`… is the
+ * intent that names the human. argv is read from the new image's stack. */
+SEC("tracepoint/sched/sched_process_exec")
+int tp_sched_process_exec(void *ctx)
+{
+	char comm[RW_COMM_LEN] = {};
+	struct task_struct *task;
+	struct rw_record *r;
+	unsigned long start, end;
+	__u32 len;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (!bpf_map_lookup_elem(&rw_intent_names, comm))
+		return 0;
+	r = rw_begin(RW_PROBE_EXEC_INTENT, RW_ATTACH_TRACEPOINT);
+	if (!r)
+		return 0;
+	rw_capture(ctx, r, false);
+	task = (struct task_struct *)bpf_get_current_task();
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len >= RW_ARG_LEN) {
+		len = RW_ARG_LEN - 1;
+		r->flags |= RW_F_ARG_TRUNCATED;
+	}
+	r->arg_int = len;
+	if (len > 0 && bpf_probe_read_user(r->arg, len & (RW_ARG_LEN - 1), (void *)start) == 0) {
+		/* NUL-separated as in the process; arg_int says how much is argv. */
+		r->arg[len & (RW_ARG_LEN - 1)] = 0;
+		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
+	}
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
 
 /* A module appeared: softdog/watchdog probes can attach now. */
 SEC("tracepoint/module/module_load")

@@ -75,6 +75,7 @@ enum rw_probe {
 	RW_PROBE_WATCHDOG_RELEASE,            /* arg_int: 1 if closed with the magic 'V' */
 	RW_PROBE_WATCHDOG_START,              /* hunt only: updates rw_watchdogs, no record */
 	RW_PROBE_WATCHDOG_PING,               /* hunt only: updates rw_watchdogs, no record */
+	RW_PROBE_EXEC_INTENT,                 /* exec of a reboot-family tool; arg = argv, NUL-separated, arg_int bytes */
 	RW_PROBE__COUNT,
 };
 
@@ -95,6 +96,7 @@ enum rw_flags {
 	RW_F_EXE_TRUNCATED  = 1 << 6,
 	RW_F_ARG_FROM_USER  = 1 << 7,
 	RW_F_HELD           = 1 << 8,  /* the call was denied; the controller replays it */
+	RW_F_ARG_TRUNCATED  = 1 << 9,  /* argv longer than arg[] */
 };
 
 /*

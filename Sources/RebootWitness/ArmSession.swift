@@ -1,3 +1,4 @@
+import FoundationEssentials
 import CWitness
 import Glibc
 import SystemPackage
@@ -105,6 +106,7 @@ public final class ArmSession {
         let elapsed = Double(SystemCalls.clocks().boottime - clock) / 1e6
         StandardError.write(armedLine(elapsedMilliseconds: elapsed))
         ServiceNotify.send("READY=1\nSTATUS=armed")
+        warmUp()
 
         var lastAlive = SystemCalls.clocks().boottime
         var running = true
@@ -144,28 +146,53 @@ public final class ArmSession {
         let batch = pending
         pending.removeAll(keepingCapacity: true)
         for control in batch where control.probePoint?.isControl == true { handleControl(control) }
-        let callers = batch.filter { $0.probePoint?.isControl != true }
-        let records = callers.map(resolver.resolve)
+        var callers: [CapturedRecord] = [], records: [CallerRecord] = []
+        for captured in batch where captured.probePoint?.isControl != true {
+            let record = resolver.resolve(captured)
+            // The kernel matched a tool's name; its argv decides (`systemctl status` is no intent).
+            if captured.argv != nil && record.cmd == nil { continue }
+            callers.append(captured)
+            records.append(record)
+        }
         try store.append(records.map { .caller($0) })
         let durableAt = SystemCalls.clocks().boottime
         for captured in callers {
             latencies.add(nanoseconds: durableAt - Int64(captured.bootNanoseconds))
         }
-        stored += UInt64(records.count)
-        for (captured, record) in zip(callers, records) { repeats.register(captured, as: record) }
-        for record in records {
+        // Durable now: the kernel log line, then the held calls go through
+        // (or panic) at once, before the slower printing.
+        for (captured, record) in zip(callers, records) {
             if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
                 let line = "reboot-witness: " + RecordFormatter.oneLine(record)
                 kmsg.write(line)
                 pmsg.write(line)
             }
+            guard captured.held else { continue }
+            if options.reboot2panic {
+                panic(for: record)
+            } else {
+                replay(captured, record, durableAfter: durableAt - Int64(captured.bootNanoseconds))
+            }
+        }
+        stored += UInt64(records.count)
+        for (captured, record) in zip(callers, records) { repeats.register(captured, as: record) }
+        for record in records {
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }
         fflush(stdout)
-        // Durable now: let the held calls go through, exactly as they were made.
-        for (captured, record) in zip(callers, records) where captured.held {
-            if options.reboot2panic { panic(for: record) } else { replay(captured, record) }
-        }
+    }
+
+    /// Runs the record path once on a dummy record (resolve, JSON, formats):
+    /// Swift's first use of each Codable conformance and generic type costs
+    /// milliseconds, which a held reboot(2) must not wait for.
+    private func warmUp() {
+        var raw = rw_record()
+        raw.probe = UInt16(RW_PROBE_SYS_ENTER_REBOOT.rawValue)
+        raw.attach = UInt16(RW_ATTACH_TRACEPOINT.rawValue)
+        let record = resolver.resolve(CapturedRecord(raw))
+        _ = RecordFormatter.json(StoreEntry.caller(record))
+        _ = try? JSONDecoder().decode(StoreEntry.self, from: Data(RecordFormatter.json(StoreEntry.caller(record)).utf8))
+        _ = RecordFormatter.oneLine(record) + RecordFormatter.human(record)
     }
 
     /// Stores the repeats the kernel counted since the last fold (one
@@ -253,10 +280,11 @@ public final class ArmSession {
         fflush(stdout)
     }
 
-    private func replay(_ captured: CapturedRecord, _ record: CallerRecord) {
+    private func replay(_ captured: CapturedRecord, _ record: CallerRecord, durableAfter: Int64) {
         // The delay the hold added: the caller's reboot(2) entry to ours.
-        let held = Double(SystemCalls.clocks().boottime - Int64(captured.bootNanoseconds)) / 1e6
-        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)] (held \((held * 100).rounded() / 100) ms)"
+        func ms(_ ns: Int64) -> Double { (Double(ns) / 1e4).rounded() / 100 }
+        let held = SystemCalls.clocks().boottime - Int64(captured.bootNanoseconds)
+        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)] (held \(ms(held)) ms, durable after \(ms(durableAfter)) ms)"
         StandardError.write("replaying held reboot(2) \(what)\n")
         kmsg.write("reboot-witness: record durable, replaying reboot(2) \(what)")
         let argument = record.cmd == "RESTART2" ? captured.argument : nil

@@ -22,6 +22,7 @@ public enum RecordFormatter {
         if let arg = r.cmdArg { line += " \"\(arg)\"" }
         line += " by \(r.comm)[\(r.pid)] exe=\(r.exe ?? "?") uid=\(r.uid) loginuid=\(r.loginuid.map(String.init) ?? "unset")"
         if let container = r.container { line += " container=\(container.runtime):\(container.id.prefix(12))" }
+        if let peer = r.sshPeer { line += " ssh=\(peer)" }
         if !r.ancestry.isEmpty { line += " ancestry=" + r.ancestry.prefix(6).map { "\($0.comm)[\($0.pid)]" }.joined(separator: "<") }
         if r.held { line += " held" }
         return line
@@ -38,6 +39,14 @@ public enum RecordFormatter {
         if let arg = r.cmdArg { head += " \"\(arg)\"" }
         if r.count > 1 { head += "  ×\(r.count)" }
         var lines = [head]
+        if let i = r.initiator {
+            var asked = "    initiated by \(i.comm)[\(i.pid)] \"\(i.argv ?? "?")\" at \(i.time)"
+            asked += "  login \(i.loginUser ?? "unset") session \(i.sessionid.map(String.init) ?? "unset")"
+            if let tty = i.tty { asked += " tty \(tty)" }
+            if let peer = i.sshPeer { asked += "  ssh from \(peer)" }
+            if let container = i.container { asked += "  container \(container.runtime):\(container.id.prefix(12))" }
+            lines.append(asked)
+        }
         if r.context == "interrupt" {
             lines.append("    context: timer/IRQ (interrupted task \(r.comm)[\(r.pid)] is not the caller; see stack)")
         } else {
@@ -49,6 +58,7 @@ public enum RecordFormatter {
             who += "  login \(r.loginuid.map { "\($0)\(r.loginUser.map { "(\($0))" } ?? "")" } ?? "unset")"
             who += "  session \(r.sessionid.map(String.init) ?? "unset")"
             if let tty = r.tty { who += "  tty \(tty)" }
+            if let peer = r.sshPeer { who += "  ssh from \(peer)" }
             lines.append(who)
             var place = "    cgroup \(r.cgroup ?? "?")"
             if let container = r.container {

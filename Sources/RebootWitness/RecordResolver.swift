@@ -11,6 +11,9 @@ public final class RecordResolver {
     public let bootID: String
     private let users = UserNames()
     private let symbols: KernelSymbols
+    /// SSH peers by caller pid and parent: a storm of distinct calls from one
+    /// process reads /proc once.
+    private var sshPeers: [UInt64: String?] = [:]
 
     public init(bootID: String = BootIdentity.current(), symbols: KernelSymbols = KernelSymbols()) {
         self.bootID = bootID
@@ -21,17 +24,18 @@ public final class RecordResolver {
         let point = r.probePoint
         let isSyscall = point?.isRebootSyscallEntry ?? false
         let isExit = point?.name == "sys_exit_reboot"
+        let argv = r.argv
         let cmd = isSyscall ? RebootCommand.name(magic1: r.magic1, magic2: r.magic2, command: r.command)
-                            : RebootCommand.implied(by: r, point: point)
+                            : argv.map(IntentFilter.action) ?? RebootCommand.implied(by: r, point: point)
         let attribution = CgroupAttribution(cgroupPath: r.cgroupPath)
         let interrupt = point?.interruptContext ?? false
-        return CallerRecord(
+        var record = CallerRecord(
             bootID: bootID,
             time: WallClock.iso8601(bootNanoseconds: r.bootNanoseconds),
             probe: point?.name ?? "probe#\(r.probe)",
             attach: r.attach?.rawValue,
             cmd: isExit ? nil : cmd,
-            cmdArg: r.argument,
+            cmdArg: argv.map { $0.joined(separator: " ") + (r.argumentTruncated ? " …" : "") } ?? r.argument,
             magic1: isSyscall ? r.magic1 : nil,
             magic2: isSyscall ? r.magic2 : nil,
             retval: r.returnValue,
@@ -54,6 +58,18 @@ public final class RecordResolver {
             kernelStack: symbols.symbolize(r.kernelStack),
             context: interrupt ? "interrupt" : "process",
             count: 1)
+        // The ssh session behind a request: only while it is alive, so now.
+        if !interrupt && !isExit && (isSyscall || point?.name == "sched_process_exec") {
+            let key = UInt64(r.pid) << 32 | UInt64(r.ppid)
+            if let known = sshPeers[key] {
+                record.sshPeer = known
+            } else {
+                if sshPeers.count >= 512 { sshPeers.removeAll(keepingCapacity: true) }
+                record.sshPeer = SSHPeer.find(pids: [r.pid] + r.ancestry.map(\.pid))
+                sshPeers[key] = record.sshPeer
+            }
+        }
+        return record
     }
 }
 

@@ -28,6 +28,10 @@ public struct CapturedRecord: Sendable, Equatable {
     public var magic2: UInt32
     public var command: UInt32
     public var argument: String?
+    /// An exec intent's argv (NUL-separated in the kernel's copy), and
+    /// whether it was longer than the record keeps.
+    public var argv: [String]?
+    public var argumentTruncated: Bool
     public var argumentInt: UInt32
     public var returnValue: Int64?
     /// The kernel denied this reboot(2) so the controller can replay it once
@@ -74,6 +78,16 @@ public struct CapturedRecord: Sendable, Equatable {
         magic2 = r.magic2
         command = r.cmd
         // Trailing newlines are how shells write to /proc files, not content.
+        argumentTruncated = has(RW_F_ARG_TRUNCATED)
+        if r.probe == UInt16(RW_PROBE_EXEC_INTENT.rawValue) && has(RW_F_HAS_ARG) {
+            let length = min(Int(r.arg_int), Int(RW_ARG_LEN) - 1)
+            argv = withUnsafeBytes(of: &r.arg) { raw in
+                raw.prefix(length).split(separator: 0, omittingEmptySubsequences: false)
+                    .map { String(decoding: $0, as: UTF8.self) }
+            }.reversed().drop { $0.isEmpty }.reversed()
+        } else {
+            argv = nil
+        }
         argument = has(RW_F_HAS_ARG) ? String(CString.decode(&r.arg).reversed().drop { $0 == "\n" }.reversed()) : nil
         argumentInt = r.arg_int
         returnValue = has(RW_F_HAS_RETVAL) ? r.retval : nil

@@ -98,6 +98,8 @@ public enum ProbeCatalog {
             fn("watchdog_start", RW_PROBE_WATCHDOG_START, object: "watchdog", module: "watchdog"),
             fn("watchdog_ping", RW_PROBE_WATCHDOG_PING, object: "watchdog", module: "watchdog"),
             tp("module", "module_load", RW_PROBE_MODULE_LOAD, control: true),
+            // Intents: the exec of `reboot`, `systemctl reboot`, `shutdown`… (graceful reboots).
+            tp("sched", "sched_process_exec", RW_PROBE_EXEC_INTENT),
         ]
     }()
 

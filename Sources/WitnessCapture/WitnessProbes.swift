@@ -91,8 +91,22 @@ public final class WitnessProbes {
         }
         let reader = try RingBufferReader(mapFD: fd, deliver: deliver)
         mainObject = main
+        try installIntentNames(main)
         _ = try? load(object: "watchdog", sharingWith: main, points: ProbeCatalog.all)
         return reader
+    }
+
+    /// The tool names whose exec the kernel reports (see IntentFilter).
+    private func installIntentNames(_ main: BPFObjectHandle) throws {
+        guard let fd = main.mapFD("rw_intent_names") else { return }
+        var one: UInt8 = 1
+        for name in IntentFilter.toolNames {
+            var key = [CChar](repeating: 0, count: Int(RW_COMM_LEN))
+            for (i, byte) in name.utf8.prefix(Int(RW_COMM_LEN) - 1).enumerated() { key[i] = CChar(bitPattern: byte) }
+            if bpf_map_update_elem(fd, &key, &one, UInt64(BPF_ANY)) != 0 {
+                throw SystemError("bpf_map_update_elem", "rw_intent_names", errno: Errno(rawValue: Glibc.errno))
+            }
+        }
     }
 
     /// Keeps an object (and its links) alive as long as these probes.

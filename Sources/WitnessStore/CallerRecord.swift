@@ -57,13 +57,57 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// Identical calls in one boot share a record: how many, and the last one.
     public var count: UInt64
     public var lastTime: String?
+    /// "address:port" of the ssh client the caller's session came from.
+    public var sshPeer: String?
+    /// `dump` only: for a reboot(2) by PID 1 (a graceful reboot), the intent
+    /// that asked for it (the exec of `reboot`, `systemctl reboot`…).
+    public var initiator: Initiator?
+
+    /// Who asked for a graceful reboot, in short.
+    public struct Initiator: Codable, Equatable, Sendable {
+        public var time: String
+        public var cmd: String?
+        public var argv: String?
+        public var pid: UInt32
+        public var comm: String
+        public var exe: String?
+        public var user: String?
+        public var loginUser: String?
+        public var sessionid: UInt32?
+        public var tty: String?
+        public var sshPeer: String?
+        public var cgroup: String?
+        public var container: ContainerID?
+        public var ancestry: [Ancestor]
+
+        enum CodingKeys: String, CodingKey {
+            case time, cmd, argv, pid, comm, exe, user, loginUser = "login_user", sessionid, tty, sshPeer = "ssh_peer"
+            case cgroup, container, ancestry
+        }
+
+        public init(_ r: CallerRecord) {
+            time = r.time; cmd = r.cmd; argv = r.cmdArg; pid = r.pid; comm = r.comm; exe = r.exe; user = r.user
+            loginUser = r.loginUser; sessionid = r.sessionid; tty = r.tty; sshPeer = r.sshPeer; cgroup = r.cgroup
+            container = r.container; ancestry = r.ancestry
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(time, forKey: .time); try c.encode(cmd, forKey: .cmd); try c.encode(argv, forKey: .argv)
+            try c.encode(pid, forKey: .pid); try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)
+            try c.encode(user, forKey: .user); try c.encode(loginUser, forKey: .loginUser)
+            try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
+            try c.encode(sshPeer, forKey: .sshPeer); try c.encode(cgroup, forKey: .cgroup)
+            try c.encode(container, forKey: .container); try c.encode(ancestry, forKey: .ancestry)
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
         case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
         case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
-        case context, count, lastTime = "last_time"
+        case context, count, lastTime = "last_time", sshPeer = "ssh_peer", initiator
     }
 
     public init(bootID: String, time: String, probe: String, attach: String?, cmd: String?, cmdArg: String?,
@@ -119,6 +163,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         context = try c.decode(String.self, forKey: .context)
         count = try c.decode(UInt64.self, forKey: .count)
         lastTime = try c.decodeIfPresent(String.self, forKey: .lastTime)
+        sshPeer = try c.decodeIfPresent(String.self, forKey: .sshPeer)
+        initiator = try c.decodeIfPresent(Initiator.self, forKey: .initiator)
     }
 
     /// Explicit so that absent values are written as null, never omitted.
@@ -142,6 +188,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(ancestry, forKey: .ancestry)
         try c.encode(kernelStack, forKey: .kernelStack); try c.encode(context, forKey: .context)
         try c.encode(count, forKey: .count); try c.encode(lastTime, forKey: .lastTime)
+        try c.encode(sshPeer, forKey: .sshPeer); try c.encode(initiator, forKey: .initiator)
     }
 
     /// What makes two calls "the same caller" for deduplication within a

@@ -1,13 +1,19 @@
 /*
  * rw-selftest: the only reboot(2) calls reboot-witness's tests make on a host.
  *
- *   rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND]
+ *   rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd]
  *       A child (moved into DIR/cgroup.procs first, if given) calls reboot(2)
  *       with wrong magic numbers: root gets EINVAL, the probes still fire.
+ *       --vary-cmd passes a different command each call, so that the kernel
+ *       does not count them as repeats of one caller (benchmarks of the
+ *       ring buffer and store path).
  *   rw-selftest capable-loop [--count N]
  *       N setuid(0) calls as root: each is one CAP_SETUID check through
  *       security_capable(), the path the hold's fmod_ret program sits on.
  *       Prints nanoseconds per call (benchmarks compare armed and not).
+ *   rw-selftest exec-loop [--count N]
+ *       N fork + execve("/bin/true") + wait, timed: prints nanoseconds per
+ *       exec (the exec benchmark compares armed and not armed).
  *   rw-selftest watchdog-feed [--feeds N]
  *       (QEMU guests only) opens /dev/watchdog, feeds it N times a second
  *       apart, then blocks in a read of a pipe nobody writes: the watchdog
@@ -60,7 +66,7 @@ static void pace(struct timespec *next, long interval_ns)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
 }
 
-static int bad_magic(const char *cgroup, int count, long rate)
+static int bad_magic(const char *cgroup, int count, long rate, int vary_cmd)
 {
 	pid_t child = fork();
 	int status;
@@ -76,7 +82,7 @@ static int bad_magic(const char *cgroup, int count, long rate)
 		for (int i = 0; i < count; i++) {
 			if (rate > 0)
 				pace(&next, 1000000000L / rate);
-			long rc = syscall(SYS_reboot, BAD_MAGIC1, 0, 0, NULL);
+			long rc = syscall(SYS_reboot, BAD_MAGIC1, 0, vary_cmd ? i : 0, NULL);
 			if (rc == -1 && errno == EINVAL)
 				einval++;
 		}
@@ -103,6 +109,31 @@ static int capable_loop(int count)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ns = (end.tv_sec - start.tv_sec) * 1e9 + (end.tv_nsec - start.tv_nsec);
 	printf("capable-loop calls=%d ns_per_call=%.1f\n", count, ns / count);
+	return 0;
+}
+
+static int exec_loop(int count)
+{
+	struct timespec start, end;
+	char *const argv[] = { "true", NULL };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int i = 0; i < count; i++) {
+		pid_t child = fork();
+		int status;
+
+		if (child < 0)
+			return perror("fork"), 1;
+		if (child == 0) {
+			execv("/bin/true", argv);
+			_exit(127);
+		}
+		if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			return fprintf(stderr, "rw-selftest: /bin/true failed\n"), 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double ns = (end.tv_sec - start.tv_sec) * 1e9 + (end.tv_nsec - start.tv_nsec);
+	printf("exec-loop execs=%d ns_per_exec=%.0f\n", count, ns / count);
 	return 0;
 }
 
@@ -190,22 +221,31 @@ int main(int argc, char **argv)
 		const char *cgroup = NULL;
 		int count = 1;
 		long rate = 0;
-		for (int i = 2; i + 1 < argc; i += 2) {
+		int vary_cmd = 0;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--vary-cmd") == 0) {
+				vary_cmd = 1;
+				continue;
+			}
+			if (i + 1 >= argc)
+				break;
 			if (strcmp(argv[i], "--cgroup") == 0)
-				cgroup = argv[i + 1];
+				cgroup = argv[++i];
 			else if (strcmp(argv[i], "--count") == 0)
-				count = atoi(argv[i + 1]);
+				count = atoi(argv[++i]);
 			else if (strcmp(argv[i], "--rate") == 0)
-				rate = atol(argv[i + 1]);
+				rate = atol(argv[++i]);
 		}
-		return bad_magic(cgroup, count > 0 ? count : 1, rate);
+		return bad_magic(cgroup, count > 0 ? count : 1, rate, vary_cmd);
 	}
 	if (argc >= 2 && strcmp(argv[1], "capable-loop") == 0)
 		return capable_loop(argc == 4 && strcmp(argv[2], "--count") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 100000);
+	if (argc >= 2 && strcmp(argv[1], "exec-loop") == 0)
+		return exec_loop(argc == 4 && strcmp(argv[2], "--count") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 20000);
 	if (argc >= 2 && strcmp(argv[1], "watchdog-feed") == 0)
 		return watchdog_feed(argc == 4 && strcmp(argv[2], "--feeds") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 3);
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] | capable-loop [--count N] | watchdog-feed [--feeds N] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | pidns-restart\n");
 	return 2;
 }

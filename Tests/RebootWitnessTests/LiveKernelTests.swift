@@ -192,6 +192,33 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(enters.map { $0["count"] as? Int }, [calls, calls])
     }
 
+    /// Exec intents, with safe stand-ins: copies of /bin/true named like the
+    /// tools (the kernel matches the name, the controller the argv). Only the
+    /// real intent is stored, with the ssh session its shell came from.
+    func testExecIntentsAreRecordedWithTheirSSHSession() throws {
+        let dir = try temporaryDirectory("tools")
+        for tool in ["systemctl", "reboot"] {
+            try FileManager.default.copyItem(atPath: "/bin/true", toPath: dir.appendingPathComponent(tool).path)
+        }
+        let tools = dir.path
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\(tools)/systemctl status; \(tools)/systemctl reboot --help; \(tools)/reboot -w; "
+                           + "\(tools)/systemctl --force reboot; sleep 1"]
+        shell.environment = ["SSH_CONNECTION": "10.10.10.34 51234 10.0.0.5 22", "PATH": "/usr/bin:/bin"]
+        try shell.run()
+        shell.waitUntilExit()
+        let intents = try stopAndDump().filter { $0["probe"] as? String == "sched_process_exec" }
+        XCTAssertEqual(intents.count, 1, "only `systemctl --force reboot` is an intent: \(intents.map { $0["cmd_arg"] ?? "" })")
+        let intent = try XCTUnwrap(intents.first)
+        XCTAssertEqual(intent["cmd"] as? String, "RESTART")
+        XCTAssertEqual(intent["cmd_arg"] as? String, "\(tools)/systemctl --force reboot")
+        XCTAssertEqual(intent["comm"] as? String, "systemctl")
+        XCTAssertEqual(intent["ssh_peer"] as? String, "10.10.10.34:51234")
+        let ancestry = try XCTUnwrap(intent["ancestry"] as? [[String: Any]])
+        XCTAssertEqual(ancestry.first?["pid"] as? Int, Int(shell.processIdentifier))
+    }
+
     func testArmTellsSystemdItIsReady() throws {
         var buffer = [UInt8](repeating: 0, count: 256)
         // READY=1 follows the armed line: wait for it a little.

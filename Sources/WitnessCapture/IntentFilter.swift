@@ -1,0 +1,89 @@
+/// Which executions of reboot-family tools are intents to restart, halt,
+/// power off or kexec the machine, from their argv. The kernel matches only
+/// the tool's name (map rw_intent_names); this decides on the arguments:
+/// `systemctl reboot` is an intent, `systemctl reboot --help`,
+/// `systemctl status` and `shutdown -c` are not.
+public enum IntentFilter {
+    /// Tool names the kernel filter matches (the comm after exec).
+    public static let toolNames = ["reboot", "poweroff", "halt", "shutdown", "systemctl", "init", "telinit",
+                                   "kexec", "busctl", "dbus-send", "gdbus"]
+
+    /// RESTART, POWER_OFF, HALT or KEXEC (reboot(2)'s command names), or nil.
+    public static func action(argv: [String]) -> String? {
+        guard let first = argv.first else { return nil }
+        let tool = String(first.split(separator: "/").last ?? Substring(first))
+        let args = Array(argv.dropFirst())
+        if args.contains(where: { ["--help", "-h", "--version", "-V"].contains($0) }) && tool != "shutdown" && tool != "halt" {
+            return nil
+        }
+        switch tool {
+        case "reboot", "poweroff", "halt":
+            if args.contains(where: { ["-w", "--wtmp-only", "--help"].contains($0) }) { return nil }
+            if args.contains("-p") || args.contains("--poweroff") || tool == "poweroff" { return "POWER_OFF" }
+            if args.contains("--reboot") || tool == "reboot" { return "RESTART" }
+            return "HALT"
+        case "shutdown":
+            if args.contains(where: { ["-c", "-k", "--help", "--show"].contains($0) }) { return nil }
+            if args.contains(where: { $0 == "-r" || $0 == "--reboot" }) { return "RESTART" }
+            if args.contains(where: { $0 == "-H" || $0 == "--halt" }) { return "HALT" }
+            return "POWER_OFF"  // systemd's and sysvinit's default (-h, -P, or nothing)
+        case "systemctl":
+            let words = args.filter { !$0.hasPrefix("-") }
+            guard let verb = words.first else { return nil }
+            switch verb {
+            case "reboot": return "RESTART"
+            case "poweroff": return "POWER_OFF"
+            case "halt": return "HALT"
+            case "kexec": return "KEXEC"
+            case "start", "isolate", "restart":
+                return words.dropFirst().lazy.compactMap(targetAction).first
+            default: return nil
+            }
+        case "init", "telinit":
+            switch args.first {
+            case "6": return "RESTART"
+            case "0": return "POWER_OFF"
+            default: return nil
+            }
+        case "kexec":
+            return args.contains(where: { ["-e", "--exec", "-f", "--force"].contains($0) }) ? "KEXEC" : nil
+        case "busctl", "dbus-send", "gdbus":
+            return busCallAction(args)
+        default:
+            return nil
+        }
+    }
+
+    static func targetAction(_ unit: String) -> String? {
+        switch unit {
+        case "reboot.target", "ctrl-alt-del.target": return "RESTART"
+        case "poweroff.target": return "POWER_OFF"
+        case "halt.target": return "HALT"
+        case "kexec.target": return "KEXEC"
+        default: return nil
+        }
+    }
+
+    /// A D-Bus call to logind or systemd made from the command line.
+    static func busCallAction(_ args: [String]) -> String? {
+        let text = args.joined(separator: " ")
+        guard text.contains("login1") || text.contains("systemd1") else { return nil }
+        for (method, action) in [("Reboot", "RESTART"), ("PowerOff", "POWER_OFF"), ("Halt", "HALT"), ("KExec", "KEXEC")]
+        where args.contains(where: { $0 == method || $0.hasSuffix("." + method) }) {
+            return action
+        }
+        if args.contains(where: { $0.hasSuffix("StartUnit") }) {
+            return args.lazy.compactMap { targetAction($0.trimmingQuotes) }.first
+        }
+        return nil
+    }
+}
+
+extension String {
+    var trimmingQuotes: String {
+        var s = Substring(self)
+        while let c = s.first, c == "\"" || c == "'" { s = s.dropFirst() }
+        while let c = s.last, c == "\"" || c == "'" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import RebootWitness
+@testable import WitnessAttribution
+import WitnessCapture
+import WitnessStore
+import XCTest
+
+final class IntentFilterTests: XCTestCase {
+    func testWhichCommandLinesAreIntents() {
+        let cases: [([String], String?)] = [
+            (["reboot"], "RESTART"), (["/sbin/reboot", "-f"], "RESTART"), (["reboot", "--help"], nil),
+            (["reboot", "-w"], nil), (["poweroff"], "POWER_OFF"), (["halt"], "HALT"), (["halt", "-p"], "POWER_OFF"),
+            (["shutdown", "-r", "now"], "RESTART"), (["shutdown", "now"], "POWER_OFF"), (["shutdown", "-h", "+5"], "POWER_OFF"),
+            (["shutdown", "-H", "now"], "HALT"), (["shutdown", "-c"], nil), (["shutdown", "-k", "now"], nil),
+            (["systemctl", "reboot"], "RESTART"), (["systemctl", "--force", "reboot"], "RESTART"),
+            (["systemctl", "reboot", "--help"], nil), (["systemctl", "status"], nil), (["systemctl"], nil),
+            (["systemctl", "poweroff", "-i"], "POWER_OFF"), (["systemctl", "kexec"], "KEXEC"),
+            (["systemctl", "start", "reboot.target"], "RESTART"), (["systemctl", "isolate", "poweroff.target"], "POWER_OFF"),
+            (["systemctl", "start", "nginx.service"], nil), (["systemctl", "restart", "sshd"], nil),
+            (["init", "6"], "RESTART"), (["telinit", "0"], "POWER_OFF"), (["init", "3"], nil), (["init"], nil),
+            (["kexec", "-e"], "KEXEC"), (["kexec", "-l", "/boot/vmlinuz"], nil),
+            (["busctl", "call", "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager", "Reboot", "b", "false"], "RESTART"),
+            (["dbus-send", "--system", "--print-reply", "--dest=org.freedesktop.login1", "/org/freedesktop/login1",
+              "org.freedesktop.login1.Manager.PowerOff", "boolean:true"], "POWER_OFF"),
+            (["busctl", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+              "StartUnit", "ss", "\"reboot.target\"", "replace-irreversibly"], "RESTART"),
+            (["busctl", "list"], nil),
+        ]
+        for (argv, expected) in cases {
+            XCTAssertEqual(IntentFilter.action(argv: argv), expected, argv.joined(separator: " "))
+        }
+    }
+}
+
+final class SSHPeerTests: XCTestCase {
+    func testEnvironmentAndSocketTables() {
+        let environ = Array("HOME=/root\0SSH_CONNECTION=10.10.10.34 51234 10.0.0.5 22\0TERM=xterm\0".utf8)
+        XCTAssertEqual(SSHPeer.fromEnvironment(environ), "10.10.10.34:51234")
+        XCTAssertNil(SSHPeer.fromEnvironment(Array("HOME=/root\0".utf8)))
+        let tcp = """
+          sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+           0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0000000000000000 100 0 0 10 0
+           1: 0500000A:0016 220A0A0A:C822 01 00000000:00000000 02:0009F1A4 00000000     0        0 2222 2 0000000000000000 20 4 31 10 -1
+        """
+        XCTAssertEqual(SSHPeer.peer(inTable: tcp, inodes: ["2222"]), "10.10.10.34:51234")
+        XCTAssertNil(SSHPeer.peer(inTable: tcp, inodes: ["1111"]), "a listening socket is nobody's peer")
+        XCTAssertEqual(SSHPeer.decodeAddress("0000000000000000FFFF00000100007F"), "127.0.0.1")
+        XCTAssertEqual(SSHPeer.decodeAddress("B80D0120000000000000000001000000"), "2001:db8:0:0:0:0:0:1")
+    }
+}
+
+final class InitiatorLinkTests: XCTestCase {
+    func record(probe: String, pid: UInt32, comm: String, cmd: String?, argv: String? = nil, time: String) -> CallerRecord {
+        CallerRecord(bootID: "b1", time: time, probe: probe, attach: "tracepoint", cmd: cmd, cmdArg: argv, magic1: nil,
+                     magic2: nil, retval: nil, pid: pid, tid: pid, ppid: 1, comm: comm, exe: "/bin/\(comm)", uid: 0,
+                     user: "root", gid: 0, euid: 0, loginuid: 1000, loginUser: "alice", sessionid: 3, tty: "pts0",
+                     cgroup: "/user.slice", cgroupID: 1, cgroupV1: false, container: nil, podUID: nil, pidNs: 1,
+                     inInitPidNs: true, ancestry: [], kernelStack: [], context: "process", count: 1)
+    }
+
+    func testPidOnesRebootIsLinkedToTheLastIntent() {
+        var intent = record(probe: "sched_process_exec", pid: 4242, comm: "systemctl", cmd: "RESTART",
+                            argv: "systemctl reboot", time: "2026-01-01T00:00:01.000Z")
+        intent.sshPeer = "10.10.10.34:51234"
+        let shutdown = record(probe: "sys_enter_reboot", pid: 1, comm: "systemd-shutdow", cmd: "RESTART", time: "2026-01-01T00:00:09.000Z")
+        let other = record(probe: "sys_enter_reboot", pid: 77, comm: "reboot", cmd: "RESTART", time: "2026-01-01T00:00:10.000Z")
+        let report = DumpReport(contents: StoreContents(entries: [.caller(intent), .caller(shutdown), .caller(other)], skipped: 0),
+                                selection: .all, currentBoot: "b2")
+        let linked = report.items.map(\.record)
+        XCTAssertEqual(linked[1].initiator?.pid, 4242)
+        XCTAssertEqual(linked[1].initiator?.argv, "systemctl reboot")
+        XCTAssertEqual(linked[1].initiator?.sshPeer, "10.10.10.34:51234")
+        XCTAssertEqual(linked[1].initiator?.loginUser, "alice")
+        XCTAssertNil(linked[2].initiator, "only PID 1's call is a graceful reboot's end")
+        XCTAssertTrue(RecordFormatter.human(linked[1]).contains("initiated by systemctl[4242] \"systemctl reboot\""))
+        let json = RecordFormatter.json(linked[1])
+        XCTAssertTrue(json.contains("\"initiator\":{"), json)
+    }
+}
