@@ -121,3 +121,11 @@ const char *cw_errno_name(int code)
 {
 	return strerrorname_np(code);
 }
+
+#include <utmpx.h>
+
+int cw_utmpx_file(const char *path)
+{
+	/* utmpxname() is a GNU extension Swift's Glibc module does not export. */
+	return utmpxname(path) == 0 ? 0 : -1;
+}

@@ -167,19 +167,9 @@ public enum SoftdogReconfiguration {
             return "softdog: held open by \(holders.joined(separator: ", ")), so it cannot be reloaded now; it panics "
                 + "from its next load (or boot with softdog.soft_panic=1)"
         }
-        guard run(["modprobe", "-r", "softdog"]) == 0, run(["modprobe", "softdog"]) == 0 else {
+        guard Subprocess.run(["modprobe", "-r", "softdog"]) == 0, Subprocess.run(["modprobe", "softdog"]) == 0 else {
             return "softdog: reload with modprobe failed; it panics from its next load (or boot with softdog.soft_panic=1)"
         }
         return "softdog: reloaded with soft_panic=1"
-    }
-
-    static func run(_ argv: [String]) -> Int32 {
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        guard posix_spawnp(&pid, argv[0], nil, nil, cArgs, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     }
 }

@@ -207,7 +207,7 @@ struct ProbingPlan {
 }
 
 extension String {
-    func padding(_ width: Int) -> String {
+    public func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

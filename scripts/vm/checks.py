@@ -64,6 +64,17 @@ def previous_boot(sections, console):
     return [r for r in records(sections) if r["boot_id"] == boots[0]]
 
 
+def verdict(sections, reason, subreason, detail=None):
+    """`last --json` of the boot that ended: asserts reason and subreason."""
+    assert "last" in sections, "guest printed no last section"
+    v = json.loads(sections["last"])
+    assert (v["reason"], v["subreason"]) == (reason, subreason), f"last says {v['bootstat']}: {v['summary']}"
+    if detail is not None:
+        assert v["detail"] == detail, f"last detail {v['detail']!r}, expected {detail!r}"
+    assert v["evidence"], "a verdict without evidence"
+    return f"last: {v['bootstat']} ({v['confidence']})"
+
+
 def first(items, what, predicate):
     for item in items:
         if predicate(item):
@@ -132,6 +143,18 @@ def check_survival(sections, console, kernel, cmd, comm, arg=None):
     return "PASS", f"{cmd} held, durable, replayed; also recorded: {', '.join(kernel_paths) or 'none'}"
 
 
+def check_reboot_f(sections, console, kernel):
+    verdict_line = verdict(sections, "reboot", "container", CONTAINER_ID[:12])
+    result, detail = check_survival(sections, console, kernel, "RESTART", "reboot")
+    return result, f"{verdict_line}; {detail}"
+
+
+def check_panic(sections, console, kernel):
+    verdict_line = verdict(sections, "panic", "sysrq")
+    result, detail = pstore_check(sections, console, kernel, "Panic#", ["sysrq triggered crash"])
+    return result, f"{verdict_line}; {detail}"
+
+
 def check_hard_reset(sections, console, kernel):
     previous = previous_boot(sections, console)
     assert not previous, f"a hard reset runs no reboot path, yet: {previous}"
@@ -140,7 +163,7 @@ def check_hard_reset(sections, console, kernel):
     first_boot = boot_ids(console)[0]
     line = next((l for l in sections.get("dump-human", "").splitlines() if l.startswith(f"boot {first_boot}:")), "")
     assert "last seen alive" in line and "no clean stop" in line, f"witness trace of the reset boot: {line!r}"
-    return "PASS", "no reboot path ran; store intact; " + line.split(": ", 1)[-1][:60]
+    return "PASS", verdict(sections, "hard_reset", "no_shutdown_path") + "; no reboot path ran; store intact"
 
 
 def pstore_check(sections, console, kernel, header, needles):
@@ -198,7 +221,8 @@ def check_softdog_hunt(sections, console, kernel):
     fired = re.search(r"reboot-witness: softdog_fire: last keepalive (\d+) ms ago by rw-selftest\[(\d+)\]", text)
     assert fired, f"the fire record's bpf_printk line is not in the Panic record: {text[-600:]}"
     assert int(fired.group(2)) == pinger["pid"], (fired.group(0), pinger["pid"])
-    return "PASS", (f"{hunt['device']}: last keepalive by rw-selftest[{pinger['pid']}] in {pinger['state']} "
+    last = verdict(sections, "watchdog", "softdog", "rw-selftest")
+    return "PASS", (f"{last}; {hunt['device']}: last keepalive by rw-selftest[{pinger['pid']}] in {pinger['state']} "
                     f"({pinger.get('wchan')}), {len(pinger['kernel_stack'])} frames; Panic record: {fired.group(0)[16:90]}")
 
 
@@ -286,7 +310,7 @@ def check_acpi_powerdown(sections, console, kernel):
     assert rec["held"] is True, rec
     chain = [a["comm"] for a in rec["ancestry"]]
     assert chain and chain[0] == "power-button", f"the power-button handler should be the parent: {chain}"
-    return "PASS", f"POWER_OFF by {rec['comm']} ← {' ← '.join(chain)}"
+    return "PASS", verdict(sections, "poweroff", "acpi") + f"; POWER_OFF by {rec['comm']} ← {' ← '.join(chain)}"
 
 
 def check_hold_via(sections, console, kernel, mechanism):
@@ -303,13 +327,13 @@ def check_allowlist(sections, console, kernel):
 
 CHECKS = {
     "probes": check_probes,
-    "reboot-f": lambda s, c, k: check_survival(s, c, k, "RESTART", "reboot"),
+    "reboot-f": lambda s, c, k: check_reboot_f(s, c, k),
     "poweroff": lambda s, c, k: check_survival(s, c, k, "POWER_OFF", "poweroff"),
     "restart2": lambda s, c, k: check_survival(s, c, k, "RESTART2", "guest-reboot", arg="rescue-mode"),
     "halt": lambda s, c, k: check_survival(s, c, k, "HALT", "guest-reboot"),
     "hard-reset": check_hard_reset,
     "sysrq-b": lambda s, c, k: pstore_check(s, c, k, "Emergency#", ["sysrq: Resetting", "rw-guest: sysrq-b from pid"]),
-    "panic": lambda s, c, k: pstore_check(s, c, k, "Panic#", ["sysrq triggered crash"]),
+    "panic": lambda s, c, k: check_panic(s, c, k),
     "pidns": check_pidns,
     "softdog-load": check_softdog_load,
     "acpi-powerdown": check_acpi_powerdown,

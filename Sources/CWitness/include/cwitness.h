@@ -27,4 +27,7 @@ int cw_read_signal(int fd);
 
 /* glibc's strerrorname_np ("EINVAL"), which needs _GNU_SOURCE. */
 const char *cw_errno_name(int code);
+/* Points getutxent() at a wtmp file (0 on success). */
+int cw_utmpx_file(const char *path);
+
 #endif

@@ -44,6 +44,7 @@ report() {
 	section dump reboot-witness dump --store "$STORE" --json --boot all
 	section dump-human reboot-witness dump --store "$STORE" --boot all
 	section status reboot-witness status --json --store "$STORE"
+	section last reboot-witness last --json --store "$STORE"
 	section pstore ls /sys/fs/pstore
 	echo "@@RW-DONE@@"
 	sync
