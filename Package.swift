@@ -25,6 +25,8 @@ let package = Package(
         // The shared record header (bpf/witness.h) plus the few C calls Swift
         // cannot make: variadic syscall(2), libbpf's va_list log callback.
         .target(name: "CWitness", dependencies: ["CLibbpf"]),
+        // sd-bus (libsystemd) as a D-Bus monitor of logind/systemd reboot calls.
+        .target(name: "CBusMonitor", linkerSettings: [.linkedLibrary("systemd")]),
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CISAL", "CZlib"]),
         .target(
             name: "RebootWitness",
-            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem"]
+            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CBusMonitor"]
         ),
         .executableTarget(
             name: "reboot-witness",
@@ -51,7 +53,7 @@ let package = Package(
         ),
         // Safe reboot(2) callers for live tests: bad magic, and RESTART from
         // the init of a fresh user+PID namespace. Never a real reboot.
-        .executableTarget(name: "rw-selftest"),
+        .executableTarget(name: "rw-selftest", linkerSettings: [.linkedLibrary("systemd")]),
         // Store-reader fuzz target (scripts/fuzz-store); a corpus replayer otherwise.
         .executableTarget(name: "store-fuzz", dependencies: ["WitnessStore"]),
 

@@ -25,6 +25,9 @@ public final class ArmSession {
         public var force = false
         public var crashKexecPostNotifiers = false
         public var reconfigureSoftdog = false
+        /// Watch D-Bus for reboot requests to logind/systemd (the system bus unless `dbusAddress`).
+        public var dbus = true
+        public var dbusAddress: String?
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -48,6 +51,8 @@ public final class ArmSession {
     private var latencies = DurableLatency()
     private var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
+    private var bus: BusIntents?
+    private var busDescription = "off (--no-dbus)"
     let kmsg = KernelLog()
     /// pstore's message log, where the kernel has one (not Debian's).
     private let pmsg = KernelLog(path: "/dev/pmsg0", priorityPrefix: false)
@@ -99,6 +104,7 @@ public final class ArmSession {
                 holdDescription = "unavailable: \(refusal.reason)"
             }
         }
+        if options.dbus { openBus() }
         if options.reboot2panic { try enterReboot2Panic() }
         // A clean stop or a failure from here on puts every setting back.
         defer { if options.reboot2panic { leaveReboot2Panic() } }
@@ -113,12 +119,16 @@ public final class ArmSession {
         while running {
             // The hold lasts only while this loop beats (RW_HOLD_HEARTBEAT_NS).
             heartbeat?.beat()
-            let ready = try SystemCalls.pollReadable([reader.descriptor, signals.rawValue], timeoutMilliseconds: 100)
+            let ready = try SystemCalls.pollReadable([reader.descriptor, signals.rawValue] + (bus.map { [$0.descriptor] } ?? []),
+                                                     timeoutMilliseconds: 100)
             if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil {
                 running = false
             }
+            // D-Bus senders first: their pid must be asked while they are connected.
+            let busIntents = bus?.drain() ?? []
             try reader.drain()
             try flush()
+            try storeBusIntents(busIntents)
             try foldRepeats()
             try huntWatchdogs()
             if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
@@ -214,6 +224,32 @@ public final class ArmSession {
         if !growths.isEmpty { fflush(stdout) }
     }
 
+    private func openBus() {
+        guard options.dbusAddress != nil || Files.exists("/run/dbus/system_bus_socket") else {
+            busDescription = "unavailable: no system bus (/run/dbus/system_bus_socket)"
+            return
+        }
+        switch BusIntents.open(address: options.dbusAddress, bootID: resolver.bootID) {
+        case .success(let monitor):
+            bus = monitor
+            busDescription = "monitoring \(monitor.address)"
+        case .failure(let error):
+            busDescription = "unavailable: \(error)"
+        }
+    }
+
+    /// Reboot requests seen on D-Bus: durable, mirrored, printed.
+    private func storeBusIntents(_ records: [CallerRecord]) throws {
+        guard !records.isEmpty else { return }
+        try store.append(records.map { .caller($0) })
+        stored += UInt64(records.count)
+        for record in records {
+            kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
+            print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
+        }
+        fflush(stdout)
+    }
+
     /// Stores what the watchdog hunt found (a starving watchdog's feeder).
     private func huntWatchdogs() throws {
         let states = probes.watchdogStates()
@@ -269,7 +305,7 @@ public final class ArmSession {
     private func publishState(running: Bool) throws {
         lastPublishedLost = probes.lostRecords
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
-                             probes: ArmState.points(probes.states), hold: holdDescription, recordsStored: stored,
+                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription, recordsStored: stored,
                              lostRecords: lastPublishedLost, durableLatency: latencies.summary, running: running)
         try state.write(to: options.store)
     }
@@ -284,7 +320,7 @@ public final class ArmSession {
         let modes = AttachMode.allCases.compactMap { mode in byMode[mode].map { "\(mode.rawValue) \($0)" } }
         let ms = (elapsedMilliseconds * 10).rounded() / 10
         return "armed: \(attached) of \(points.count) probe points attached (\(modes.joined(separator: ", "))); "
-            + "hold \(holdDescription); store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
+            + "hold \(holdDescription); D-Bus \(busDescription); store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
     }
 }
 

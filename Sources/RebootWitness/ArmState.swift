@@ -20,6 +20,8 @@ public struct ArmState: Codable, Equatable {
     public var updated: String
     public var probes: [Point]
     public var hold: String
+    /// The D-Bus intent monitor: "monitoring system bus", or why not.
+    public var dbus: String?
     public var recordsStored: UInt64
     public var lostRecords: UInt64
     public var durableLatency: Latency?
@@ -36,7 +38,7 @@ public struct ArmState: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, bootID = "boot_id", started, updated, probes, hold, recordsStored = "records_stored"
+        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, recordsStored = "records_stored"
         case lostRecords = "lost_records", durableLatency = "durable_latency", running
     }
 

@@ -38,6 +38,8 @@ public struct StatusReport: Encodable {
     public var kprobes: String
     public var ringBuffer: String
     public var hold: String
+    /// The D-Bus intent monitor of a running arm.
+    public var dbus: String?
     public var lsms: [String]?
     public var pstore: [String]
     public var probes: [Point]
@@ -76,7 +78,7 @@ public struct StatusReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, lsms, pstore, probes, store
+        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, lsms, pstore, probes, store
         case reboot2panic
     }
 
@@ -101,6 +103,7 @@ public struct StatusReport: Encodable {
         let probing = ProbingPlan(features: features, privileged: privileged)
         if let live {
             hold = live.hold
+            dbus = live.dbus
         } else if !privileged && !bpfLSM {
             hold = "unknown (probing needs root)"
         } else {
@@ -153,6 +156,7 @@ public struct StatusReport: Encodable {
             "kprobes      \(kprobes)",
             "ring buffer  \(ringBuffer)",
             "hold         \(hold)",
+            "D-Bus        \(dbus ?? "not armed (arm monitors the system bus for logind/systemd reboot calls)")",
             "pstore       \(pstore.isEmpty ? "no backend (nothing survives a reset in pstore)" : pstore.joined(separator: ", "))",
         ]
         var storeLine = "store        \(store.path)"

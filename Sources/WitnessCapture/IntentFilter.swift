@@ -54,6 +54,26 @@ public enum IntentFilter {
         }
     }
 
+    /// A method call seen on the bus: logind's Reboot, PowerOff, Halt,
+    /// KExec (and their *WithFlags), ScheduleShutdown; systemd's Reboot,
+    /// PowerOff, Halt, KExec and StartUnit of the matching targets.
+    public static func busAction(interface: String, member: String, arg0: String) -> String? {
+        guard interface == "org.freedesktop.login1.Manager" || interface == "org.freedesktop.systemd1.Manager" else {
+            return nil
+        }
+        let base = member.hasSuffix("WithFlags") ? String(member.dropLast("WithFlags".count)) : member
+        switch base {
+        case "Reboot": return "RESTART"
+        case "PowerOff": return "POWER_OFF"
+        case "Halt": return "HALT"
+        case "KExec": return "KEXEC"
+        case "ScheduleShutdown":
+            return ["reboot": "RESTART", "poweroff": "POWER_OFF", "halt": "HALT", "kexec": "KEXEC"][arg0]
+        case "StartUnit", "StartUnitReplace", "StartUnitWithFlags": return targetAction(arg0)
+        default: return nil
+        }
+    }
+
     static func targetAction(_ unit: String) -> String? {
         switch unit {
         case "reboot.target", "ctrl-alt-del.target": return "RESTART"

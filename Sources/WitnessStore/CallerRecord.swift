@@ -191,6 +191,10 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(sshPeer, forKey: .sshPeer); try c.encode(initiator, forKey: .initiator)
     }
 
+    /// A request to restart, halt or power off (an exec of a reboot-family
+    /// tool, or a D-Bus call to logind/systemd), not the act itself.
+    public var isIntent: Bool { probe == "sched_process_exec" || probe == "dbus" }
+
     /// What makes two calls "the same caller" for deduplication within a
     /// boot: a crash loop costs one record whose count grows.
     public var dedupKey: String {

@@ -75,6 +75,13 @@ struct Arm: ParsableCommand {
     @Flag(help: "With --reboot2panic: make softdog panic (soft_panic=1) via modprobe.d, reloading it when nobody holds it.")
     var reconfigureSoftdog = false
 
+    @Flag(help: "Do not monitor D-Bus for reboot requests to logind and systemd.")
+    var noDbus = false
+
+    @Option(help: ArgumentHelp("Monitor this D-Bus address instead of the system bus (tests, containers).",
+                               valueName: "ADDRESS"))
+    var dbusAddress: String?
+
     func validate() throws {
         guard panicTimeout > 0, panicTimeout <= 3600 else {
             throw ValidationError("--panic-timeout must be 1…3600 seconds (0 would leave a panicked machine down)")
@@ -95,6 +102,8 @@ struct Arm: ParsableCommand {
             options.force = force
             options.crashKexecPostNotifiers = crashKexecPostNotifiers
             options.reconfigureSoftdog = reconfigureSoftdog
+            options.dbus = !noDbus
+            options.dbusAddress = dbusAddress
             let session = try ArmSession(options: options)
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }

@@ -18,6 +18,9 @@
  *       (QEMU guests only) opens /dev/watchdog, feeds it N times a second
  *       apart, then blocks in a read of a pipe nobody writes: the watchdog
  *       starves and the hunt must name this process and where it sleeps.
+ *   rw-selftest fake-bus-service --address ADDR [--delay-ms N]
+ *       (tests, a private bus only) stands in for logind and systemd: see
+ *       fake_bus_service.c.
  *   rw-selftest pidns-restart
  *       A child drops to uid 65534, unshares a new user + PID namespace and
  *       forks its init; only if getpid() == 1 does that init call
@@ -94,6 +97,8 @@ static int bad_magic(const char *cgroup, int count, long rate, int vary_cmd)
 		return perror("waitpid"), 1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
+
+int fake_bus_service(const char *address, int delay_ms);
 
 static int capable_loop(int count)
 {
@@ -244,8 +249,10 @@ int main(int argc, char **argv)
 		return exec_loop(argc == 4 && strcmp(argv[2], "--count") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 20000);
 	if (argc >= 2 && strcmp(argv[1], "watchdog-feed") == 0)
 		return watchdog_feed(argc == 4 && strcmp(argv[2], "--feeds") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 3);
+	if (argc >= 4 && strcmp(argv[1], "fake-bus-service") == 0 && strcmp(argv[2], "--address") == 0)
+		return fake_bus_service(argv[3], argc == 6 && strcmp(argv[4], "--delay-ms") == 0 ? atoi(argv[5]) : 300);
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | pidns-restart\n");
 	return 2;
 }

@@ -84,7 +84,7 @@ public enum VerdictEngine {
         }
         // A graceful reboot ends in PID 1's call: the intent before it names who asked.
         var asker = call
-        if call.pid == 1, let intent = facts.records.last(where: { $0.probe == "sched_process_exec" && $0.time <= call.time }) {
+        if call.pid == 1, let intent = facts.records.last(where: { $0.isIntent && $0.time <= call.time }) {
             asker = intent
             evidence.insert(Evidence(source: "witness", time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)), at: 0)
         }
@@ -131,7 +131,7 @@ public enum VerdictEngine {
 
     static func who(_ r: CallerRecord) -> String {
         var text = "\(r.comm)[\(r.pid)]"
-        if let argv = r.cmdArg, r.probe == "sched_process_exec" { text += " \"\(argv)\"" }
+        if let argv = r.cmdArg, r.isIntent { text += " \"\(argv)\"" }
         if let user = r.loginUser ?? r.user { text += " user \(user)" }
         if let tty = r.tty { text += " on \(tty)" }
         if let peer = r.sshPeer { text += " via ssh from \(peer)" }

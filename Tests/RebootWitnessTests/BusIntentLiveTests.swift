@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// D-Bus intents against a real bus: a private dbus-daemon (no service
+/// activation, so nothing can start), `arm --dbus-address` monitoring it, and
+/// dbus-send making the calls logind and systemd would receive.
+final class BusIntentLiveTests: XCTestCase {
+    func testRebootCallsOnTheBusAreIntentsWithTheSender() throws {
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw XCTSkip("live tests need root and kernel BTF")
+        }
+        guard let daemon = ["/usr/bin/dbus-daemon", "/bin/dbus-daemon"].first(where: FileManager.default.fileExists),
+              let send = ["/usr/bin/dbus-send", "/bin/dbus-send"].first(where: FileManager.default.fileExists) else {
+            throw XCTSkip("dbus-daemon / dbus-send not installed")
+        }
+        let dir = try temporaryDirectory("bus")
+        let config = dir.appendingPathComponent("bus.conf")
+        try """
+        <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+         "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+        <busconfig>
+          <type>session</type>
+          <listen>unix:path=\(dir.path)/bus</listen>
+          <auth>EXTERNAL</auth>
+          <policy context="default">
+            <allow send_destination="*" eavesdrop="true"/>
+            <allow eavesdrop="true"/>
+            <allow own="*"/>
+          </policy>
+        </busconfig>
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let bus = Process()
+        bus.executableURL = URL(fileURLWithPath: daemon)
+        bus.arguments = ["--config-file=\(config.path)", "--nofork", "--nopidfile"]
+        try bus.run()
+        defer { bus.terminate() }
+        let address = "unix:path=\(dir.path)/bus"
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: dir.path + "/bus") { usleep(100_000) }
+
+        // logind and systemd stand-ins that answer after 300 ms, as the real ones
+        // answer once the job is started: the callers stay connected meanwhile.
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: Built.selftest)
+        service.arguments = ["fake-bus-service", "--address", address]
+        let ready = Pipe()
+        service.standardOutput = ready
+        try service.run()
+        defer { service.terminate() }
+        XCTAssertEqual(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self), "ready\n")
+
+        let store = try temporaryDirectory("bus-store")
+        let arm = Process()
+        arm.executableURL = URL(fileURLWithPath: Built.witness)
+        arm.arguments = ["arm", "--store", store.path, "--dbus-address", address]
+        let err = Pipe()
+        arm.standardError = err
+        arm.standardOutput = FileHandle.nullDevice
+        try arm.run()
+        var text = ""
+        while !text.contains("armed:") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        XCTAssertTrue(text.contains("D-Bus monitoring unix:path="), text)
+
+        func call(_ arguments: [String]) throws -> Int32 {
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: send)
+            client.arguments = ["--bus=\(address)", "--print-reply"] + arguments
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            client.waitUntilExit()
+            return client.processIdentifier
+        }
+        let reboot = try call(["--dest=org.freedesktop.login1", "/org/freedesktop/login1",
+                               "org.freedesktop.login1.Manager.Reboot", "boolean:false"])
+        _ = try call(["--dest=org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager.ListSessions"])
+        let target = try call(["--dest=org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager.StartUnit", "string:poweroff.target", "string:replace"])
+        usleep(500_000)
+        arm.interrupt()
+        arm.waitUntilExit()
+        let dump = try runProgram(Built.witness, ["dump", "--json", "--store", store.path])
+        let intents = try dump.stdout.split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["probe"] as? String == "dbus" }
+        XCTAssertEqual(intents.map { $0["cmd"] as? String }, ["RESTART", "POWER_OFF"], "ListSessions is no intent")
+        XCTAssertEqual(intents.map { $0["pid"] as? Int }, [Int(reboot), Int(target)], "the sender, from the bus")
+        XCTAssertEqual(intents.first?["comm"] as? String, "dbus-send")
+        XCTAssertTrue((intents.last?["cmd_arg"] as? String)?.hasPrefix("org.freedesktop.systemd1.Manager.StartUnit poweroff.target") == true)
+        let ancestry = try XCTUnwrap(intents.first?["ancestry"] as? [[String: Any]])
+        XCTAssertEqual(ancestry.first?["pid"] as? Int, Int(getpid()), "attributed from /proc while the sender lived")
+    }
+}
