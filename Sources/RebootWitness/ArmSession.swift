@@ -115,6 +115,7 @@ public final class ArmSession {
         warmUp()
 
         var lastAlive = SystemCalls.clocks().boottime
+        var lastBusAttempt = lastAlive
         var running = true
         while running {
             // The hold lasts only while this loop beats (RW_HOLD_HEARTBEAT_NS).
@@ -133,6 +134,12 @@ public final class ArmSession {
             try huntWatchdogs()
             if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
             let now = SystemCalls.clocks().boottime
+            // Armed early in boot, before dbus.service: the bus appears later.
+            if options.dbus && bus == nil && now - lastBusAttempt >= 1_000_000_000 {
+                lastBusAttempt = now
+                openBus()
+                if bus != nil { try publishState(running: true) }
+            }
             if now - lastAlive >= Self.aliveInterval {
                 lastAlive = now
                 try store.append([.alive(marker())])

@@ -80,7 +80,9 @@ public struct DumpReport {
         var openEntries: [String: Int] = [:]   // boot/tid → index of the entry awaiting its exit
         var lastIntent: [String: CallerRecord] = [:]  // boot → latest exec intent so far
         for var record in records {
-            if record.isIntent { lastIntent[record.bootID] = record }
+            if record.isIntent && (!record.isRelayedIntent || lastIntent[record.bootID] == nil) {
+                lastIntent[record.bootID] = record
+            }
             // A graceful reboot reaches the kernel as PID 1: name who asked for it.
             if record.pid == 1, record.initiator == nil, ProbeCatalog.point(named: record.probe)?.isRebootSyscallEntry == true,
                let intent = lastIntent[record.bootID] {

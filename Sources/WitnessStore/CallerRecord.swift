@@ -195,6 +195,17 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// tool, or a D-Bus call to logind/systemd), not the act itself.
     public var isIntent: Bool { probe == "sched_process_exec" || probe == "dbus" }
 
+    /// An intent passed on by the system on someone's behalf (logind asking
+    /// systemd to start reboot.target): not who asked.
+    public var isRelayedIntent: Bool { isIntent && (comm == "systemd-logind" || pid == 1) }
+
+    /// The intent that asked for what `records` end with: the last one not
+    /// relayed by the system, else the last relayed one.
+    public static func initiatingIntent(in records: [CallerRecord], before time: String) -> CallerRecord? {
+        let intents = records.filter { $0.isIntent && $0.time <= time }
+        return intents.last { !$0.isRelayedIntent } ?? intents.last
+    }
+
     /// What makes two calls "the same caller" for deduplication within a
     /// boot: a crash loop costs one record whose count grows.
     public var dedupKey: String {

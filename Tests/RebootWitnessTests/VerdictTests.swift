@@ -45,6 +45,22 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(v.bootstat, "reboot,user,alice")
     }
 
+    func testAGracefulRebootWhoseFinalCallCameAfterTheWitnessStopped() {
+        let id = String(repeating: "c0ffee00", count: 8)
+        let intent = caller("sched_process_exec", pid: 300, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
+                            container: ContainerID(runtime: "docker", id: id), argv: "systemctl reboot")
+        // systemctl asks logind over D-Bus, logind asks systemd: the relays are not the initiator.
+        let relay = caller("dbus", pid: 225, comm: "systemd-logind", time: "2026-01-01T09:59:58.500Z",
+                           cgroup: "/system.slice/systemd-logind.service",
+                           argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2")
+        let v = VerdictEngine.decide(facts { $0.records = [intent, relay]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
+        XCTAssertEqual([v.reason, v.subreason, v.detail], ["reboot", "container", "c0ffee00c0ff"])
+        XCTAssertEqual(v.initiator?.comm, "systemctl")
+        // An intent with no orderly shutdown after it is not enough (it may have been cancelled).
+        let cancelled = VerdictEngine.decide(facts { $0.records = [intent] })
+        XCTAssertEqual(cancelled.reason, "hard_reset")
+    }
+
     func testServiceInitiatedReboot() {
         let intent = caller("sched_process_exec", pid: 900, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
                             cgroup: "/system.slice/machine-config-daemon.service", argv: "systemctl reboot")

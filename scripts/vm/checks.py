@@ -25,6 +25,7 @@ SCENARIOS = {
     "softdog-hunt": "watchdog hunt: softdog fed then starved by a blocked daemon; the feeder, its state and stack are named",
     "reboot2panic": "arm --reboot2panic: a held reboot -f becomes a panic whose pstore record names the culprit",
     "sysrq-b-reboot2panic": "sysrq b under --reboot2panic with tp_printk: the Emergency pstore record names the writer",
+    "systemctl-reboot": "systemd guest: `systemctl reboot` in a container-like cgroup is named as the initiator by `last`",
     "reboot-f-x20": "20 consecutive reboot -f under the hold: every record survives; held delay p50/p99 (extended: ~9 min per kernel)",
     "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
 }
@@ -249,6 +250,21 @@ def check_sysrq_b_reboot2panic(sections, console, kernel):
     return "PASS", f"Emergency record: {writer.group(0)[16:]}; {handled.group(0)[16:]}"
 
 
+def check_systemctl_reboot(sections, console, kernel):
+    boots = boot_ids(console)
+    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
+    previous = [r for r in records(sections) if r["boot_id"] == boots[0]]
+    intent = first(previous, "systemctl reboot intent", lambda r: r["probe"] == "sched_process_exec" and r["comm"] == "systemctl")
+    assert intent["cmd"] == "RESTART" and intent["container"] == {"runtime": "docker", "id": CONTAINER_ID}, intent
+    last = verdict(sections, "reboot", "container", CONTAINER_ID[:12])
+    v = json.loads(sections["last"])
+    assert v["initiator"] and v["initiator"]["comm"] == "systemctl", v["initiator"]
+    bus = [r for r in previous if r["probe"] == "dbus"]
+    pid1 = [r for r in previous if r["pid"] == 1 and r["probe"] == "sys_enter_reboot"]
+    linked = f"PID 1's reboot(2) linked to it" if pid1 and pid1[-1].get("initiator") else "PID 1's reboot(2) not recorded (the witness was stopped first)"
+    return "PASS", f"{last}; intent systemctl[{intent['pid']}] in the container; D-Bus calls seen: {len(bus)}; {linked}"
+
+
 def check_failopen(sections, console, kernel):
     held = [r for r in previous_boot(sections, console) if r.get("held")]
     assert not held, f"nothing can be held with the controller dead: {held}"
@@ -344,6 +360,7 @@ CHECKS = {
     "softdog-hunt": check_softdog_hunt,
     "reboot2panic": check_reboot2panic,
     "sysrq-b-reboot2panic": check_sysrq_b_reboot2panic,
+    "systemctl-reboot": check_systemctl_reboot,
     "reboot-f-x20": check_x20,
     "bench-capable": check_bench_capable,
 }

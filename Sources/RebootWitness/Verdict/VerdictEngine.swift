@@ -73,7 +73,9 @@ public enum VerdictEngine {
             guard let cmd = r.cmd, stopping[cmd] != nil, r.inInitPidNs != false else { return false }
             let syscall = ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains(r.probe)
             return syscall ? (r.retval == nil || r.held) : ["kernel_restart", "kernel_power_off", "kernel_halt", "kernel_kexec"].contains(r.probe)
-        }) ?? facts.records.last(where: { $0.probe == "write_sysrq_trigger" && $0.cmd != nil }) else { return nil }
+        }) ?? facts.records.last(where: { $0.probe == "write_sysrq_trigger" && $0.cmd != nil }) else {
+            return intentOnly(facts)
+        }
 
         let reason = stopping[call.cmd ?? ""] ?? "reboot"
         var evidence = [Evidence(source: "witness", time: call.time, excerpt: RecordFormatter.oneLine(call))]
@@ -84,7 +86,7 @@ public enum VerdictEngine {
         }
         // A graceful reboot ends in PID 1's call: the intent before it names who asked.
         var asker = call
-        if call.pid == 1, let intent = facts.records.last(where: { $0.isIntent && $0.time <= call.time }) {
+        if call.pid == 1, let intent = CallerRecord.initiatingIntent(in: facts.records, before: call.time) {
             asker = intent
             evidence.insert(Evidence(source: "witness", time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)), at: 0)
         }
@@ -111,6 +113,27 @@ public enum VerdictEngine {
                        evidence: evidence, detail: unexplained ? "" : detail)
     }
 
+    /// An intent, then an orderly shutdown that stopped the witness before
+    /// PID 1's own reboot(2) (systemd stops every service first): the intent
+    /// is the answer, as sure as the clean stop (and the journal) make it.
+    static func intentOnly(_ facts: BootFacts) -> Verdict? {
+        guard let intent = CallerRecord.initiatingIntent(in: facts.records, before: facts.cleanStop ?? ""), let cmd = intent.cmd,
+              let reason = stopping[cmd], facts.cleanStop != nil else { return nil }
+        var evidence = [Evidence(source: "witness", time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)),
+                        Evidence(source: "witness", time: facts.cleanStop, excerpt: "orderly shutdown: the witness was stopped cleanly after it")]
+        let confirmed = facts.journal.last { line in
+            ["System is rebooting", "System is powering down", "System is halting", "Reached target"].contains { line.message.contains($0) }
+        }
+        if let confirmed { evidence.append(Evidence(source: "journal", time: confirmed.time, excerpt: confirmed.message)) }
+        let powerKey = facts.journal.contains { $0.message.contains("Power key pressed") }
+        let (subreason, detail) = classify(intent, powerKey: powerKey)
+        return Verdict(reason: reason, subreason: subreason,
+                       summary: "\(subreasonWords[subreason] ?? subreason) \(reason) by " + who(intent)
+                           + " (graceful: the witness stopped before PID 1's final reboot(2))",
+                       confidence: "high", bootID: facts.bootID, initiator: CallerRecord.Initiator(intent),
+                       evidence: evidence, detail: detail)
+    }
+
     static let subreasonWords = ["user": "user", "service": "service-initiated", "container": "container-initiated",
                                  "acpi": "hypervisor (ACPI power button)", "process": "process-initiated"]
 
@@ -119,7 +142,9 @@ public enum VerdictEngine {
     static func classify(_ r: CallerRecord, powerKey: Bool) -> (String, String) {
         if let container = r.container { return ("container", String(container.id.prefix(12))) }
         let chain = [r.comm] + r.ancestry.map(\.comm)
-        if powerKey || chain.contains(where: { ["acpid", "power-button", "systemd-logind"].contains($0) }) {
+        // logind relays every request: only the journal's power key or an
+        // ACPI handler in the caller's chain says it was the power button.
+        if powerKey || chain.contains(where: { ["acpid", "power-button"].contains($0) }) {
             return ("acpi", "power_button")
         }
         if r.loginuid != nil || r.tty != nil || r.sshPeer != nil { return ("user", r.loginUser ?? r.user ?? "uid\(r.uid)") }
