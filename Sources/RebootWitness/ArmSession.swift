@@ -160,6 +160,7 @@ public final class ArmSession {
     /// Stores everything captured so far (one fdatasync), then prints it.
     private func flush() throws {
         guard !pending.isEmpty else { return }
+        let flushAt = SystemCalls.clocks().boottime
         let batch = pending
         pending.removeAll(keepingCapacity: true)
         for control in batch where control.probePoint?.isControl == true { handleControl(control) }
@@ -171,6 +172,7 @@ public final class ArmSession {
             callers.append(captured)
             records.append(record)
         }
+        let resolvedAt = SystemCalls.clocks().boottime
         try store.append(records.map { .caller($0) })
         let durableAt = SystemCalls.clocks().boottime
         for captured in callers {
@@ -188,7 +190,8 @@ public final class ArmSession {
             if options.reboot2panic {
                 panic(for: record)
             } else {
-                replay(captured, record, durableAfter: durableAt - Int64(captured.bootNanoseconds))
+                let event = Int64(captured.bootNanoseconds)
+                replay(captured, record, timeline: [flushAt - event, resolvedAt - event, durableAt - event])
             }
         }
         stored += UInt64(records.count)
@@ -271,11 +274,14 @@ public final class ArmSession {
         fflush(stdout)
     }
 
-    private func replay(_ captured: CapturedRecord, _ record: CallerRecord, durableAfter: Int64) {
+    /// `timeline`: ns after the caller's entry when the controller started on
+    /// the record, had resolved it, and had it durable.
+    private func replay(_ captured: CapturedRecord, _ record: CallerRecord, timeline: [Int64]) {
         // The delay the hold added: the caller's reboot(2) entry to ours.
         func ms(_ ns: Int64) -> Double { (Double(ns) / 1e4).rounded() / 100 }
         let held = SystemCalls.clocks().boottime - Int64(captured.bootNanoseconds)
-        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)] (held \(ms(held)) ms, durable after \(ms(durableAfter)) ms)"
+        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)] (held \(ms(held)) ms, durable after "
+            + "\(ms(timeline[2])) ms; picked up \(ms(timeline[0])), resolved \(ms(timeline[1])))"
         StandardError.write("replaying held reboot(2) \(what)\n")
         kmsg.write("reboot-witness: record durable, replaying reboot(2) \(what)")
         let argument = record.cmd == "RESTART2" ? captured.argument : nil

@@ -65,7 +65,7 @@ public final class RecordResolver {
                 record.sshPeer = known
             } else {
                 if sshPeers.count >= 512 { sshPeers.removeAll(keepingCapacity: true) }
-                record.sshPeer = SSHPeer.find(pids: [r.pid] + r.ancestry.map(\.pid))
+                record.sshPeer = SSHPeer.find(pids: [r.pid] + r.ancestry.map(\.pid), comms: [r.comm] + r.ancestry.map(\.comm))
                 sshPeers[key] = record.sshPeer
             }
         }

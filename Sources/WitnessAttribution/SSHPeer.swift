@@ -4,13 +4,19 @@ import WitnessSystem
 /// session is alive: the SSH_CONNECTION its environment (or an ancestor's)
 /// carries, else the TCP peer of an `sshd` ancestor's socket.
 public enum SSHPeer {
-    /// "address:port" of the client, or nil. `pids`: the process, then its ancestors.
-    public static func find(pids: [UInt32], proc: String = "/proc") -> String? {
-        for pid in pids {
+    /// "address:port" of the client, or nil. `pids`: the process, then its
+    /// ancestors; `comms` their names where known (the BPF record has them).
+    /// Without an `sshd` among them only the process and its parent are
+    /// asked (a session whose chain was broken by a daemonizing parent):
+    /// /proc reads are slow enough to matter while a reboot(2) is held.
+    public static func find(pids: [UInt32], comms: [String]? = nil, proc: String = "/proc") -> String? {
+        let viaSSHD = comms.map { $0.contains { $0.hasPrefix("sshd") } } ?? true
+        for pid in viaSSHD ? pids : Array(pids.prefix(2)) {
             if let bytes = Files.read("\(proc)/\(pid)/environ", limit: 1 << 20),
                let peer = fromEnvironment(bytes) { return peer }
         }
-        for pid in pids where Files.readLine("\(proc)/\(pid)/comm") == "sshd" {
+        guard viaSSHD else { return nil }
+        for pid in pids where Files.readLine("\(proc)/\(pid)/comm")?.hasPrefix("sshd") == true {
             if let peer = fromSockets(pid: pid, proc: proc) { return peer }
         }
         return nil

@@ -49,19 +49,7 @@ final class BusIntentLiveTests: XCTestCase {
         XCTAssertEqual(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self), "ready\n")
 
         let store = try temporaryDirectory("bus-store")
-        let arm = Process()
-        arm.executableURL = URL(fileURLWithPath: Built.witness)
-        arm.arguments = ["arm", "--store", store.path, "--dbus-address", address]
-        let err = Pipe()
-        arm.standardError = err
-        arm.standardOutput = FileHandle.nullDevice
-        try arm.run()
-        var text = ""
-        while !text.contains("armed:") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+        let (arm, text) = try startArm(["--store", store.path, "--dbus-address", address])
         XCTAssertTrue(text.contains("D-Bus monitoring unix:path="), text)
 
         func call(_ arguments: [String]) throws -> Int32 {

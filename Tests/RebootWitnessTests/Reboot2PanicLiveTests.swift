@@ -22,19 +22,7 @@ final class Reboot2PanicLiveTests: XCTestCase {
             XCTAssertEqual(refused.status, 1)
             XCTAssertTrue(refused.stderr.contains("use --force"), refused.stderr)
         }
-        let arm = Process()
-        arm.executableURL = URL(fileURLWithPath: Built.witness)
-        arm.arguments = ["arm", "--reboot2panic", "--force", "--panic-timeout", timeout, "--store", store.path]
-        let err = Pipe()
-        arm.standardError = err
-        arm.standardOutput = FileHandle.nullDevice
-        try arm.run()
-        var text = ""
-        while !text.contains("armed:") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+        let (arm, text) = try startArm(["--reboot2panic", "--force", "--panic-timeout", timeout, "--store", store.path])
         XCTAssertTrue(text.contains("reboot2panic: kernel.panic=\(timeout)"), text)
         XCTAssertEqual(try sysctl("panic"), timeout)
         if !text.contains("ftrace_dump_on_oops not set") {  // some hosts refuse it (EPERM): said, not fatal

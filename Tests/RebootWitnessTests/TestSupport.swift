@@ -52,3 +52,22 @@ func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 
                  inInitPidNs: true, ancestry: [.init(pid: 1, comm: "systemd")], kernelStack: [], context: "process",
                  count: 1)
 }
+
+/// Starts `reboot-witness arm` with `arguments` and waits for its "armed"
+/// line; returns the process and what it wrote on stderr until then.
+func startArm(_ arguments: [String]) throws -> (Process, String) {
+    let arm = Process()
+    arm.executableURL = URL(fileURLWithPath: Built.witness)
+    arm.arguments = ["arm"] + arguments
+    let err = Pipe()
+    arm.standardError = err
+    arm.standardOutput = FileHandle.nullDevice
+    try arm.run()
+    var text = ""
+    while !text.contains("armed:") {
+        let chunk = err.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        text += String(decoding: chunk, as: UTF8.self)
+    }
+    return (arm, text)
+}

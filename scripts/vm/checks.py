@@ -291,7 +291,7 @@ def check_x20(sections, console, kernel):
             missing.append(boot)
     assert not missing, f"{len(missing)} of 20 reboot -f records lost: {missing}"
     lines = [m for n in range(1, 21)
-             for m in re.findall(r"\(held ([0-9.]+) ms, durable after ([0-9.]+) ms\)", sections.get(f"held-{n}", ""))]
+             for m in re.findall(r"\(held ([0-9.]+) ms, durable after ([0-9.]+) ms", sections.get(f"held-{n}", ""))]
     assert lines, "no held-delay line reached pstore's shutdown dump"
     delays = sorted(float(held) for held, _ in lines)
     durable = sorted(float(d) for _, d in lines)
