@@ -84,8 +84,9 @@ public struct DumpReport {
                 lastIntent[record.bootID] = record
             }
             // A graceful reboot reaches the kernel as PID 1: name who asked for it.
-            if record.pid == 1, record.initiator == nil, ProbeCatalog.point(named: record.probe)?.isRebootSyscallEntry == true,
-               let intent = lastIntent[record.bootID] {
+            let pidOneStops = ProbeCatalog.point(named: record.probe)?.isRebootSyscallEntry == true
+                || (record.probe == "sched_process_exec" && record.cmdArg?.contains("systemd-shutdown") == true)
+            if record.pid == 1, record.initiator == nil, pidOneStops, let intent = lastIntent[record.bootID] {
                 record.initiator = CallerRecord.Initiator(intent)
             }
             let key = "\(record.bootID)/\(record.tid)"

@@ -6,7 +6,7 @@
 public enum IntentFilter {
     /// Tool names the kernel filter matches (the comm after exec).
     public static let toolNames = ["reboot", "poweroff", "halt", "shutdown", "systemctl", "init", "telinit",
-                                   "kexec", "busctl", "dbus-send", "gdbus"]
+                                   "kexec", "busctl", "dbus-send", "gdbus", "systemd-shutdown"]
 
     /// RESTART, POWER_OFF, HALT or KEXEC (reboot(2)'s command names), or nil.
     public static func action(argv: [String]) -> String? {
@@ -49,6 +49,8 @@ public enum IntentFilter {
             return args.contains(where: { ["-e", "--exec", "-f", "--force"].contains($0) }) ? "KEXEC" : nil
         case "busctl", "dbus-send", "gdbus":
             return busCallAction(args)
+        case "systemd-shutdown":  // PID 1's last phase: `systemd-shutdown reboot --log-level …`
+            return ["reboot": "RESTART", "poweroff": "POWER_OFF", "halt": "HALT", "kexec": "KEXEC"][args.first ?? ""]
         default:
             return nil
         }

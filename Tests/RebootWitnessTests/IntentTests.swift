@@ -25,6 +25,7 @@ final class IntentFilterTests: XCTestCase {
             (["busctl", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
               "StartUnit", "ss", "\"reboot.target\"", "replace-irreversibly"], "RESTART"),
             (["busctl", "list"], nil),
+            (["/usr/lib/systemd/systemd-shutdown", "reboot", "--timeout", "90000000us"], "RESTART"),
         ]
         for (argv, expected) in cases {
             XCTAssertEqual(IntentFilter.action(argv: argv), expected, argv.joined(separator: " "))

@@ -53,8 +53,14 @@ final class VerdictTests: XCTestCase {
         let relay = caller("dbus", pid: 225, comm: "systemd-logind", time: "2026-01-01T09:59:58.500Z",
                            cgroup: "/system.slice/systemd-logind.service",
                            argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2")
-        let v = VerdictEngine.decide(facts { $0.records = [intent, relay]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
+        let shutdown = caller("sched_process_exec", pid: 1, comm: "systemd-shutdow", time: "2026-01-01T09:59:58.900Z",
+                              cgroup: "/", argv: "/usr/lib/systemd/systemd-shutdown reboot")
+        let v = VerdictEngine.decide(facts { $0.records = [intent, relay, shutdown]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
         XCTAssertEqual([v.reason, v.subreason, v.detail], ["reboot", "container", "c0ffee00c0ff"])
+        XCTAssertTrue(v.evidence.contains { $0.excerpt.hasPrefix("PID 1 went on") }, "\(v.evidence)")
+        let dumped = DumpReport(contents: StoreContents(entries: [intent, relay, shutdown].map { .caller($0) }, skipped: 0),
+                                selection: .all, currentBoot: "b2").items.map(\.record)
+        XCTAssertEqual(dumped[2].initiator?.comm, "systemctl", "PID 1's systemd-shutdown is linked to who asked")
         XCTAssertEqual(v.initiator?.comm, "systemctl")
         // An intent with no orderly shutdown after it is not enough (it may have been cancelled).
         let cancelled = VerdictEngine.decide(facts { $0.records = [intent] })

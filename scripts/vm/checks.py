@@ -260,9 +260,12 @@ def check_systemctl_reboot(sections, console, kernel):
     v = json.loads(sections["last"])
     assert v["initiator"] and v["initiator"]["comm"] == "systemctl", v["initiator"]
     bus = [r for r in previous if r["probe"] == "dbus"]
-    pid1 = [r for r in previous if r["pid"] == 1 and r["probe"] == "sys_enter_reboot"]
-    linked = f"PID 1's reboot(2) linked to it" if pid1 and pid1[-1].get("initiator") else "PID 1's reboot(2) not recorded (the witness was stopped first)"
-    return "PASS", f"{last}; intent systemctl[{intent['pid']}] in the container; D-Bus calls seen: {len(bus)}; {linked}"
+    pid1 = first(previous, "PID 1's systemd-shutdown record", lambda r: r["pid"] == 1 and r["probe"] == "sched_process_exec")
+    assert pid1["cmd"] == "RESTART" and (pid1.get("initiator") or {}).get("comm") == "systemctl", \
+        f"PID 1's systemd-shutdown is not linked to the systemctl intent: {pid1.get('initiator')}"
+    assert any(e["excerpt"].startswith("PID 1 went on") for e in v["evidence"]), v["evidence"]
+    return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container, D-Bus calls seen: {len(bus)}; "
+                    f"PID 1's `{pid1['cmd_arg'][:40]}` linked to it")
 
 
 def check_failopen(sections, console, kernel):

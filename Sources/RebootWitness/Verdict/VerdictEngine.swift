@@ -125,11 +125,17 @@ public enum VerdictEngine {
             ["System is rebooting", "System is powering down", "System is halting", "Reached target"].contains { line.message.contains($0) }
         }
         if let confirmed { evidence.append(Evidence(source: "journal", time: confirmed.time, excerpt: confirmed.message)) }
+        // PID 1 becoming `systemd-shutdown reboot`: the last step before its reboot(2).
+        let final = facts.records.last { $0.pid == 1 && $0.probe == "sched_process_exec" && $0.cmd == cmd }
+        if let final {
+            evidence.append(Evidence(source: "witness", time: final.time, excerpt: "PID 1 went on: " + RecordFormatter.oneLine(final)))
+        }
         let powerKey = facts.journal.contains { $0.message.contains("Power key pressed") }
         let (subreason, detail) = classify(intent, powerKey: powerKey)
         return Verdict(reason: reason, subreason: subreason,
                        summary: "\(subreasonWords[subreason] ?? subreason) \(reason) by " + who(intent)
-                           + " (graceful: the witness stopped before PID 1's final reboot(2))",
+                           + (final != nil ? "; PID 1 then ran `\(final!.cmdArg ?? "systemd-shutdown")`" : "")
+                           + " (graceful: PID 1's final reboot(2) comes after the witness stops)",
                        confidence: "high", bootID: facts.bootID, initiator: CallerRecord.Initiator(intent),
                        evidence: evidence, detail: detail)
     }
