@@ -16,7 +16,7 @@ struct Last: ParsableCommand {
             EXAMPLES:
               reboot-witness last
               reboot-witness last --json | jq -r .bootstat
-              reboot-witness last --boot 3            # three boots ago, if the store still has it
+              reboot-witness last --boot 3            # three boots ago
             """
     )
 

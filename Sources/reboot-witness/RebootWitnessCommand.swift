@@ -13,12 +13,12 @@ struct RebootWitnessCommand: ParsableCommand {
 
             EXAMPLES:
               reboot-witness status                      what this kernel allows
-              reboot-witness arm                         arm in the foreground (store in /var/lib/reboot-witness)
+              reboot-witness arm                         arm on /var/lib/reboot-witness
               reboot-witness arm --json | jq .comm       live records as NDJSON
-              reboot-witness last                        how the previous boot ended: one verdict, with evidence
+              reboot-witness last                        how the previous boot ended
               reboot-witness dump --boot previous        every record of the previous boot
               reboot-witness dump --json --boot all | jq 'select(.container != null)'
-              reboot-witness disarm                      stop arm, restore what --reboot2panic changed
+              reboot-witness disarm                      stop arm, undo --reboot2panic
             """,
         subcommands: [Arm.self, Status.self, Dump.self, Last.self, Disarm.self]
     )

@@ -5,7 +5,8 @@ import XCTest
 /// line and a non-zero exit for bad input.
 final class CLITests: XCTestCase {
     func testHelpCarriesExamplesForEveryCommand() throws {
-        for arguments in [["--help"], ["arm", "--help"], ["status", "--help"], ["dump", "--help"]] {
+        for arguments in [["--help"], ["arm", "--help"], ["status", "--help"], ["dump", "--help"], ["last", "--help"],
+                          ["disarm", "--help"]] {
             let result = try runProgram(Built.witness, arguments)
             XCTAssertEqual(result.status, 0, arguments.joined(separator: " "))
             XCTAssertTrue(result.stdout.contains("EXAMPLES:"), arguments.joined(separator: " "))
@@ -24,6 +25,22 @@ final class CLITests: XCTestCase {
         let result = try runProgram(Built.witness, ["dump", "--boot", "yesterday"])
         XCTAssertEqual(result.status, 64)
         XCTAssertTrue(result.stderr.contains("yesterday"), result.stderr)
+    }
+
+    func testBadValuesForLastAndReboot2PanicAreRefused() throws {
+        let last = try runProgram(Built.witness, ["last", "--boot", "0"])
+        XCTAssertEqual(last.status, 64)
+        XCTAssertTrue(last.stderr.contains("--boot counts back from the current boot"), last.stderr)
+        let panic = try runProgram(Built.witness, ["arm", "--reboot2panic", "--panic-timeout", "0"])
+        XCTAssertEqual(panic.status, 64)
+        XCTAssertTrue(panic.stderr.contains("--panic-timeout must be 1…3600 seconds"), panic.stderr)
+        let orphan = try runProgram(Built.witness, ["arm", "--force"])
+        XCTAssertEqual(orphan.status, 64)
+        XCTAssertTrue(orphan.stderr.contains("go with --reboot2panic"), orphan.stderr)
+        let dir = try temporaryDirectory("cli-last")
+        let empty = try runProgram(Built.witness, ["last", "--store", dir.path])
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertTrue(empty.stderr.hasPrefix("Error: "), empty.stderr)
     }
 
     func testStoreThatIsAFileGivesOneLine() throws {
