@@ -28,6 +28,8 @@ public final class ArmSession {
         /// Watch D-Bus for reboot requests to logind/systemd (the system bus unless `dbusAddress`).
         public var dbus = true
         public var dbusAddress: String?
+        /// Delete pstore's originals once harvested into the store.
+        public var clearPstore = false
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -93,7 +95,11 @@ public final class ArmSession {
         let reader = try probes.arm { [unowned self] record in
             self.pending.append(CapturedRecord(record))
         }
-        try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))] + harvestPstore())
+        let harvested = harvestPstore()
+        try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))] + harvested)
+        if options.clearPstore {  // durable in the store now
+            for failure in PstoreHarvest.clear(harvested) { StandardError.write("pstore: could not delete \(failure)\n") }
+        }
         if options.hold {
             switch try probes.armHold(allowing: options.allowlist, via: options.holdVia) {
             case .success(let (mechanism, beat)):

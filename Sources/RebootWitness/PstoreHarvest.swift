@@ -4,7 +4,8 @@ import WitnessSystem
 
 /// What earlier boots left in pstore: the mounted pstore filesystem, and
 /// systemd-pstore's archive (it moves records out of /sys/fs/pstore at boot).
-/// Originals are never deleted.
+/// Originals are deleted only when asked (`arm --clear-pstore`), and only
+/// once their records are durable in the store.
 public enum PstoreHarvest {
     public static let locations = ["/sys/fs/pstore", "/var/lib/systemd/pstore"]
 
@@ -21,6 +22,15 @@ public enum PstoreHarvest {
             }
         }
         return entries
+    }
+
+    /// Deletes the harvested originals (in /sys/fs/pstore that erases the
+    /// backend's record and frees its space). Returns what could not go.
+    public static func clear(_ entries: [StoreEntry]) -> [String] {
+        entries.compactMap { entry -> String? in
+            guard case .pstore(let record) = entry else { return nil }
+            return unlink(record.file) == 0 || errno == ENOENT ? nil : "\(record.file): \(String(cString: strerror(errno)))"
+        }
     }
 
     private static func files(under directory: String, depth: Int) -> [String] {

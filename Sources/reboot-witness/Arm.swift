@@ -75,6 +75,9 @@ struct Arm: ParsableCommand {
     @Flag(help: "With --reboot2panic: make softdog panic (soft_panic=1) via modprobe.d, reloading it when nobody holds it.")
     var reconfigureSoftdog = false
 
+    @Flag(help: "Delete pstore's records (/sys/fs/pstore, /var/lib/systemd/pstore) once harvested into the store.")
+    var clearPstore = false
+
     @Flag(help: "Do not monitor D-Bus for reboot requests to logind and systemd.")
     var noDbus = false
 
@@ -104,6 +107,7 @@ struct Arm: ParsableCommand {
             options.reconfigureSoftdog = reconfigureSoftdog
             options.dbus = !noDbus
             options.dbusAddress = dbusAddress
+            options.clearPstore = clearPstore
             let session = try ArmSession(options: options)
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }

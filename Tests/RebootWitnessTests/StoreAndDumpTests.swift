@@ -116,6 +116,12 @@ final class PstoreHarvestTests: XCTestCase {
         try store.append(entries)
         try store.append(PstoreHarvest.collect(previousBoot: "boot-2", roots: [root.path]))
         XCTAssertEqual(try store.load().entries, entries)
+
+        // Asked to (`arm --clear-pstore`), the originals go once stored; a missing one is no error.
+        XCTAssertEqual(PstoreHarvest.clear(entries), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: record.path))
+        XCTAssertEqual(PstoreHarvest.clear(entries), [])
+        XCTAssertEqual(try store.load().entries, entries, "the store keeps what was harvested")
     }
 }
 
