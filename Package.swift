@@ -25,8 +25,8 @@ let package = Package(
         // The shared record header (bpf/witness.h) plus the few C calls Swift
         // cannot make: variadic syscall(2), libbpf's va_list log callback.
         .target(name: "CWitness", dependencies: ["CLibbpf"]),
-        // sd-bus (libsystemd) as a D-Bus monitor of logind/systemd reboot calls.
-        .target(name: "CBusMonitor", linkerSettings: [.linkedLibrary("systemd")]),
+        // sd-bus (libsystemd, loaded with dlopen) as a D-Bus monitor of logind/systemd reboot calls.
+        .target(name: "CBusMonitor"),
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),

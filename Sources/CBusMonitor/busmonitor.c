@@ -1,10 +1,63 @@
 #define _GNU_SOURCE
 #include "cbusmonitor.h"
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
+
+/* libsystemd is loaded when a monitor is first opened, not linked: a
+ * controller on a machine without a system bus does not carry it. */
+#define RW_SD_BUS_FUNCTIONS(X) \
+	X(sd_bus_call) \
+	X(sd_bus_creds_get_pid) \
+	X(sd_bus_creds_unref) \
+	X(sd_bus_error_free) \
+	X(sd_bus_flush_close_unref) \
+	X(sd_bus_get_fd) \
+	X(sd_bus_get_name_creds) \
+	X(sd_bus_message_append) \
+	X(sd_bus_message_append_basic) \
+	X(sd_bus_message_close_container) \
+	X(sd_bus_message_get_destination) \
+	X(sd_bus_message_get_interface) \
+	X(sd_bus_message_get_member) \
+	X(sd_bus_message_get_realtime_usec) \
+	X(sd_bus_message_get_sender) \
+	X(sd_bus_message_get_type) \
+	X(sd_bus_message_is_method_call) \
+	X(sd_bus_message_new_method_call) \
+	X(sd_bus_message_open_container) \
+	X(sd_bus_message_peek_type) \
+	X(sd_bus_message_read_basic) \
+	X(sd_bus_message_unref) \
+	X(sd_bus_new) \
+	X(sd_bus_process) \
+	X(sd_bus_set_address) \
+	X(sd_bus_set_bus_client) \
+	X(sd_bus_set_monitor) \
+	X(sd_bus_start) \
+	X(sd_bus_unref)
+
+#define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
+RW_SD_BUS_FUNCTIONS(RW_DECLARE)
+
+static int load_libsystemd(void)
+{
+	static int state; /* 0 not tried, 1 loaded, negative errno: failed */
+	void *lib;
+
+	if (state)
+		return state > 0 ? 0 : state;
+	lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return state = -ENOENT;
+#define RW_LOAD(fn) if (!(rw_##fn = dlsym(lib, #fn))) return state = -ENOSYS;
+	RW_SD_BUS_FUNCTIONS(RW_LOAD)
+	state = 1;
+	return 0;
+}
 
 struct cw_bus_monitor {
 	sd_bus *monitor;  /* in monitor mode: it may not send anything more */
@@ -18,29 +71,34 @@ static const char *const rules[] = {
 
 static int connect_bus(sd_bus **bus, const char *address, int monitor)
 {
-	int r = sd_bus_new(bus);
+	int r = rw_sd_bus_new(bus);
 
 	if (r < 0)
 		return r;
-	r = sd_bus_set_address(*bus, address ? address : "unix:path=/run/dbus/system_bus_socket");
+	r = rw_sd_bus_set_address(*bus, address ? address : "unix:path=/run/dbus/system_bus_socket");
 	if (r >= 0 && monitor)
-		r = sd_bus_set_monitor(*bus, 1);
+		r = rw_sd_bus_set_monitor(*bus, 1);
 	if (r >= 0)
-		r = sd_bus_set_bus_client(*bus, 1);
+		r = rw_sd_bus_set_bus_client(*bus, 1);
 	if (r >= 0)
-		r = sd_bus_start(*bus);
+		r = rw_sd_bus_start(*bus);
 	if (r < 0)
-		*bus = sd_bus_unref(*bus);
+		*bus = rw_sd_bus_unref(*bus);
 	return r;
 }
 
 struct cw_bus_monitor *cw_bus_monitor_open(const char *address, int *error)
 {
-	struct cw_bus_monitor *m = calloc(1, sizeof(*m));
+	struct cw_bus_monitor *m;
 	sd_bus_message *request = NULL;
 	sd_bus_error bus_error = SD_BUS_ERROR_NULL;
-	int r;
+	int r = load_libsystemd();
 
+	if (r < 0) {
+		*error = r;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
 	if (!m) {
 		*error = -ENOMEM;
 		return NULL;
@@ -49,20 +107,20 @@ struct cw_bus_monitor *cw_bus_monitor_open(const char *address, int *error)
 	if (r >= 0)
 		r = connect_bus(&m->monitor, address, 1);
 	if (r >= 0)
-		r = sd_bus_message_new_method_call(m->monitor, &request, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+		r = rw_sd_bus_message_new_method_call(m->monitor, &request, "org.freedesktop.DBus", "/org/freedesktop/DBus",
 						   "org.freedesktop.DBus.Monitoring", "BecomeMonitor");
 	if (r >= 0)
-		r = sd_bus_message_open_container(request, 'a', "s");
+		r = rw_sd_bus_message_open_container(request, 'a', "s");
 	for (size_t i = 0; r >= 0 && i < sizeof(rules) / sizeof(rules[0]); i++)
-		r = sd_bus_message_append_basic(request, 's', rules[i]);
+		r = rw_sd_bus_message_append_basic(request, 's', rules[i]);
 	if (r >= 0)
-		r = sd_bus_message_close_container(request);
+		r = rw_sd_bus_message_close_container(request);
 	if (r >= 0)
-		r = sd_bus_message_append(request, "u", 0);
+		r = rw_sd_bus_message_append(request, "u", 0);
 	if (r >= 0)
-		r = sd_bus_call(m->monitor, request, 0, &bus_error, NULL);
-	sd_bus_message_unref(request);
-	sd_bus_error_free(&bus_error);
+		r = rw_sd_bus_call(m->monitor, request, 0, &bus_error, NULL);
+	rw_sd_bus_message_unref(request);
+	rw_sd_bus_error_free(&bus_error);
 	if (r < 0) {
 		*error = r;
 		cw_bus_monitor_close(m);
@@ -73,7 +131,7 @@ struct cw_bus_monitor *cw_bus_monitor_open(const char *address, int *error)
 
 int cw_bus_monitor_fd(struct cw_bus_monitor *m)
 {
-	return sd_bus_get_fd(m->monitor);
+	return rw_sd_bus_get_fd(m->monitor);
 }
 
 static void copy(char *dst, size_t size, const char *src)
@@ -85,7 +143,7 @@ int cw_bus_monitor_next(struct cw_bus_monitor *m, struct cw_bus_call *call)
 {
 	for (;;) {
 		sd_bus_message *message = NULL;
-		int r = sd_bus_process(m->monitor, &message);
+		int r = rw_sd_bus_process(m->monitor, &message);
 
 		if (r < 0)
 			return r;
@@ -94,31 +152,31 @@ int cw_bus_monitor_next(struct cw_bus_monitor *m, struct cw_bus_call *call)
 				continue;
 			return 0;
 		}
-		if (sd_bus_message_get_type(message, NULL) >= 0 && !sd_bus_message_is_method_call(message, NULL, NULL)) {
-			sd_bus_message_unref(message);
+		if (rw_sd_bus_message_get_type(message, NULL) >= 0 && !rw_sd_bus_message_is_method_call(message, NULL, NULL)) {
+			rw_sd_bus_message_unref(message);
 			continue;
 		}
 		memset(call, 0, sizeof(*call));
-		copy(call->sender, sizeof(call->sender), sd_bus_message_get_sender(message));
-		copy(call->destination, sizeof(call->destination), sd_bus_message_get_destination(message));
-		copy(call->interface, sizeof(call->interface), sd_bus_message_get_interface(message));
-		copy(call->member, sizeof(call->member), sd_bus_message_get_member(message));
+		copy(call->sender, sizeof(call->sender), rw_sd_bus_message_get_sender(message));
+		copy(call->destination, sizeof(call->destination), rw_sd_bus_message_get_destination(message));
+		copy(call->interface, sizeof(call->interface), rw_sd_bus_message_get_interface(message));
+		copy(call->member, sizeof(call->member), rw_sd_bus_message_get_member(message));
 		const char *arg0 = NULL;
 		char type = 0;
-		if (sd_bus_message_peek_type(message, &type, NULL) > 0 && type == 's' &&
-		    sd_bus_message_read_basic(message, 's', &arg0) > 0)
+		if (rw_sd_bus_message_peek_type(message, &type, NULL) > 0 && type == 's' &&
+		    rw_sd_bus_message_read_basic(message, 's', &arg0) > 0)
 			copy(call->arg0, sizeof(call->arg0), arg0);
 		uint64_t usec = 0;
-		if (sd_bus_message_get_realtime_usec(message, &usec) >= 0)
+		if (rw_sd_bus_message_get_realtime_usec(message, &usec) >= 0)
 			call->realtime_usec = usec;
-		sd_bus_message_unref(message);
+		rw_sd_bus_message_unref(message);
 
 		sd_bus_creds *creds = NULL;
 		pid_t pid = 0;
-		if (call->sender[0] && sd_bus_get_name_creds(m->query, call->sender, SD_BUS_CREDS_PID, &creds) >= 0 &&
-		    sd_bus_creds_get_pid(creds, &pid) >= 0)
+		if (call->sender[0] && rw_sd_bus_get_name_creds(m->query, call->sender, SD_BUS_CREDS_PID, &creds) >= 0 &&
+		    rw_sd_bus_creds_get_pid(creds, &pid) >= 0)
 			call->sender_pid = pid;
-		sd_bus_creds_unref(creds);
+		rw_sd_bus_creds_unref(creds);
 		return 1;
 	}
 }
@@ -127,7 +185,7 @@ void cw_bus_monitor_close(struct cw_bus_monitor *m)
 {
 	if (!m)
 		return;
-	sd_bus_flush_close_unref(m->monitor);
-	sd_bus_flush_close_unref(m->query);
+	rw_sd_bus_flush_close_unref(m->monitor);
+	rw_sd_bus_flush_close_unref(m->query);
 	free(m);
 }
