@@ -1,3 +1,4 @@
+import WitnessCapture
 import WitnessStore
 
 /// The verdict on how a boot ended, decided from its facts the way an
@@ -71,7 +72,7 @@ public enum VerdictEngine {
         // (a held one is replayed by the witness, so it went through).
         guard let call = facts.records.last(where: { r in
             guard let cmd = r.cmd, stopping[cmd] != nil, r.inInitPidNs != false else { return false }
-            let syscall = ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"].contains(r.probe)
+            let syscall = ProbeCatalog.point(named: r.probe)?.isRebootSyscallEntry == true
             return syscall ? (r.retval == nil || r.held) : ["kernel_restart", "kernel_power_off", "kernel_halt", "kernel_kexec"].contains(r.probe)
         }) ?? facts.records.last(where: { $0.probe == "write_sysrq_trigger" && $0.cmd != nil }) else {
             return intentOnly(facts)
@@ -252,12 +253,11 @@ public enum VerdictEngine {
                 Evidence(source: "kernel-log", time: nil, excerpt: "unclean at the next boot: \($0)", supports: false)
             }
         }
+        // (A missing wtmp shutdown entry says nothing against a graceful verdict: reboot -f writes none.)
         if verdict.reason == "hard_reset" {
             against += facts.wtmp.filter { $0.kind == "shutdown" }.map {
                 Evidence(source: "wtmp", time: $0.time, excerpt: "shutdown entry in wtmp", supports: false)
             }
-        } else if graceful {
-            against += []  // a missing wtmp shutdown entry is normal for reboot -f
         }
         return against
     }
