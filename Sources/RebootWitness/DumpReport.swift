@@ -48,8 +48,7 @@ public struct DumpReport {
 
     public init(contents: StoreContents, selection: BootSelection, currentBoot: String) {
         skipped = contents.skipped
-        var order: [String] = []
-        for entry in contents.entries where !order.contains(entry.bootID) { order.append(entry.bootID) }
+        let order = contents.bootOrder
         let chosen: Set<String>
         switch selection {
         case .all: chosen = Set(order)

@@ -116,6 +116,13 @@ public struct StoreContents: Sendable {
         self.entries = entries
         self.skipped = skipped
     }
+
+    /// Boot ids in the order the store first saw them (oldest first).
+    public var bootOrder: [String] {
+        var seen = Set<String>(), order: [String] = []
+        for entry in entries where seen.insert(entry.bootID).inserted { order.append(entry.bootID) }
+        return order
+    }
 }
 
 /// Where records become durable. `append` returns only once the entries

@@ -6,10 +6,7 @@ public enum FactGathering {
     /// Boots in the store's order, oldest first, and the one `back` boots
     /// before the current one (1: the previous boot), or why there is none.
     public static func chooseBoot(in contents: StoreContents, back: Int, current: String) -> Result<String, StoreError> {
-        var order: [String] = []
-        for entry in contents.entries where !order.contains(entry.bootID) && entry.bootID != "unknown" {
-            order.append(entry.bootID)
-        }
+        let order = contents.bootOrder.filter { $0 != "unknown" }
         let earlier = order.firstIndex(of: current).map { Array(order[..<$0]) } ?? order.filter { $0 != current }
         guard back >= 1, back <= earlier.count else {
             return .failure(StoreError("the store knows \(earlier.count) boot(s) before this one; --boot \(back) is not among them"))
