@@ -187,11 +187,7 @@ public final class ArmSession {
         // Durable now: the kernel log line, then the held calls go through
         // (or panic) at once, before the slower printing.
         for (captured, record) in zip(callers, records) {
-            if mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted {
-                let line = "reboot-witness: " + RecordFormatter.oneLine(record)
-                kmsg.write(line)
-                pmsg.write(line)
-            }
+            mirror(record)
             guard captured.held else { continue }
             if options.reboot2panic {
                 panic(for: record)
@@ -216,8 +212,8 @@ public final class ArmSession {
         raw.probe = UInt16(RW_PROBE_SYS_ENTER_REBOOT.rawValue)
         raw.attach = UInt16(RW_ATTACH_TRACEPOINT.rawValue)
         let record = resolver.resolve(CapturedRecord(raw))
-        _ = RecordFormatter.json(StoreEntry.caller(record))
-        _ = try? JSONDecoder().decode(StoreEntry.self, from: Data(RecordFormatter.json(StoreEntry.caller(record)).utf8))
+        let json = RecordFormatter.json(StoreEntry.caller(record))
+        _ = try? JSONDecoder().decode(StoreEntry.self, from: Data(json.utf8))
         _ = RecordFormatter.oneLine(record) + RecordFormatter.human(record)
     }
 
@@ -260,10 +256,19 @@ public final class ArmSession {
         try store.append(records.map { .caller($0) })
         stored += UInt64(records.count)
         for record in records {
-            kmsg.write("reboot-witness: " + RecordFormatter.oneLine(record))
+            mirror(record)
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }
         fflush(stdout)
+    }
+
+    /// One line to the kernel log and pstore's message log per caller (a
+    /// crash loop logs once), so the journal and pstore carry it too.
+    private func mirror(_ record: CallerRecord) {
+        guard mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted else { return }
+        let line = "reboot-witness: " + RecordFormatter.oneLine(record)
+        kmsg.write(line)
+        pmsg.write(line)
     }
 
     /// Stores what the watchdog hunt found (a starving watchdog's feeder).
