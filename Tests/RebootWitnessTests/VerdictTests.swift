@@ -1,4 +1,4 @@
-import RebootWitness
+@testable import RebootWitness
 import WitnessAttribution
 import WitnessStore
 import XCTest
@@ -166,6 +166,17 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(v.reason, "reboot")
         XCTAssertTrue(v.evidence.contains { !$0.supports && $0.excerpt.contains("recovery complete") })
         XCTAssertEqual(FactGathering.uncleanMarkers(in: "a\nEXT4-fs (vda): recovery complete\nb"), ["EXT4-fs (vda): recovery complete"])
+    }
+
+    func testWtmpEntriesBelongToTheBootThatWroteThem() {
+        let entries = [WtmpEntry(kind: "runlevel", user: "runlevel", time: "2026-01-01T09:00:05.000Z"),
+                       WtmpEntry(kind: "shutdown", user: "shutdown", time: "2026-01-01T10:00:02.000Z"),
+                       WtmpEntry(kind: "reboot", user: "reboot", time: "2026-01-01T10:01:00.000Z"),
+                       WtmpEntry(kind: "shutdown", user: "shutdown", time: "2026-01-01T12:00:00.000Z")]
+        let kept = FactGathering.wtmp(entries, start: "2026-01-01T09:00:00.000Z", end: "2026-01-01T10:00:00.000Z",
+                                      nextBootStart: "2026-01-01T10:01:30.000Z")
+        XCTAssertEqual(kept.map(\.time), ["2026-01-01T09:00:05.000Z", "2026-01-01T10:00:02.000Z"],
+                       "the next boot's shutdown is not this boot's")
     }
 
     func testChoosingBootsBack() throws {

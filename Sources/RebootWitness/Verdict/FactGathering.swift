@@ -40,14 +40,29 @@ public enum FactGathering {
         if journal {
             facts.journal = JournalFacts.read(boot: boot)
         }
-        let start = facts.armed ?? facts.records.first?.time
-        let end = facts.lastAlive ?? facts.records.last?.time
-        if let start {
-            // wtmp entries written while that boot ran (a shutdown entry is written just before the end).
-            facts.wtmp = Wtmp.read().filter { $0.time >= start && (end == nil || $0.time <= end! || $0.kind == "shutdown") }
-                .filter { $0.kind != "reboot" }
+        if let start = facts.armed ?? facts.records.first?.time {
+            let order = contents.bootOrder
+            let next = order.firstIndex(of: boot).flatMap { $0 + 1 < order.count ? order[$0 + 1] : nil }
+            let nextStart = next.flatMap { id in
+                contents.entries.lazy.compactMap { entry -> String? in
+                    if case .start(let m) = entry, m.bootID == id { return m.time } else { return nil }
+                }.first
+            }
+            facts.wtmp = wtmp(Wtmp.read(), start: start, end: facts.lastAlive ?? facts.records.last?.time,
+                              nextBootStart: nextStart)
         }
         return facts
+    }
+
+    /// wtmp entries written while a boot ran. Its shutdown entry comes after
+    /// the last sign of life, so it is kept up to the next boot's start (when
+    /// the store knows it), never later: a later boot's shutdown is not this one's.
+    static func wtmp(_ entries: [WtmpEntry], start: String, end: String?, nextBootStart: String?) -> [WtmpEntry] {
+        entries.filter { entry in
+            guard entry.kind != "reboot", entry.time >= start else { return false }
+            if entry.kind == "shutdown" { return nextBootStart.map { entry.time < $0 } ?? true }
+            return end.map { entry.time <= $0 } ?? true
+        }
     }
 
     static let uncleanPatterns = ["Starting recovery", "recovery complete", "orphan cleanup", "was not properly unmounted",
