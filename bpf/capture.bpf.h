@@ -58,6 +58,13 @@ struct {
 	__type(value, struct rw_config);
 } rw_config SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_final_state);
+} rw_final SEC(".maps");
+
 /* Watchdog hunt state, shared so that every watchdog object instance sees it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

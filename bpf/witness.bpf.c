@@ -25,6 +25,55 @@ struct {
 	__type(value, __u32);
 } rw_exit_wanted SEC(".maps");
 
+/* Is the caller the process whose reboot(2) waits for the final stage? */
+static __always_inline struct rw_final_state *rw_final_waiter(void)
+{
+	__u32 key = 0;
+	struct rw_final_state *final = bpf_map_lookup_elem(&rw_final, &key);
+
+	if (!final || !final->budget_ns || final->tgid != bpf_get_current_pid_tgid() >> 32)
+		return NULL;
+	return final;
+}
+
+struct rw_final_wait {
+	__u64 event_ns;
+	__u64 deadline_ns;
+	bool done;
+};
+
+static long rw_final_poll(__u64 index, void *data)
+{
+	struct rw_final_wait *wait = data;
+	__u32 key = 0;
+	struct rw_final_state *final = bpf_map_lookup_elem(&rw_final, &key);
+
+	if (!final || !*(volatile __u64 *)&final->budget_ns ||
+	    *(volatile __u64 *)&final->acked_ns == wait->event_ns ||
+	    bpf_ktime_get_boot_ns() > wait->deadline_ns)
+		wait->done = true;
+	return wait->done;
+}
+
+static long rw_final_round(__u64 index, void *data)
+{
+	struct rw_final_wait *wait = data;
+
+	bpf_loop(1 << 16, rw_final_poll, data, 0);
+	return wait->done;
+}
+
+/* Busy-waits (no BPF program may sleep) until the controller, on another
+ * CPU, has the record durable; the budget bounds it if the controller dies
+ * or cannot run. Two nested loops: one bpf_loop stops at 8M iterations,
+ * a few hundred ms on a fast machine. */
+static __always_inline void rw_final_wait_for_ack(__u64 event_ns, __u64 budget_ns)
+{
+	struct rw_final_wait wait = { .event_ns = event_ns, .deadline_ns = event_ns + budget_ns };
+
+	bpf_loop(1 << 16, rw_final_round, &wait, 0);
+}
+
 /* Would this call take the machine down, and may we hold it? Only calls the
  * kernel would accept (valid magic, a stopping command, the init PID
  * namespace), never the controller's own, and only while it is alive. */
@@ -46,6 +95,8 @@ __noinline int rw_should_hold(__u32 magic1, __u32 magic2, __u32 cmd)
 		return false;
 	state = bpf_map_lookup_elem(&rw_hold_state, &key);
 	if (!state || !state->enabled || bpf_get_current_pid_tgid() >> 32 == state->controller_tgid)
+		return false;
+	if (rw_final_waiter()) /* PID 1 in its final stage: a denied call would freeze it */
 		return false;
 	if (bpf_ktime_get_boot_ns() - state->heartbeat_ns > RW_HOLD_HEARTBEAT_NS)
 		return false;
@@ -143,8 +194,12 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_boot_ns();
 	bool hold = attach == RW_ATTACH_TRACEPOINT && rw_should_hold(magic1, magic2, cmd);
-	/* Held calls are replayed one by one, and RESTART2 strings differ: never counted. */
-	bool countable = !hold && (__u32)cmd != RW_REBOOT_CMD_RESTART2;
+	bool final_waiter = attach == RW_ATTACH_TRACEPOINT && rw_final_waiter();
+	/* Held calls are replayed one by one, a final-stage call waits for its
+	 * own record, and RESTART2 strings differ: never counted. */
+	bool countable = !hold && !final_waiter && (__u32)cmd != RW_REBOOT_CMD_RESTART2;
+	struct rw_final_state *final;
+	__u64 budget_ns;
 	struct rw_record *r;
 
 	if (countable && rw_count_repeat(probe, magic1, magic2, cmd, now))
@@ -173,7 +228,15 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 	/* Last, with nothing of the paths above still live: the verifier then
 	 * checks the attribution subprogram once, not once per path. */
 	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
-	bpf_ringbuf_submit(r, 0);
+	/* Decided again after the capture, for the same reason. */
+	final = attach == RW_ATTACH_TRACEPOINT ? rw_final_waiter() : NULL;
+	budget_ns = final ? final->budget_ns : 0;
+	if (budget_ns)
+		r->flags |= RW_F_FINAL_WAIT;
+	now = r->boot_ns;
+	bpf_ringbuf_submit(r, budget_ns ? BPF_RB_FORCE_WAKEUP : 0);
+	if (budget_ns)
+		rw_final_wait_for_ack(now, budget_ns);
 	return 0;
 }
 

@@ -97,6 +97,7 @@ enum rw_flags {
 	RW_F_ARG_FROM_USER  = 1 << 7,
 	RW_F_HELD           = 1 << 8,  /* the call was denied; the controller replays it */
 	RW_F_ARG_TRUNCATED  = 1 << 9,  /* argv longer than arg[] */
+	RW_F_FINAL_WAIT     = 1 << 10, /* the caller waits in the kernel until the controller acks it */
 };
 
 /*
@@ -156,6 +157,22 @@ struct rw_counters {
 /* Switches the controller sets once armed (map rw_config). */
 struct rw_config {
 	__u32 printk_lines;         /* arm --reboot2panic: also bpf_printk a one-line record */
+	__u32 pad;
+};
+
+/*
+ * Final stage: systemd-shutdown (PID 1) kills every process, remounts the
+ * file systems read-only, then calls reboot(2) at once. The controller
+ * survives the kill (argv[0] "@"), closes its store when PID 1 becomes
+ * systemd-shutdown, and writes that last call into slots it reserved, on the
+ * block device. The call itself is never denied (PID 1 would freeze): its
+ * sys_enter waits in the kernel until the controller acknowledges the
+ * record's boot_ns, or for budget_ns at most.
+ */
+struct rw_final_state {
+	__u64 acked_ns;             /* boot_ns of the last record made durable */
+	__u64 budget_ns;            /* longest wait; 0: final stage off */
+	__u32 tgid;                 /* whose reboot(2) waits (1, or a test's stand-in) */
 	__u32 pad;
 };
 

@@ -6,6 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <fcntl.h>
+#include <sys/vfs.h>
+#include <stdlib.h>
+#include <linux/fs.h>
+#include <linux/fiemap.h>
 #include <pthread.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -128,4 +134,65 @@ int cw_utmpx_file(const char *path)
 {
 	/* utmpxname() is a GNU extension Swift's Glibc module does not export. */
 	return utmpxname(path) == 0 ? 0 : -1;
+}
+
+int cw_fiemap(int fd, unsigned long long start, unsigned long long length, struct cw_extent *out, int max)
+{
+	size_t size = sizeof(struct fiemap) + (size_t)max * sizeof(struct fiemap_extent);
+	struct fiemap *map = calloc(1, size);
+	int count;
+
+	if (!map)
+		return -ENOMEM;
+	map->fm_start = start;
+	map->fm_length = length;
+	map->fm_flags = FIEMAP_FLAG_SYNC;
+	map->fm_extent_count = (unsigned int)max;
+	if (ioctl(fd, FS_IOC_FIEMAP, map) < 0) {
+		int error = errno;
+
+		free(map);
+		return -error;
+	}
+	count = (int)map->fm_mapped_extents;
+	for (int i = 0; i < count && i < max; i++) {
+		out[i].logical = map->fm_extents[i].fe_logical;
+		out[i].physical = map->fm_extents[i].fe_physical;
+		out[i].length = map->fm_extents[i].fe_length;
+		out[i].flags = map->fm_extents[i].fe_flags;
+	}
+	free(map);
+	return count;
+}
+
+unsigned int cw_fiemap_unsafe_flags(void)
+{
+	return FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_ENCODED |
+	       FIEMAP_EXTENT_DATA_ENCRYPTED | FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE |
+	       FIEMAP_EXTENT_DATA_TAIL | FIEMAP_EXTENT_UNWRITTEN | FIEMAP_EXTENT_SHARED;
+}
+
+int cw_block_logical_size(int fd)
+{
+	int size = 0;
+
+	if (ioctl(fd, BLKSSZGET, &size) < 0)
+		return -errno;
+	return size;
+}
+
+int cw_open_block_device(const char *path)
+{
+	int fd = open(path, O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+long long cw_fs_type(int fd)
+{
+	struct statfs info;
+
+	if (fstatfs(fd, &info) < 0)
+		return -errno;
+	return (long long)(unsigned long)info.f_type;
 }

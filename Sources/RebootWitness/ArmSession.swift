@@ -30,6 +30,10 @@ public final class ArmSession {
         public var dbusAddress: String?
         /// Delete pstore's originals once harvested into the store.
         public var clearPstore = false
+        /// Survive into systemd-shutdown and record PID 1's own reboot(2) (see ArmSession+FinalStage).
+        public var finalStage = true
+        /// Whose exec of systemd-shutdown starts the final stage: PID 1, or a test's stand-in.
+        public var finalPid: UInt32 = 1
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -44,16 +48,16 @@ public final class ArmSession {
     }
 
     let options: Options
-    private let store: RecordStore
+    var store: RecordStore
     private let resolver: RecordResolver
     let probes: WitnessProbes
     private var pending: [CapturedRecord] = []
     private var stored: UInt64 = 0
     /// Kernel event → fdatasync returned, per record (the last 10,000).
     private var latencies = DurableLatency()
-    private var heartbeat: HoldHeartbeat?
+    var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
-    private var bus: BusIntents?
+    var bus: BusIntents?
     private var busDescription = "off (--no-dbus)"
     let kmsg = KernelLog()
     /// pstore's message log, where the kernel has one (not Debian's).
@@ -64,6 +68,10 @@ public final class ArmSession {
     private var lastPublishedLost: UInt64 = 0
     private var repeats = RepeatFolding()
     private var hunt = WatchdogHunt()
+    /// PID 1 became systemd-shutdown: the store is closed (see ArmSession+FinalStage).
+    var inFinalStage = false
+    /// PID 1 became systemd-shutdown and the final stage is off: stop as on SIGTERM.
+    private var shutdownSeen = false
     /// probes.repeatedCalls at the last fold: the kernel map is walked only when it moved.
     private var foldedRepeats: UInt64 = 0
 
@@ -131,10 +139,13 @@ public final class ArmSession {
             if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil {
                 running = false
             }
+            if shutdownSeen { running = false }
             // D-Bus senders first: their pid must be asked while they are connected.
             let busIntents = bus?.drain() ?? []
             try reader.drain()
             try flush()
+            // In the final stage the store is closed: only reboot(2) records count.
+            guard !inFinalStage else { continue }
             try storeBusIntents(busIntents)
             try foldRepeats()
             try huntWatchdogs()
@@ -156,6 +167,7 @@ public final class ArmSession {
         heartbeat?.stop()
         try reader.drain()
         try flush()
+        guard !inFinalStage else { return 0 }  // its stop marker is stored; the store is closed
         try foldRepeats()
         try store.append([.stop(marker())])
         try publishState(running: false)
@@ -179,8 +191,9 @@ public final class ArmSession {
             records.append(record)
         }
         let resolvedAt = SystemCalls.clocks().boottime
-        try store.append(records.map { .caller($0) })
+        let durable = try storeCallers(records)
         let durableAt = SystemCalls.clocks().boottime
+        releaseFinalWaiters(callers, stored: durable)
         for captured in callers {
             latencies.add(nanoseconds: durableAt - Int64(captured.bootNanoseconds))
         }
@@ -202,6 +215,11 @@ public final class ArmSession {
             print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
         }
         fflush(stdout)
+        if let trigger = records.first(where: isShutdownExec) {
+            // Without the final stage, stop now: spared by systemd-shutdown's kill
+            // (argv[0] "@"), an open store would keep / from going read-only.
+            if options.finalStage { enterFinalStage(after: trigger) } else { shutdownSeen = true }
+        }
     }
 
     /// Runs the record path once on a dummy record (resolve, JSON, formats):
@@ -313,7 +331,7 @@ public final class ArmSession {
     /// How often the store's "last seen alive" marker is rewritten.
     static let aliveInterval: Int64 = 10_000_000_000
 
-    private func marker(time: String = WallClock.now()) -> StoreEntry.BootMarker {
+    func marker(time: String = WallClock.now()) -> StoreEntry.BootMarker {
         StoreEntry.BootMarker(bootID: resolver.bootID, time: time, kernel: probes.features.release, pid: getpid())
     }
 
@@ -326,10 +344,10 @@ public final class ArmSession {
         }
     }
 
-    private func publishState(running: Bool) throws {
+    func publishState(running: Bool) throws {
         lastPublishedLost = probes.lostRecords
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
-                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription, recordsStored: stored,
+                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription, finalStage: finalStagePlan(), recordsStored: stored,
                              lostRecords: lastPublishedLost, durableLatency: latencies.summary, running: running)
         try state.write(to: options.store)
     }
@@ -351,27 +369,6 @@ public final class ArmSession {
 /// Why `arm` cannot run here, in one line for the operator.
 public struct ArmRefusal: Error, CustomStringConvertible {
     public let description: String
-}
-
-/// Event → durable latencies, kept for the last 10,000 records.
-struct DurableLatency {
-    private var samples: [Int64] = []
-    private var next = 0
-
-    mutating func add(nanoseconds: Int64) {
-        if samples.count < 10_000 { samples.append(nanoseconds) } else { samples[next] = nanoseconds }
-        next = (next + 1) % 10_000
-    }
-
-    /// p50/p99/max in milliseconds, or nil before the first record.
-    var summary: ArmState.Latency? {
-        guard !samples.isEmpty else { return nil }
-        let sorted = samples.sorted()
-        func ms(_ q: Double) -> Double {
-            (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e4).rounded() / 100
-        }
-        return ArmState.Latency(records: sorted.count, p50Ms: ms(0.50), p99Ms: ms(0.99), maxMs: ms(1.0))
-    }
 }
 
 /// Unbuffered writes to standard error (no Foundation in the controller).

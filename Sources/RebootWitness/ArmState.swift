@@ -22,6 +22,8 @@ public struct ArmState: Codable, Equatable {
     public var hold: String
     /// The D-Bus intent monitor: "monitoring system bus", or why not.
     public var dbus: String?
+    /// What happens when PID 1 becomes systemd-shutdown (see ArmSession+FinalStage).
+    public var finalStage: String?
     public var recordsStored: UInt64
     public var lostRecords: UInt64
     public var durableLatency: Latency?
@@ -38,7 +40,7 @@ public struct ArmState: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, recordsStored = "records_stored"
+        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, finalStage = "final_stage", recordsStored = "records_stored"
         case lostRecords = "lost_records", durableLatency = "durable_latency", running
     }
 

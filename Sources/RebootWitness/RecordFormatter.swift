@@ -25,6 +25,7 @@ public enum RecordFormatter {
         if let peer = r.sshPeer { line += " ssh=\(peer)" }
         if !r.ancestry.isEmpty { line += " ancestry=" + r.ancestry.prefix(6).map { "\($0.comm)[\($0.pid)]" }.joined(separator: "<") }
         if r.held { line += " held" }
+        if r.finalStage { line += " final-stage" }
         return line
     }
 
@@ -73,6 +74,9 @@ public enum RecordFormatter {
             }
         }
         if r.held && outcome == nil { lines.append("    held: denied until durable, then replayed by the witness") }
+        if r.finalStage {
+            lines.append("    final stage: written through the block device after systemd-shutdown closed the store; the call waited for it")
+        }
         if let outcome { lines.append("    outcome \(outcome)") }
         if !r.kernelStack.isEmpty {
             lines.append("    stack " + r.kernelStack.prefix(8).joined(separator: " ← "))

@@ -58,6 +58,7 @@ public final class RecordResolver {
             kernelStack: symbols.symbolize(r.kernelStack),
             context: interrupt ? "interrupt" : "process",
             count: 1)
+        record.finalStage = r.finalWait
         // The ssh session behind a request: only while it is alive, so now.
         if !interrupt && !isExit && (isSyscall || point?.name == "sched_process_exec") {
             let key = UInt64(r.pid) << 32 | UInt64(r.ppid)

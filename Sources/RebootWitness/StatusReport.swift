@@ -40,6 +40,8 @@ public struct StatusReport: Encodable {
     public var hold: String
     /// The D-Bus intent monitor of a running arm.
     public var dbus: String?
+    /// What a running arm does when PID 1 becomes systemd-shutdown.
+    public var finalStage: String?
     public var lsms: [String]?
     public var pstore: [String]
     public var probes: [Point]
@@ -78,7 +80,7 @@ public struct StatusReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, lsms, pstore, probes, store
+        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, finalStage = "final_stage", lsms, pstore, probes, store
         case reboot2panic
     }
 
@@ -104,6 +106,7 @@ public struct StatusReport: Encodable {
         if let live {
             hold = live.hold
             dbus = live.dbus
+            finalStage = live.finalStage
         } else if !privileged && !bpfLSM {
             hold = "unknown (probing needs root)"
         } else {
@@ -157,6 +160,7 @@ public struct StatusReport: Encodable {
             "ring buffer  \(ringBuffer)",
             "hold         \(hold)",
             "D-Bus        \(dbus ?? "not armed (arm monitors the system bus for logind/systemd reboot calls)")",
+            "final stage  \(finalStage ?? "not armed (arm follows PID 1 into systemd-shutdown to record its reboot(2))")",
             "pstore       \(pstore.isEmpty ? "no backend (nothing survives a reset in pstore)" : pstore.joined(separator: ", "))",
         ]
         var storeLine = "store        \(store.path)"

@@ -60,7 +60,7 @@ final class BPFObjectHandle {
     /// Maps every object declares through capture.bpf.h: one instance of
     /// each (the main object's) serves all objects.
     static let sharedMaps = ["rw_events", "rw_hold_state", "rw_held", "rw_allow_exe", "rw_allow_cgroup",
-                             "rw_config", "rw_watchdogs"]
+                             "rw_config", "rw_watchdogs", "rw_final"]
 
     /// Before load: use `main`'s instances of the shared maps.
     func shareMaps(from main: BPFObjectHandle) throws {

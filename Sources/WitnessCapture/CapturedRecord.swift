@@ -37,6 +37,8 @@ public struct CapturedRecord: Sendable, Equatable {
     /// The kernel denied this reboot(2) so the controller can replay it once
     /// the record is durable.
     public var held: Bool
+    /// The caller waits in the kernel until `WitnessProbes.acknowledgeFinal`.
+    public var finalWait: Bool
     /// Parent first: (tgid, comm).
     public var ancestry: [(pid: UInt32, comm: String)]
     /// Raw kernel addresses, innermost first; symbolize in the same boot.
@@ -92,6 +94,7 @@ public struct CapturedRecord: Sendable, Equatable {
         argumentInt = r.arg_int
         returnValue = has(RW_F_HAS_RETVAL) ? r.retval : nil
         held = has(RW_F_HELD)
+        finalWait = has(RW_F_FINAL_WAIT)
         let count = min(Int(r.ancestry_len), Int(RW_ANCESTRY))
         ancestry = withUnsafeBytes(of: &r.ancestry) { raw in
             (0..<count).map { index in

@@ -134,3 +134,28 @@ public struct HoldAllowlist: Sendable {
         }
     }
 }
+
+extension WitnessProbes {
+    /// Makes `tgid`'s reboot(2) wait in the kernel (up to `budgetMilliseconds`)
+    /// until `acknowledgeFinal` names its record; a budget of 0 turns it off.
+    public func setFinalWait(tgid: UInt32, budgetMilliseconds: UInt64) throws {
+        try writeFinal(tgid: tgid, budgetNanoseconds: budgetMilliseconds * 1_000_000, acked: 0)
+    }
+
+    /// The record with this boot_ns is durable: its caller may go on.
+    public func acknowledgeFinal(tgid: UInt32, budgetMilliseconds: UInt64, bootNanoseconds: UInt64) throws {
+        try writeFinal(tgid: tgid, budgetNanoseconds: budgetMilliseconds * 1_000_000, acked: bootNanoseconds)
+    }
+
+    private func writeFinal(tgid: UInt32, budgetNanoseconds: UInt64, acked: UInt64) throws {
+        guard let fd = mainObject?.mapFD("rw_final") else { throw SystemError("find map", "rw_final", errno: .noSuchFileOrDirectory) }
+        var key: UInt32 = 0
+        var state = rw_final_state()
+        state.tgid = tgid
+        state.budget_ns = budgetNanoseconds
+        state.acked_ns = acked
+        if bpf_map_update_elem(fd, &key, &state, UInt64(BPF_ANY)) != 0 {
+            throw SystemError("bpf_map_update_elem", "rw_final", errno: Errno(rawValue: Glibc.errno))
+        }
+    }
+}

@@ -33,7 +33,7 @@ public final class WitnessProbes {
     /// Loaded object instances; a module that appears later gets its own.
     private var objects: [BPFObjectHandle] = []
     /// The witness object: owner of the maps the others share.
-    private var mainObject: BPFObjectHandle?
+    private(set) var mainObject: BPFObjectHandle?
 
     public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto) {
         self.features = features

@@ -29,6 +29,9 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// Denied by the hold and replayed by the witness once this was durable
     /// (the original caller saw EPERM).
     public var held: Bool
+    /// PID 1's last call, written through the block device after the store
+    /// was closed for systemd-shutdown; the call waited in the kernel for it.
+    public var finalStage = false
     public var pid: UInt32
     public var tid: UInt32
     public var ppid: UInt32
@@ -103,7 +106,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held
+        case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held, finalStage = "final_stage"
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
         case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
         case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
@@ -138,6 +141,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         magic2 = try c.decodeIfPresent(UInt32.self, forKey: .magic2)
         retval = try c.decodeIfPresent(Int64.self, forKey: .retval)
         held = try c.decodeIfPresent(Bool.self, forKey: .held) ?? false
+        finalStage = try c.decodeIfPresent(Bool.self, forKey: .finalStage) ?? false
         pid = try c.decode(UInt32.self, forKey: .pid)
         tid = try c.decode(UInt32.self, forKey: .tid)
         ppid = try c.decode(UInt32.self, forKey: .ppid)
@@ -175,6 +179,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(cmd, forKey: .cmd); try c.encode(cmdArg, forKey: .cmdArg)
         try c.encode(magic1, forKey: .magic1); try c.encode(magic2, forKey: .magic2)
         try c.encode(retval, forKey: .retval); try c.encode(held, forKey: .held)
+        try c.encode(finalStage, forKey: .finalStage)
         try c.encode(pid, forKey: .pid)
         try c.encode(tid, forKey: .tid); try c.encode(ppid, forKey: .ppid)
         try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)

@@ -33,11 +33,7 @@ public final class SlotStore: RecordStore {
     private var cursor = 0          // next slot index to allocate
     private var slotOwner: [Int: UInt64] = [:]
     private var skipped = 0
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    private let encoder = SlotStore.makeEncoder()
 
     /// Opens the store in `directory`, creating a file of `size` bytes if
     /// there is none (`create`). An existing store keeps its own geometry.
@@ -76,7 +72,40 @@ public final class SlotStore: RecordStore {
         try scan()
     }
 
-    deinit { try? fd.close() }
+    private var closed = false
+
+    deinit { close() }
+
+    /// Closes the file (the final stage: its file system is about to go read-only).
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        try? fd.close()
+    }
+
+    /// Takes the next `count` slots of the ring for the final stage: each is
+    /// zeroed through the file system (allocated and written, so its blocks
+    /// are the file's for good), made durable, and located on the device.
+    /// Close the store afterwards; `FinalSlots` writes those slots only.
+    public func reserveFinalSlots(count: Int) throws -> FinalSlots {
+        var reserved: [FinalSlots.Slot] = []
+        for _ in 0..<min(count, slotCount) {
+            let index = cursor
+            cursor = (cursor + 1) % slotCount
+            evict(slot: index)
+            let id = nextAllocation()
+            defer { nextSeq += 1 }
+            let offset = Int64(slotSize * (index + 1))
+            try write([UInt8](repeating: 0, count: slotSize), at: offset)
+            reserved.append(FinalSlots.Slot(header: SlotFormat.SlotHeader(alloc: id, seq: nextSeq, id: id), fileOffset: offset))
+        }
+        try SystemCalls.fdatasync(fd, path: path)
+        return try FinalSlots(store: location, slotSize: slotSize, slots: reserved.map { slot in
+            var slot = slot
+            slot.placement = try BlockPlacement.locate(fd, path: path, offset: slot.fileOffset, length: Int64(slotSize))
+            return slot
+        })
+    }
 
     private func initialize() throws {
         let total = Int64(slotSize) * Int64(slotCount + 1)
@@ -205,14 +234,26 @@ public final class SlotStore: RecordStore {
     private func writeSlot(_ index: Int, id: UInt64, alloc: UInt64, entry: StoreEntry) throws {
         let header = SlotFormat.SlotHeader(alloc: alloc, seq: nextSeq, id: id)
         nextSeq += 1
-        guard let bytes = SlotFormat.encodeSlot(header, payload: try fitting(entry), slotSize: slotSize) else {
+        try write(try Self.encode(entry, header: header, slotSize: slotSize, encoder: encoder), at: Int64(slotSize * (index + 1)))
+    }
+
+    /// A whole slot holding `entry`.
+    static func encode(_ entry: StoreEntry, header: SlotFormat.SlotHeader, slotSize: Int, encoder: JSONEncoder) throws -> [UInt8] {
+        guard let bytes = SlotFormat.encodeSlot(header, payload: try fitting(entry, slotSize: slotSize, encoder: encoder),
+                                                slotSize: slotSize) else {
             throw StoreError("a record does not fit in a \(slotSize)-byte slot")
         }
-        try write(bytes, at: Int64(slotSize * (index + 1)))
+        return bytes
+    }
+
+    static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 
     /// The entry's JSON, dropping stack frames until it fits in a slot.
-    private func fitting(_ entry: StoreEntry) throws -> [UInt8] {
+    private static func fitting(_ entry: StoreEntry, slotSize: Int, encoder: JSONEncoder) throws -> [UInt8] {
         var entry = entry
         let capacity = slotSize - SlotFormat.slotHeaderSize
         while true {

@@ -91,4 +91,22 @@ public enum SystemCalls {
         return (Int64(real.tv_sec) * 1_000_000_000 + Int64(real.tv_nsec),
                 Int64(boot.tv_sec) * 1_000_000_000 + Int64(boot.tv_nsec))
     }
+
+    /// CPUs online now (at least 1).
+    public static func onlineCPUs() -> Int {
+        max(1, sysconf(CInt(_SC_NPROCESSORS_ONLN)))
+    }
+
+    /// Points each of `fds` that is a regular file at /dev/null: an open log
+    /// file would keep its file system from going read-only.
+    public static func detachFromRegularFiles(_ fds: [CInt]) {
+        for fd in fds {
+            var info = Glibc.stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            guard null >= 0 else { continue }
+            _ = dup2(null, fd)
+            _ = close(null)
+        }
+    }
 }

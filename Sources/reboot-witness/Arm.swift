@@ -26,6 +26,15 @@ struct Arm: ParsableCommand {
             bpf_printk, and kernel.ftrace_dump_on_oops=1 puts those lines into the panic dump. \
             kernel.panic is set so the machine comes back. Every setting changed is saved in \
             DIR/reboot2panic.json and restored by a clean stop or by `reboot-witness disarm`.
+
+            FINAL STAGE (systemd):
+              In a graceful reboot PID 1 becomes systemd-shutdown, kills every process, remounts \
+            the file systems read-only and only then calls reboot(2). Started with argv[0] \
+            "@reboot-witness" (ExecStart=@/usr/local/sbin/reboot-witness @reboot-witness arm, as in \
+            scripts/reboot-witness.service), arm is spared by that kill: when PID 1 becomes \
+            systemd-shutdown it stores its stop marker, reserves 8 slots, closes the store, and \
+            writes PID 1's reboot(2) into those slots through the block device (ext4 or XFS). PID \
+            1's call waits in the kernel until its record is durable, 2 s at most; it is never denied.
             """
     )
 
@@ -85,6 +94,13 @@ struct Arm: ParsableCommand {
                                valueName: "ADDRESS"))
     var dbusAddress: String?
 
+    @Flag(help: "Do not follow PID 1 into systemd-shutdown (see FINAL STAGE); the store is closed at SIGTERM as before.")
+    var noFinalStage = false
+
+    /// Tests: the process whose exec of `systemd-shutdown` starts the final stage.
+    @Option(help: .private)
+    var finalPid: UInt32 = 1
+
     func validate() throws {
         guard panicTimeout > 0, panicTimeout <= 3600 else {
             throw ValidationError("--panic-timeout must be 1…3600 seconds (0 would leave a panicked machine down)")
@@ -108,6 +124,8 @@ struct Arm: ParsableCommand {
             options.dbus = !noDbus
             options.dbusAddress = dbusAddress
             options.clearPstore = clearPstore
+            options.finalStage = !noFinalStage
+            options.finalPid = finalPid
             let session = try ArmSession(options: options)
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }

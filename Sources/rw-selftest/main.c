@@ -26,6 +26,11 @@
  *       forks its init; only if getpid() == 1 does that init call
  *       reboot(RESTART), which the kernel turns into killing the namespace.
  *
+ *   (run under the name systemd-shutdown, with any arguments)
+ *       Stands in for PID 1's systemd-shutdown in the final-stage test: waits
+ *       for a line on stdin (the test remounts the store read-only meanwhile),
+ *       then makes one bad-magic reboot(2) and prints when it returned.
+ *
  * Each prints "pid=<host pid of the caller> ..." on stdout for the test.
  */
 #define _GNU_SOURCE
@@ -220,8 +225,27 @@ static int pidns_restart(void)
 	return rc;
 }
 
+static int shutdown_stand_in(void)
+{
+	char line[64];
+	struct timespec done;
+	long rc;
+
+	if (!fgets(line, sizeof(line), stdin))
+		return fprintf(stderr, "rw-selftest: no go-ahead on stdin\n"), 1;
+	rc = syscall(SYS_reboot, BAD_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART, NULL);
+	clock_gettime(CLOCK_BOOTTIME, &done);
+	printf("pid=%d errno=%s returned_boottime_ns=%lld\n", getpid(), rc < 0 && errno == EINVAL ? "EINVAL" : "unexpected",
+	       (long long)done.tv_sec * 1000000000LL + done.tv_nsec);
+	return rc < 0 && errno == EINVAL ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (strcmp(name, "systemd-shutdown") == 0)
+		return shutdown_stand_in();
 	if (argc >= 2 && strcmp(argv[1], "bad-magic") == 0) {
 		const char *cgroup = NULL;
 		int count = 1;

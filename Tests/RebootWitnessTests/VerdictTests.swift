@@ -67,6 +67,25 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(cancelled.reason, "hard_reset")
     }
 
+    func testPIDOnesFinalStageRebootIsLinkedToTheIntentAndItsSystemdShutdown() {
+        let id = String(repeating: "c0ffee00", count: 8)
+        let intent = caller("sched_process_exec", pid: 300, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
+                            container: ContainerID(runtime: "docker", id: id), argv: "systemctl reboot")
+        let shutdown = caller("sched_process_exec", pid: 1, comm: "systemd-shutdow", time: "2026-01-01T09:59:58.900Z",
+                              cgroup: "/", argv: "/usr/lib/systemd/systemd-shutdown reboot")
+        var final = caller(pid: 1, comm: "systemd-shutdow", time: "2026-01-01T10:00:01.000Z", cgroup: "/")
+        final.finalStage = true
+        // The stop marker comes before PID 1's call: arm closed the store for systemd-shutdown.
+        let v = VerdictEngine.decide(facts { $0.records = [intent, shutdown, final]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
+        XCTAssertEqual([v.reason, v.subreason, v.confidence], ["reboot", "container", "high"])
+        XCTAssertEqual(v.initiator?.comm, "systemctl")
+        XCTAssertEqual(v.evidence.map { String($0.excerpt.prefix(12)) }, ["intent: sche", "PID 1 went o", "sys_enter_re"])
+        XCTAssertTrue(v.evidence[2].excerpt.hasSuffix("final-stage"), v.evidence[2].excerpt)
+        let dumped = DumpReport(contents: StoreContents(entries: [intent, shutdown, final].map { .caller($0) }, skipped: 0),
+                                selection: .all, currentBoot: "b2").items.map(\.record)
+        XCTAssertEqual(dumped.first { $0.finalStage }?.initiator?.comm, "systemctl", "PID 1's reboot(2) names who asked")
+    }
+
     func testServiceInitiatedReboot() {
         let intent = caller("sched_process_exec", pid: 900, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
                             cgroup: "/system.slice/machine-config-daemon.service", argv: "systemctl reboot")

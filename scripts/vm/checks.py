@@ -264,8 +264,18 @@ def check_systemctl_reboot(sections, console, kernel):
     assert pid1["cmd"] == "RESTART" and (pid1.get("initiator") or {}).get("comm") == "systemctl", \
         f"PID 1's systemd-shutdown is not linked to the systemctl intent: {pid1.get('initiator')}"
     assert any(e["excerpt"].startswith("PID 1 went on") for e in v["evidence"]), v["evidence"]
+    # The final stage: PID 1's own reboot(2), written after the store was closed.
+    final = first(previous, "PID 1's reboot(2) (final stage)", lambda r: r["pid"] == 1 and r["probe"] == "sys_enter_reboot")
+    assert final["cmd"] == "RESTART" and final["final_stage"] and final["comm"].startswith("systemd-shutdow"), final
+    assert (final.get("initiator") or {}).get("comm") == "systemctl", \
+        f"PID 1's reboot(2) is not linked to the systemctl intent: {final.get('initiator')}"
+    assert "final stage: written through the block device" in sections["dump-human"], sections["dump-human"][-600:]
+    # With arm alive (and spared), systemd-shutdown still got / read-only and the next mount needed no recovery.
+    log = sections["shutdown-log"]
+    assert re.search(r"EXT4-fs \(vda\): re-mounted \S+ ro\.", log) and "All filesystems unmounted" in log, log
+    assert "Failed to" not in log and "recovery complete" not in log, log
     return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container, D-Bus calls seen: {len(bus)}; "
-                    f"PID 1's `{pid1['cmd_arg'][:40]}` linked to it")
+                    f"PID 1's `{pid1['cmd_arg'][:40]}` and its reboot(2) (final stage) linked to it")
 
 
 def check_failopen(sections, console, kernel):

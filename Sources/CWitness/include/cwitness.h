@@ -30,4 +30,26 @@ const char *cw_errno_name(int code);
 /* Points getutxent() at a wtmp file (0 on success). */
 int cw_utmpx_file(const char *path);
 
+/* ioctl(2) is variadic. One extent of a file (FS_IOC_FIEMAP): bytes
+ * [logical, logical + length) of the file live at `physical` on its device. */
+struct cw_extent {
+	unsigned long long logical;
+	unsigned long long physical;
+	unsigned long long length;
+	unsigned int flags;         /* FIEMAP_EXTENT_* */
+};
+/* The extents covering [start, start + length), flushed first
+ * (FIEMAP_FLAG_SYNC). Returns how many were filled (at most `max`), or -errno. */
+int cw_fiemap(int fd, unsigned long long start, unsigned long long length, struct cw_extent *out, int max);
+/* FIEMAP_EXTENT_* flags that make an extent unsafe to write through the
+ * block device (not yet written, not aligned, shared, encoded, inline...). */
+unsigned int cw_fiemap_unsafe_flags(void);
+/* open(2) of a block device for O_DIRECT|O_DSYNC writes (O_DIRECT needs
+ * _GNU_SOURCE, which Swift's Glibc does not define). The fd, or -errno. */
+int cw_open_block_device(const char *path);
+/* fstatfs(2)'s f_type (sys/vfs.h is not in Swift's Glibc module), or -errno. */
+long long cw_fs_type(int fd);
+/* A block device's logical block size (BLKSSZGET), or -errno. */
+int cw_block_logical_size(int fd);
+
 #endif

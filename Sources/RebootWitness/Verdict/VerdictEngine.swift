@@ -90,6 +90,7 @@ public enum VerdictEngine {
         if call.pid == 1, let intent = CallerRecord.initiatingIntent(in: facts.records, before: call.time) {
             asker = intent
             evidence.insert(Evidence(source: "witness", time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)), at: 0)
+            if let (_, wentOn) = pid1WentOn(facts, cmd: call.cmd) { evidence.insert(wentOn, at: 1) }
         }
         let powerKey = facts.journal.last { $0.message.contains("Power key pressed") }
         let (subreason, detail) = classify(asker, powerKey: powerKey != nil)
@@ -126,19 +127,24 @@ public enum VerdictEngine {
             ["System is rebooting", "System is powering down", "System is halting", "Reached target"].contains { line.message.contains($0) }
         }
         if let confirmed { evidence.append(Evidence(source: "journal", time: confirmed.time, excerpt: confirmed.message)) }
-        // PID 1 becoming `systemd-shutdown reboot`: the last step before its reboot(2).
-        let final = facts.records.last { $0.pid == 1 && $0.probe == "sched_process_exec" && $0.cmd == cmd }
-        if let final {
-            evidence.append(Evidence(source: "witness", time: final.time, excerpt: "PID 1 went on: " + RecordFormatter.oneLine(final)))
-        }
+        let final = pid1WentOn(facts, cmd: cmd)
+        if let (_, wentOn) = final { evidence.append(wentOn) }
         let powerKey = facts.journal.contains { $0.message.contains("Power key pressed") }
         let (subreason, detail) = classify(intent, powerKey: powerKey)
         return Verdict(reason: reason, subreason: subreason,
                        summary: "\(subreasonWords[subreason] ?? subreason) \(reason) by " + who(intent)
-                           + (final != nil ? "; PID 1 then ran `\(final!.cmdArg ?? "systemd-shutdown")`" : "")
+                           + (final.map { "; PID 1 then ran `\($0.0.cmdArg ?? "systemd-shutdown")`" } ?? "")
                            + " (graceful: PID 1's final reboot(2) comes after the witness stops)",
                        confidence: "high", bootID: facts.bootID, initiator: CallerRecord.Initiator(intent),
                        evidence: evidence, detail: detail)
+    }
+
+    /// PID 1 becoming `systemd-shutdown reboot`: the last step before its reboot(2).
+    static func pid1WentOn(_ facts: BootFacts, cmd: String?) -> (CallerRecord, Evidence)? {
+        guard let exec = facts.records.last(where: { $0.pid == 1 && $0.probe == "sched_process_exec" && $0.cmd == cmd }) else {
+            return nil
+        }
+        return (exec, Evidence(source: "witness", time: exec.time, excerpt: "PID 1 went on: " + RecordFormatter.oneLine(exec)))
     }
 
     static let subreasonWords = ["user": "user", "service": "service-initiated", "container": "container-initiated",

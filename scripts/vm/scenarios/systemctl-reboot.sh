@@ -1,7 +1,9 @@
 # guest: systemd
+# smp: 2
 # A graceful `systemctl reboot` typed inside a container-like cgroup of a
 # systemd machine: reboot(2) comes from PID 1 (systemd-shutdown) long after;
-# `last` must name the systemctl in the container as the initiator.
+# `last` must name the systemctl in the container as the initiator, and
+# PID 1's own reboot(2) must be in the store (the final stage), linked to it.
 phase_0() {
 	wait_armed
 	in_container systemctl reboot
@@ -9,5 +11,9 @@ phase_0() {
 }
 phase_1() {
 	wait_armed
+	# The end of the last boot's kernel log (ramoops console, or systemd-pstore's
+	# archive of it): did systemd-shutdown get / read-only with arm alive?
+	section shutdown-log sh -c 'find /sys/fs/pstore /var/lib/systemd/pstore -name "*ramoops*" -exec cat {} + 2>/dev/null |
+		grep -a -E "systemd-shutdown\[1\]|reboot-witness: final|EXT4-fs"; dmesg | grep -E "EXT4-fs \(vda"'
 	report
 }

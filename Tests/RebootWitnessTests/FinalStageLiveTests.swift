@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+
+/// The final stage on the host, with a stand-in for PID 1: a process that
+/// execs a copy of rw-selftest named `systemd-shutdown` (arm is told its pid
+/// with the hidden --final-pid). As in a real shutdown, arm must close its
+/// store (the ext4 file system is then remounted read-only under it), and
+/// the stand-in's reboot(2) (bad magic: EINVAL) must land in the store
+/// through the loop device, returning only after arm acknowledged it.
+final class FinalStageLiveTests: XCTestCase {
+    private var mountPoint: URL!
+    private var workDirectory: URL!
+
+    override func setUpWithError() throws {
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw XCTSkip("live tests need root and kernel BTF")
+        }
+        guard FileManager.default.fileExists(atPath: "/dev/loop-control"),
+              (try? runProgram("/usr/bin/env", ["mkfs.ext4", "-V"]))?.status == 0 else {
+            throw XCTSkip("needs loop devices and mkfs.ext4")
+        }
+        workDirectory = try temporaryDirectory("final")
+        mountPoint = workDirectory.appendingPathComponent("mnt")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        let image = workDirectory.appendingPathComponent("fs.img").path
+        XCTAssertEqual(try runProgram("/usr/bin/env", ["truncate", "-s", "32M", image]).status, 0)
+        XCTAssertEqual(try runProgram("/usr/bin/env", ["mkfs.ext4", "-q", "-F", image]).status, 0)
+        let mounted = try runProgram("/usr/bin/env", ["mount", "-o", "loop", image, mountPoint.path])
+        guard mounted.status == 0 else { throw XCTSkip("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
+    }
+
+    override func tearDownWithError() throws {
+        guard let workDirectory else { return }
+        _ = try? runProgram("/usr/bin/env", ["umount", mountPoint.path])
+        try? FileManager.default.removeItem(at: workDirectory)
+    }
+
+    /// A shell that execs the stand-in `systemd-shutdown` on the first line
+    /// written to it; the stand-in calls reboot(2) on the second.
+    private func startStandIn() throws -> (Process, Pipe, Pipe) {
+        let standInPath = workDirectory.appendingPathComponent("systemd-shutdown").path
+        if !FileManager.default.fileExists(atPath: standInPath) {
+            try FileManager.default.copyItem(atPath: Built.selftest, toPath: standInPath)
+        }
+        let standIn = Process()
+        standIn.executableURL = URL(fileURLWithPath: "/bin/sh")
+        standIn.arguments = ["-c", "read go; exec \"$0\" reboot", standInPath]
+        let goAhead = Pipe(), output = Pipe()
+        standIn.standardInput = goAhead
+        standIn.standardOutput = output
+        try standIn.run()
+        return (standIn, goAhead, output)
+    }
+
+    private func startArm(finalPid: pid_t, _ extra: [String] = []) throws -> (Process, Pipe) {
+        let arm = Process()
+        arm.executableURL = URL(fileURLWithPath: Built.witness)
+        arm.arguments = ["arm", "--store", store, "--no-dbus", "--final-pid", "\(finalPid)"] + extra
+        let armErr = Pipe()
+        arm.standardError = armErr
+        arm.standardOutput = FileHandle.nullDevice
+        try arm.run()
+        return (arm, armErr)
+    }
+
+    private var store: String { mountPoint.appendingPathComponent("store").path }
+
+    func testStandInReboot2IsWrittenThroughTheBlockDeviceAfterTheStoreIsClosed() throws {
+        let (standIn, goAhead, standInOut) = try startStandIn()
+        defer { if standIn.isRunning { standIn.terminate() } }
+        let (arm, armErr) = try startArm(finalPid: standIn.processIdentifier)
+        defer { if arm.isRunning { arm.terminate() } }
+        var log = try readUntil(armErr, contains: "armed:")
+
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // the stand-in execs `systemd-shutdown reboot`
+        log += try readUntil(armErr, contains: "final stage: store closed")
+        XCTAssertTrue(log.contains("through /dev/loop"), log)
+        // systemd-shutdown's remount: fails (EBUSY) if arm kept the store open.
+        let remount = try runProgram("/usr/bin/env", ["mount", "-o", "remount,ro", mountPoint.path])
+        XCTAssertEqual(remount.status, 0, "remount read-only failed: \(remount.stderr)")
+
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // its reboot(2)
+        let called = String(decoding: standInOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        standIn.waitUntilExit()
+        XCTAssertEqual(standIn.terminationStatus, 0, called)
+        log += try readUntil(armErr, contains: "record durable, released")
+        // The call returned only after arm acknowledged its record.
+        let returned = try XCTUnwrap(Int64(field("returned_boottime_ns=", in: called)), called)
+        let acknowledged = try XCTUnwrap(Int64(field("acknowledged at boottime ", in: log)), log)
+        XCTAssertGreaterThanOrEqual(returned, acknowledged, "reboot(2) returned before its record was acknowledged")
+
+        arm.interrupt()
+        arm.waitUntilExit()
+        XCTAssertEqual(arm.terminationStatus, 0)
+
+        // Read back from the disk, not from the page cache of the old mount.
+        XCTAssertEqual(try runProgram("/usr/bin/env", ["umount", mountPoint.path]).status, 0)
+        let image = workDirectory.appendingPathComponent("fs.img").path
+        XCTAssertEqual(try runProgram("/usr/bin/env", ["mount", "-o", "loop,ro", image, mountPoint.path]).status, 0)
+        let dump = try runProgram(Built.witness, ["dump", "--store", store, "--json", "--boot", "all"])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let records = try jsonObjects(dump.stdout).filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) }
+        let entry = try XCTUnwrap(records.first { $0["probe"] as? String == "sys_enter_reboot" }, dump.stdout)
+        XCTAssertEqual(entry["final_stage"] as? Bool, true)
+        XCTAssertEqual(entry["comm"] as? String, "systemd-shutdow")
+        XCTAssertTrue(records.contains { $0["probe"] as? String == "sched_process_exec" }, "the exec that started the final stage")
+        let human = try runProgram(Built.witness, ["dump", "--store", store, "--boot", "all"]).stdout
+        XCTAssertTrue(human.contains("stopped cleanly"), "the stop marker written before the store closed: \(human)")
+        XCTAssertTrue(human.contains("final stage: written through the block device"), human)
+    }
+
+    func testWithoutTheFinalStageArmStopsWhenPIDOneBecomesSystemdShutdown() throws {
+        let (standIn, goAhead, _) = try startStandIn()
+        defer { if standIn.isRunning { standIn.terminate() } }
+        let (arm, armErr) = try startArm(finalPid: standIn.processIdentifier, ["--no-final-stage"])
+        defer { if arm.isRunning { arm.terminate() } }
+        var log = try readUntil(armErr, contains: "armed:")
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))
+        // Spared by systemd-shutdown's kill (argv[0] "@"), arm must not keep the store open.
+        log += try readUntil(armErr, contains: "disarmed:")
+        arm.waitUntilExit()
+        XCTAssertEqual(arm.terminationStatus, 0, log)
+        XCTAssertFalse(log.contains("final stage"), log)
+        let remount = try runProgram("/usr/bin/env", ["mount", "-o", "remount,ro", mountPoint.path])
+        XCTAssertEqual(remount.status, 0, remount.stderr)
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))
+        standIn.waitUntilExit()
+        let human = try runProgram(Built.witness, ["dump", "--store", store, "--boot", "all"]).stdout
+        XCTAssertTrue(human.contains("stopped cleanly") && human.contains("systemd-shutdown reboot"), human)
+        XCTAssertFalse(human.contains("sys_enter_reboot"), "nothing after the stop: \(human)")
+    }
+
+    private func readUntil(_ pipe: Pipe, contains needle: String, timeout: TimeInterval = 20) throws -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(timeout)
+        while !text.contains(needle) && Date() < deadline {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard text.contains(needle) else {
+            XCTFail("no \"\(needle)\" in: \(text)")
+            throw XCTSkip("arm did not get there")
+        }
+        return text
+    }
+
+    private func field(_ prefix: String, in text: String) -> String {
+        guard let range = text.range(of: prefix) else { return "" }
+        return String(text[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// dump --json: one record per line.
+    private func jsonObjects(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { line in
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+}
