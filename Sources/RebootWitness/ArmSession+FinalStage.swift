@@ -100,13 +100,17 @@ extension ArmSession {
     /// (or could not be made so: waiting longer would not help).
     func releaseFinalWaiters(_ captured: [CapturedRecord], stored: Bool) {
         for record in captured where record.finalWait {
+            // Logged before the release: the machine goes down right after it,
+            // and pstore's shutdown dump (where there is one) keeps the line.
+            let releasing = SystemCalls.clocks().boottime
+            let waited = (Double(releasing - Int64(record.bootNanoseconds)) / 1e4).rounded() / 100
+            let line = "final stage: \(record.comm)[\(record.pid)]'s reboot(2) record \(stored ? "durable" : "NOT stored"), "
+                + "released after \(waited) ms"
+            kmsg.write("reboot-witness: " + line)
             do {
                 try probes.acknowledgeFinal(tgid: options.finalPid, budgetMilliseconds: Self.finalBudgetMilliseconds,
                                             bootNanoseconds: record.bootNanoseconds)
-                let waited = Double(SystemCalls.clocks().boottime - Int64(record.bootNanoseconds)) / 1e6
-                let what = stored ? "durable" : "NOT stored"
-                StandardError.write("final stage: \(record.comm)[\(record.pid)]'s reboot(2) record \(what), released after "
-                                    + "\((waited * 100).rounded() / 100) ms (acknowledged at boottime \(SystemCalls.clocks().boottime) ns)\n")
+                StandardError.write(line + " (acknowledged at boottime \(releasing) ns or later)\n")
             } catch {
                 StandardError.write("final stage: could not release \(record.comm)[\(record.pid)]: \(error)\n")
             }
