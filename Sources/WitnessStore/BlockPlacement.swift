@@ -2,7 +2,7 @@ import Glibc
 import SystemPackage
 import WitnessSystem
 
-/// Where a byte range of a file lives on its block device, so that it can be
+/// Where a file's bytes live on its block device, so that they can be
 /// written after its file system went read-only, the way GRUB rewrites
 /// grubenv by its block list. Only file systems that keep a written file's
 /// data blocks in place (no copy-on-write, no data checksums) qualify, and
@@ -16,15 +16,15 @@ public struct BlockPlacement: Equatable, Sendable {
         public var length: Int64
     }
 
+    /// The file's block device node and its file system's name.
     public var device: String
     public var fileSystem: String
-    public var pieces: [Piece]
 
     /// File systems whose written data blocks stay where FIEMAP says (statfs f_type).
     static let inPlaceFileSystems: [UInt64: String] = [0xEF53: "ext4", 0x5846_5342: "xfs"]
 
-    /// The placement of `length` bytes at `offset` of the file open as `fd`.
-    public static func locate(_ fd: FileDescriptor, path: String, offset: Int64, length: Int64) throws -> BlockPlacement {
+    /// The device of the file open as `fd`, refused where its blocks cannot be written in place.
+    public static func of(_ fd: FileDescriptor, path: String) throws -> BlockPlacement {
         let type = try SystemCalls.fileSystemType(fd, path: path)
         guard let fileSystem = inPlaceFileSystems[type] else {
             throw PlacementRefusal("\(path) is on a file system (f_type 0x\(String(type, radix: 16))) that may move or checksum "
@@ -34,9 +34,13 @@ public struct BlockPlacement: Equatable, Sendable {
         guard let device = devicePath(UInt64(info.st_dev)) else {
             throw PlacementRefusal("no block device node for \(path)'s file system (dev \(deviceNumber(UInt64(info.st_dev))))")
         }
-        let extents = try SystemCalls.extents(fd, path: path, offset: offset, length: length)
-        return BlockPlacement(device: device, fileSystem: fileSystem,
-                              pieces: try pieces(of: extents, offset: offset, length: length, path: path))
+        return BlockPlacement(device: device, fileSystem: fileSystem)
+    }
+
+    /// Where `length` bytes at `offset` of the file lie on the device.
+    public func pieces(_ fd: FileDescriptor, path: String, offset: Int64, length: Int64) throws -> [Piece] {
+        try Self.pieces(of: SystemCalls.extents(fd, path: path, offset: offset, length: length),
+                        offset: offset, length: length, path: path)
     }
 
     /// The device ranges for [offset, offset + length), refusing gaps (holes)

@@ -11,7 +11,7 @@ public final class FinalSlots: RecordStore {
     struct Slot {
         var header: SlotFormat.SlotHeader
         var fileOffset: Int64
-        var placement: BlockPlacement?
+        var pieces: [BlockPlacement.Piece] = []
     }
 
     public let location: String
@@ -23,17 +23,16 @@ public final class FinalSlots: RecordStore {
     private let buffer: UnsafeMutableRawBufferPointer
     private let encoder = SlotStore.makeEncoder()
 
-    init(store: String, slotSize: Int, slots: [Slot]) throws {
-        guard let first = slots.first?.placement else { throw PlacementRefusal("no slot reserved") }
+    init(store: String, placement: BlockPlacement, slotSize: Int, slots: [Slot]) throws {
         location = store
-        device = first.device
-        fileSystem = first.fileSystem
+        device = placement.device
+        fileSystem = placement.fileSystem
         self.slotSize = slotSize
         free = slots
         descriptor = try SystemCalls.openBlockDevice(device)
         do {
             let blockSize = try SystemCalls.logicalBlockSize(descriptor, path: device)
-            for piece in slots.flatMap({ $0.placement?.pieces ?? [] })
+            for piece in slots.flatMap(\.pieces)
             where piece.deviceOffset % Int64(blockSize) != 0 || piece.length % Int64(blockSize) != 0 {
                 throw PlacementRefusal("\(device): a slot's blocks are not aligned to its \(blockSize)-byte logical blocks")
             }
@@ -61,14 +60,16 @@ public final class FinalSlots: RecordStore {
                 throw StoreError("all reserved final-stage slots are used; a record was not stored")
             }
             let slot = free.removeFirst()
-            guard let placement = slot.placement else { throw StoreError("a reserved slot was never located on the device") }
             let bytes = try SlotStore.encode(entry, header: slot.header, slotSize: slotSize, encoder: encoder)
             bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
-            for piece in placement.pieces {
+            for piece in slot.pieces {
                 let start = Int(piece.fileOffset - slot.fileOffset)
-                try SystemCalls.writeAll(descriptor, path: device,
-                                         UnsafeRawBufferPointer(rebasing: buffer[start..<start + Int(piece.length)]),
-                                         at: piece.deviceOffset)
+                do {  // straight from the aligned buffer: O_DIRECT
+                    _ = try descriptor.writeAll(toAbsoluteOffset: piece.deviceOffset,
+                                                UnsafeRawBufferPointer(rebasing: buffer[start..<start + Int(piece.length)]))
+                } catch let error as Errno {
+                    throw SystemError("pwrite", device, errno: error)
+                }
             }
         }
     }

@@ -100,11 +100,11 @@ public final class SlotStore: RecordStore {
             reserved.append(FinalSlots.Slot(header: SlotFormat.SlotHeader(alloc: id, seq: nextSeq, id: id), fileOffset: offset))
         }
         try SystemCalls.fdatasync(fd, path: path)
-        return try FinalSlots(store: location, slotSize: slotSize, slots: reserved.map { slot in
-            var slot = slot
-            slot.placement = try BlockPlacement.locate(fd, path: path, offset: slot.fileOffset, length: Int64(slotSize))
-            return slot
-        })
+        let placement = try BlockPlacement.of(fd, path: path)
+        for index in reserved.indices {
+            reserved[index].pieces = try placement.pieces(fd, path: path, offset: reserved[index].fileOffset, length: Int64(slotSize))
+        }
+        return try FinalSlots(store: location, placement: placement, slotSize: slotSize, slots: reserved)
     }
 
     private func initialize() throws {

@@ -61,15 +61,4 @@ extension SystemCalls {
     public static func logicalBlockSize(_ fd: FileDescriptor, path: String) throws -> Int {
         Int(try checked("BLKSSZGET", path) { cw_block_logical_size(fd.rawValue) })
     }
-
-    /// pwrite(2) of all of `buffer` at `offset` (short writes continued).
-    public static func writeAll(_ fd: FileDescriptor, path: String, _ buffer: UnsafeRawBufferPointer, at offset: Int64) throws {
-        var done = 0
-        while done < buffer.count {
-            let wrote = try retrying("pwrite", path) {
-                pwrite(fd.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            }
-            done += wrote
-        }
-    }
 }
