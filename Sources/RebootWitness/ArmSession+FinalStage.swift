@@ -82,14 +82,10 @@ extension ArmSession {
     /// Makes caller records durable. In the final stage a failure is reported
     /// and returned: arm must go on for the records after it.
     func storeCallers(_ records: [CallerRecord]) throws -> Bool {
-        guard inFinalStage else {
-            try store.append(records.map { .caller($0) })
-            return true
-        }
         do {
             try store.append(records.map { .caller($0) })
             return true
-        } catch {
+        } catch where inFinalStage {
             StandardError.write("final stage: \(error)\n")
             kmsg.write("reboot-witness: final stage: \(error)")
             return false
