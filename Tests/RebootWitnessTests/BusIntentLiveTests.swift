@@ -71,9 +71,7 @@ final class BusIntentLiveTests: XCTestCase {
         arm.interrupt()
         arm.waitUntilExit()
         let dump = try runProgram(Built.witness, ["dump", "--json", "--store", store.path])
-        let intents = try dump.stdout.split(separator: "\n").compactMap {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }.filter { $0["probe"] as? String == "dbus" }
+        let intents = try ndjsonObjects(dump.stdout).filter { $0["probe"] as? String == "dbus" }
         XCTAssertEqual(intents.map { $0["cmd"] as? String }, ["RESTART", "POWER_OFF"], "ListSessions is no intent")
         XCTAssertEqual(intents.map { $0["pid"] as? Int }, [Int(reboot), Int(target)], "the sender, from the bus")
         XCTAssertEqual(intents.first?["comm"] as? String, "dbus-send")

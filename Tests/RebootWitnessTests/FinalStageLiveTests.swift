@@ -53,14 +53,7 @@ final class FinalStageLiveTests: XCTestCase {
     }
 
     private func startArm(finalPid: pid_t, _ extra: [String] = []) throws -> (Process, Pipe) {
-        let arm = Process()
-        arm.executableURL = URL(fileURLWithPath: Built.witness)
-        arm.arguments = ["arm", "--store", store, "--no-dbus", "--final-pid", "\(finalPid)"] + extra
-        let armErr = Pipe()
-        arm.standardError = armErr
-        arm.standardOutput = FileHandle.nullDevice
-        try arm.run()
-        return (arm, armErr)
+        try launchArm(["--store", store, "--no-dbus", "--final-pid", "\(finalPid)"] + extra)
     }
 
     private var store: String { mountPoint.appendingPathComponent("store").path }
@@ -99,7 +92,7 @@ final class FinalStageLiveTests: XCTestCase {
         XCTAssertEqual(try runProgram("/usr/bin/env", ["mount", "-o", "loop,ro", image, mountPoint.path]).status, 0)
         let dump = try runProgram(Built.witness, ["dump", "--store", store, "--json", "--boot", "all"])
         XCTAssertEqual(dump.status, 0, dump.stderr)
-        let records = try jsonObjects(dump.stdout).filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) }
+        let records = try ndjsonObjects(dump.stdout).filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) }
         let entry = try XCTUnwrap(records.first { $0["probe"] as? String == "sys_enter_reboot" }, dump.stdout)
         XCTAssertEqual(entry["final_stage"] as? Bool, true)
         XCTAssertEqual(entry["comm"] as? String, "systemd-shutdow")
@@ -130,14 +123,8 @@ final class FinalStageLiveTests: XCTestCase {
         XCTAssertFalse(human.contains("sys_enter_reboot"), "nothing after the stop: \(human)")
     }
 
-    private func readUntil(_ pipe: Pipe, contains needle: String, timeout: TimeInterval = 20) throws -> String {
-        var text = ""
-        let deadline = Date().addingTimeInterval(timeout)
-        while !text.contains(needle) && Date() < deadline {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+    private func readUntil(_ pipe: Pipe, contains needle: String) throws -> String {
+        let text = read(pipe, until: needle)
         guard text.contains(needle) else {
             XCTFail("no \"\(needle)\" in: \(text)")
             throw XCTSkip("arm did not get there")
@@ -148,12 +135,5 @@ final class FinalStageLiveTests: XCTestCase {
     private func field(_ prefix: String, in text: String) -> String {
         guard let range = text.range(of: prefix) else { return "" }
         return String(text[range.upperBound...].prefix { $0.isNumber })
-    }
-
-    /// dump --json: one record per line.
-    private func jsonObjects(_ text: String) throws -> [[String: Any]] {
-        try text.split(separator: "\n").map { line in
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        }
     }
 }

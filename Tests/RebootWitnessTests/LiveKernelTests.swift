@@ -46,13 +46,8 @@ final class LiveKernelTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         armed = process
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            armStderr += chunk
-            if String(decoding: armStderr, as: UTF8.self).contains("armed:") { return }
-        }
+        armStderr += Data(read(err, until: "armed:").utf8)
+        if String(decoding: armStderr, as: UTF8.self).contains("armed:") { return }
         XCTFail("arm did not print its armed line: \(String(decoding: armStderr, as: UTF8.self))")
         throw XCTSkip("arm failed")
     }
@@ -65,9 +60,7 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
         let dump = try runProgram(Built.witness, ["dump", "--store", store.path, "--json"])
         XCTAssertEqual(dump.status, 0, dump.stderr)
-        return try dump.stdout.split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        return try ndjsonObjects(dump.stdout)
     }
 
     static func cgroup2Root() -> String? {

@@ -82,9 +82,7 @@ final class SSHPeerLiveTests: XCTestCase {
         arm.interrupt()
         arm.waitUntilExit()
         let dump = try runProgram(Built.witness, ["dump", "--store", store.path, "--json"])
-        let records = try dump.stdout.split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        let records = try ndjsonObjects(dump.stdout)
         let entry = try XCTUnwrap(records.first { $0["probe"] as? String == "sys_enter_reboot" && "\($0["pid"] ?? "")" == caller.map(String.init) },
                                   "no record of pid \(caller ?? "?"): \(dump.stdout)")
         XCTAssertEqual(entry["ssh_peer"] as? String, client, "the sshd session's peer, as sshd itself saw it: \(entry)")

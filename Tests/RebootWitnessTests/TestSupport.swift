@@ -53,9 +53,8 @@ func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 
                  count: 1)
 }
 
-/// Starts `reboot-witness arm` with `arguments` and waits for its "armed"
-/// line; returns the process and what it wrote on stderr until then.
-func startArm(_ arguments: [String]) throws -> (Process, String) {
+/// Starts `reboot-witness arm` with `arguments`; its stderr is the pipe returned.
+func launchArm(_ arguments: [String]) throws -> (Process, Pipe) {
     let arm = Process()
     arm.executableURL = URL(fileURLWithPath: Built.witness)
     arm.arguments = ["arm"] + arguments
@@ -63,11 +62,31 @@ func startArm(_ arguments: [String]) throws -> (Process, String) {
     arm.standardError = err
     arm.standardOutput = FileHandle.nullDevice
     try arm.run()
+    return (arm, err)
+}
+
+/// Starts `reboot-witness arm` with `arguments` and waits for its "armed"
+/// line; returns the process and what it wrote on stderr until then.
+func startArm(_ arguments: [String]) throws -> (Process, String) {
+    let (arm, err) = try launchArm(arguments)
+    return (arm, read(err, until: "armed:"))
+}
+
+/// What `pipe` carries until `needle` appears, it closes, or `timeout` passes.
+func read(_ pipe: Pipe, until needle: String, timeout: TimeInterval = 20) -> String {
     var text = ""
-    while !text.contains("armed:") {
-        let chunk = err.fileHandleForReading.availableData
+    let deadline = Date().addingTimeInterval(timeout)
+    while !text.contains(needle) && Date() < deadline {
+        let chunk = pipe.fileHandleForReading.availableData
         if chunk.isEmpty { break }
         text += String(decoding: chunk, as: UTF8.self)
     }
-    return (arm, text)
+    return text
+}
+
+/// `dump --json`: one record per line, as JSON objects.
+func ndjsonObjects(_ text: String) throws -> [[String: Any]] {
+    try text.split(separator: "\n").map { line in
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
 }

@@ -17,6 +17,18 @@ final class VerdictTests: XCTestCase {
                      kernelStack: [], context: "process", count: count)
     }
 
+    /// `systemctl reboot` typed in a container, 2 s before the reboot.
+    func containerSystemctl() -> CallerRecord {
+        caller("sched_process_exec", pid: 300, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
+               container: ContainerID(runtime: "docker", id: String(repeating: "c0ffee00", count: 8)), argv: "systemctl reboot")
+    }
+
+    /// PID 1 becoming `systemd-shutdown reboot`.
+    func systemdShutdownExec() -> CallerRecord {
+        caller("sched_process_exec", pid: 1, comm: "systemd-shutdow", time: "2026-01-01T09:59:58.900Z",
+               cgroup: "/", argv: "/usr/lib/systemd/systemd-shutdown reboot")
+    }
+
     func facts(_ build: (inout BootFacts) -> Void) -> BootFacts {
         var f = BootFacts(bootID: "b1")
         f.armed = "2026-01-01T09:00:00.000Z"
@@ -46,15 +58,12 @@ final class VerdictTests: XCTestCase {
     }
 
     func testAGracefulRebootWhoseFinalCallCameAfterTheWitnessStopped() {
-        let id = String(repeating: "c0ffee00", count: 8)
-        let intent = caller("sched_process_exec", pid: 300, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
-                            container: ContainerID(runtime: "docker", id: id), argv: "systemctl reboot")
+        let intent = containerSystemctl()
         // systemctl asks logind over D-Bus, logind asks systemd: the relays are not the initiator.
         let relay = caller("dbus", pid: 225, comm: "systemd-logind", time: "2026-01-01T09:59:58.500Z",
                            cgroup: "/system.slice/systemd-logind.service",
                            argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2")
-        let shutdown = caller("sched_process_exec", pid: 1, comm: "systemd-shutdow", time: "2026-01-01T09:59:58.900Z",
-                              cgroup: "/", argv: "/usr/lib/systemd/systemd-shutdown reboot")
+        let shutdown = systemdShutdownExec()
         let v = VerdictEngine.decide(facts { $0.records = [intent, relay, shutdown]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
         XCTAssertEqual([v.reason, v.subreason, v.detail], ["reboot", "container", "c0ffee00c0ff"])
         XCTAssertTrue(v.evidence.contains { $0.excerpt.hasPrefix("PID 1 went on") }, "\(v.evidence)")
@@ -68,11 +77,8 @@ final class VerdictTests: XCTestCase {
     }
 
     func testPIDOnesFinalStageRebootIsLinkedToTheIntentAndItsSystemdShutdown() {
-        let id = String(repeating: "c0ffee00", count: 8)
-        let intent = caller("sched_process_exec", pid: 300, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
-                            container: ContainerID(runtime: "docker", id: id), argv: "systemctl reboot")
-        let shutdown = caller("sched_process_exec", pid: 1, comm: "systemd-shutdow", time: "2026-01-01T09:59:58.900Z",
-                              cgroup: "/", argv: "/usr/lib/systemd/systemd-shutdown reboot")
+        let intent = containerSystemctl()
+        let shutdown = systemdShutdownExec()
         var final = caller(pid: 1, comm: "systemd-shutdow", time: "2026-01-01T10:00:01.000Z", cgroup: "/")
         final.finalStage = true
         // The stop marker comes before PID 1's call: arm closed the store for systemd-shutdown.
