@@ -25,8 +25,10 @@ let package = Package(
         // The shared record header (bpf/witness.h) plus the few C calls Swift
         // cannot make: variadic syscall(2), libbpf's va_list log callback.
         .target(name: "CWitness", dependencies: ["CLibbpf"]),
-        // sd-bus (libsystemd, loaded with dlopen) as a D-Bus monitor of logind/systemd reboot calls.
-        .target(name: "CBusMonitor"),
+        // libsystemd, loaded with dlopen: sd-bus (a D-Bus monitor of logind/systemd reboot calls) and sd-journal (the evidence of earlier boots).
+        .target(name: "CSystemd"),
+        // libauparse (audit-userspace), loaded with dlopen: the audit log's events.
+        .target(name: "CAudit"),
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),
@@ -43,9 +45,11 @@ let package = Package(
             dependencies: ["CLibbpf", "CWitness", "BPFObjects", "WitnessSystem"]
         ),
         .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CISAL", "CZlib"]),
+        // What the host itself kept about earlier boots: journal, audit log, wtmp, watchdog boot status.
+        .target(name: "WitnessEvidence", dependencies: ["WitnessSystem", "WitnessCapture", "CSystemd", "CAudit"]),
         .target(
             name: "RebootWitness",
-            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CBusMonitor"]
+            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence", "CSystemd"]
         ),
         .executableTarget(
             name: "reboot-witness",
@@ -59,7 +63,7 @@ let package = Package(
 
         .testTarget(
             name: "RebootWitnessTests",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "CWitness", "CISAL", "CZlib"]
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence", "CWitness", "CISAL", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -123,9 +123,35 @@ int cw_read_signal(int fd)
 	return n == sizeof(info) ? (int)info.ssi_signo : 0;
 }
 
+/* glibc's strerrorname_np exists only from 2.32: the binary must start on
+ * 2.31 (Debian 11, Ubuntu 20.04), so the names are listed here, generated
+ * from the kernel's errno headers with the X-macro below. */
+#define CW_ERRNO_NAMES(X) \
+	X(EPERM) X(ENOENT) X(ESRCH) X(EINTR) X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) \
+	X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT) X(ENOTBLK) X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) \
+	X(ENOTDIR) X(EISDIR) X(EINVAL) X(ENFILE) X(EMFILE) X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) \
+	X(ESPIPE) X(EROFS) X(EMLINK) X(EPIPE) X(EDOM) X(ERANGE) X(EDEADLK) X(ENAMETOOLONG) X(ENOLCK) \
+	X(ENOSYS) X(ENOTEMPTY) X(ELOOP) X(ENOMSG) X(EIDRM) X(ENOSTR) X(ENODATA) X(ETIME) X(ENOSR) \
+	X(ENOLINK) X(EPROTO) X(EBADMSG) X(EOVERFLOW) X(EILSEQ) X(EUSERS) X(ENOTSOCK) X(EDESTADDRREQ) \
+	X(EMSGSIZE) X(EPROTOTYPE) X(ENOPROTOOPT) X(EPROTONOSUPPORT) X(EOPNOTSUPP) X(EAFNOSUPPORT) \
+	X(EADDRINUSE) X(EADDRNOTAVAIL) X(ENETDOWN) X(ENETUNREACH) X(ECONNABORTED) X(ECONNRESET) \
+	X(ENOBUFS) X(EISCONN) X(ENOTCONN) X(ETIMEDOUT) X(ECONNREFUSED) X(EHOSTUNREACH) X(EALREADY) \
+	X(EINPROGRESS) X(ESTALE) X(EDQUOT) X(ECANCELED) X(EOWNERDEAD) X(ENOTRECOVERABLE) X(ERFKILL) \
+	X(EHWPOISON) X(ENOKEY) X(EKEYEXPIRED) X(EKEYREVOKED) X(EKEYREJECTED) X(ENOMEDIUM) X(EMEDIUMTYPE) \
+	X(EREMOTEIO) X(EUCLEAN) X(ENOTUNIQ) X(EBADFD) X(ECOMM) X(ENONET) X(EBADE) X(EBADR) X(ELIBBAD)
+
 const char *cw_errno_name(int code)
 {
-	return strerrorname_np(code);
+	switch (code) {
+#define CW_ERRNO_CASE(name) case name: return #name;
+	CW_ERRNO_NAMES(CW_ERRNO_CASE)
+	default: return NULL;
+	}
+}
+
+void *cw_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length)
+{
+	return memmem(haystack, haystack_length, needle, needle_length);
 }
 
 #include <utmpx.h>

@@ -1,4 +1,4 @@
-import CBusMonitor
+import CSystemd
 import SystemPackage
 import WitnessAttribution
 import WitnessCapture

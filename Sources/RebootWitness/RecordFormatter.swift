@@ -33,7 +33,7 @@ public enum RecordFormatter {
     public static func human(_ r: CallerRecord, outcome: String? = nil) -> String {
         if r.probe == "sys_exit_reboot" {
             return "\(r.time)  sys_exit_reboot  \(r.comm)[\(r.pid)] tid \(r.tid) "
-                + DumpReport.returned(r.retval ?? 0)
+                + WitnessBoot.returned(r.retval ?? 0)
         }
         var head = "\(r.time)  \(r.probe)"
         if let cmd = r.cmd { head += " \(cmd)" }

@@ -73,35 +73,3 @@ public final class RecordResolver {
         return record
     }
 }
-
-public enum BootIdentity {
-    /// /proc/sys/kernel/random/boot_id: new at every boot.
-    public static func current() -> String {
-        Files.readLine("/proc/sys/kernel/random/boot_id") ?? "unknown"
-    }
-}
-
-public enum WallClock {
-    /// Wall-clock time of a CLOCK_BOOTTIME instant, as ISO 8601 UTC.
-    public static func iso8601(bootNanoseconds: UInt64) -> String {
-        let (realtime, boottime) = SystemCalls.clocks()
-        return iso8601(realtimeNanoseconds: realtime - (boottime - Int64(bootNanoseconds)))
-    }
-
-    public static func now() -> String {
-        iso8601(realtimeNanoseconds: SystemCalls.clocks().realtime)
-    }
-
-    public static func iso8601(realtimeNanoseconds ns: Int64) -> String {
-        var seconds = time_t(ns / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let millis = Int((ns / 1_000_000) % 1000)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
-    }
-}

@@ -1,3 +1,4 @@
+import WitnessSystem
 import WitnessCapture
 import WitnessStore
 

@@ -88,6 +88,14 @@ public struct CallerRecord: Codable, Equatable, Sendable {
             case cgroup, container, ancestry
         }
 
+        public init(time: String, cmd: String?, argv: String?, pid: UInt32, comm: String, exe: String?, user: String?,
+                    loginUser: String?, sessionid: UInt32?, tty: String?, sshPeer: String?, cgroup: String? = nil,
+                    container: ContainerID? = nil, ancestry: [Ancestor] = []) {
+            self.time = time; self.cmd = cmd; self.argv = argv; self.pid = pid; self.comm = comm; self.exe = exe
+            self.user = user; self.loginUser = loginUser; self.sessionid = sessionid; self.tty = tty
+            self.sshPeer = sshPeer; self.cgroup = cgroup; self.container = container; self.ancestry = ancestry
+        }
+
         public init(_ r: CallerRecord) {
             time = r.time; cmd = r.cmd; argv = r.cmdArg; pid = r.pid; comm = r.comm; exe = r.exe; user = r.user
             loginUser = r.loginUser; sessionid = r.sessionid; tty = r.tty; sshPeer = r.sshPeer; cgroup = r.cgroup

@@ -1,3 +1,6 @@
+import CWitness
+import Glibc
+
 extension Substring {
     /// Drops leading and trailing characters in `characters`.
     public func trimming(_ characters: Set<Character>) -> Substring {
@@ -5,5 +8,41 @@ extension Substring {
         while let first = result.first, characters.contains(first) { result = result.dropFirst() }
         while let last = result.last, characters.contains(last) { result = result.dropLast() }
         return result
+    }
+}
+
+extension StringProtocol {
+    /// The first occurrence of `needle`, by a byte search (memmem) over
+    /// UTF-8. For the loops over journal and pstore lines: the standard
+    /// library's `contains(_:)` and `firstRange(of:)` build a searcher (and
+    /// hash every character) on each call.
+    public func locate(_ needle: String) -> Range<Index>? {
+        var haystack = String(self)
+        var pattern = needle
+        guard let offset = haystack.withUTF8({ hay in
+            pattern.withUTF8 { pin -> Int? in
+                guard pin.count > 0, hay.count >= pin.count,
+                      let found = cw_memmem(hay.baseAddress, hay.count, pin.baseAddress, pin.count) else { return nil }
+                return hay.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            }
+        }) else { return nil }
+        let lower = utf8.index(startIndex, offsetBy: offset)
+        return lower..<utf8.index(lower, offsetBy: needle.utf8.count)
+    }
+
+    /// `locate(needle) != nil`.
+    public func includes(_ needle: String) -> Bool { locate(needle) != nil }
+
+    /// Whether any of `needles` occurs.
+    public func includesAny(_ needles: [String]) -> Bool {
+        var haystack = String(self)
+        return haystack.withUTF8 { hay in
+            needles.contains { needle in
+                var pattern = needle
+                return pattern.withUTF8 { pin in
+                    pin.count > 0 && hay.count >= pin.count && cw_memmem(hay.baseAddress, hay.count, pin.baseAddress, pin.count) != nil
+                }
+            }
+        }
     }
 }

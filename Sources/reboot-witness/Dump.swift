@@ -28,20 +28,26 @@ struct Dump: ParsableCommand {
 
     func run() throws {
         do {
-            try StoreDirectory.prepare(store, create: false)
-            let contents = try SlotStore(directory: store, create: false).load()
-            let report = DumpReport(contents: contents, selection: boot, currentBoot: BootIdentity.current())
+            // The previous boot is the one before this in every source's list, as `last` chooses it.
+            var locations = HostEvidence.Locations()
+            locations.store = store
+            locations.readJournal = boot == .previous
+            let host = HostEvidence(locations)
+            guard let contents = try host.store.get() else {
+                throw StoreError("no store at \(store) (run `reboot-witness arm --store \(store)` first)")
+            }
+            let report = DumpReport(timeline: host.timeline, skipped: contents.skipped, selection: boot)
             for boot in report.boots {
                 if !json {
-                    print("boot \(boot): \(report.witness[boot]?.summary ?? "")")
-                    for record in report.pstore[boot] ?? [] {
+                    print("boot \(boot): \((report.witness[boot] ?? WitnessBoot(bootID: boot)).summary)")
+                    for record in report.witness[boot]?.pstore ?? [] {
                         print("  pstore \(record.file): \(record.header)\(record.time.map { " (\($0))" } ?? "")")
                         for line in record.excerpt.suffix(8) { print("    \(line)") }
                     }
                 } else if pstore {
-                    for record in report.pstore[boot] ?? [] { print(RecordFormatter.json(StoreEntry.pstore(record))) }
+                    for record in report.witness[boot]?.pstore ?? [] { print(RecordFormatter.json(StoreEntry.pstore(record))) }
                 }
-                for record in report.watchdog[boot] ?? [] {
+                for record in report.witness[boot]?.watchdog ?? [] {
                     if json {
                         print(RecordFormatter.json(StoreEntry.watchdog(record)))
                     } else {
@@ -49,7 +55,7 @@ struct Dump: ParsableCommand {
                         for frame in record.pinger.kernelStack.prefix(12) { print("      \(frame)") }
                     }
                 }
-                for item in report.items where item.record.bootID == boot {
+                for item in report.witness[boot]?.items ?? [] {
                     print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))
                 }
             }

@@ -4,60 +4,93 @@ import WitnessStore
 
 struct Last: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "One verdict on how the previous boot ended, with the evidence for and against it.",
+        abstract: "How the previous boot ended (or every boot, with --list), with the evidence for and against.",
         discussion: """
-            Reads the witness store (records, intents, watchdog findings, armed / alive / \
-            clean-stop markers), pstore, the journal of that boot where it is persistent \
-            (journalctl), wtmp, and this boot's kernel log (filesystem recovery means the \
-            previous boot did not stop cleanly). Prints the verdict, its confidence, who did it \
-            when known, a bootstat-style reason,subreason,detail string, and every piece of \
-            evidence: + supports it, - contradicts it.
+            Works on a host where the witness was never armed: it reads the witness store where \
+            there is one, pstore, the journal (sd-journal, indexed queries only), the audit log \
+            (libauparse), wtmp, the watchdogs' boot status, and this boot's kernel log (file \
+            system recovery means the previous boot did not stop cleanly). Without the witness it \
+            can name a person (sudo, ssh), a service, the power key, a panic, a watchdog or a \
+            reset, never a container or a process that called reboot(2) directly, and its \
+            confidence stays at medium or below. Nothing is created or changed.
+
+            Each piece of evidence is marked + (supports the verdict), - (contradicts it) or \
+            a middle dot (a note: a source that had nothing for that boot).
 
             EXAMPLES:
               reboot-witness last
+              reboot-witness last --list                      every boot, newest first
+              reboot-witness last --list --json | jq -r '[.boot_id, .bootstat] | @tsv'
               reboot-witness last --json | jq -r .bootstat
-              reboot-witness last --boot 3            # three boots ago
+              reboot-witness last --boot 3                    three boots ago
+              reboot-witness last --journal-dir /mnt/var/log/journal   a copied journal
             """
     )
 
     @Option(help: ArgumentHelp("Store directory.", valueName: "DIR"))
     var store: String = StoreDirectory.defaultPath
 
-    @Option(help: ArgumentHelp("Which boot: 1 is the previous one, 2 the one before it, and so on.", valueName: "N"))
-    var boot: Int = 1
+    @Option(help: ArgumentHelp("Which boot: 1 is the previous one, 2 the one before it, and so on; or a boot id (a unique prefix of 8 hex digits or more will do).",
+                               valueName: "N|ID"))
+    var boot: String = "1"
 
-    @Flag(help: "One JSON object.")
+    @Flag(help: "One line per boot, newest first: start, last sign of life, how it ended, confidence, initiator.")
+    var list = false
+
+    @Option(help: ArgumentHelp("With --list, only the newest N boots.", valueName: "N"))
+    var count: Int?
+
+    @Flag(help: "JSON: one object (with --list, one object per line).")
     var json = false
 
-    @Flag(help: "Do not run journalctl.")
+    @Option(help: ArgumentHelp("Read the journal files in DIR instead of this host's journal. A DIR without the running boot is taken as another host's (a copy of its /var/log/journal): this boot's kernel log and watchdogs are then not consulted.",
+                               valueName: "DIR"))
+    var journalDir: String?
+
+    @Option(help: ArgumentHelp("The audit log's directory.", valueName: "DIR"))
+    var auditDir: String = "/var/log/audit"
+
+    @Option(help: ArgumentHelp("The wtmp file.", valueName: "FILE"))
+    var wtmp: String = "/var/log/wtmp"
+
+    @Flag(help: "Do not read the journal.")
     var noJournal = false
 
     func validate() throws {
-        guard boot >= 1 else { throw ValidationError("--boot counts back from the current boot: 1 or more") }
+        guard LastReport.Choice(boot) != nil else {
+            throw ValidationError("--boot counts back from the current boot (1 or more) or names a boot id (8 hex digits at least)")
+        }
+        if let count, count < 1 { throw ValidationError("--count takes a number of boots: 1 or more") }
+        if count != nil && !list { throw ValidationError("--count goes with --list") }
     }
 
     func run() throws {
-        do {
-            try StoreDirectory.prepare(store, create: false)
-            let contents = try SlotStore(directory: store, create: false).load()
-            let current = BootIdentity.current()
-            let chosen = try FactGathering.chooseBoot(in: contents, back: boot, current: current).get()
-            let facts = FactGathering.gather(boot: chosen, from: contents, nextIsCurrent: boot == 1, journal: !noJournal)
-            let verdict = VerdictEngine.decide(facts)
+        var locations = HostEvidence.Locations()
+        locations.store = store
+        locations.journalDirectory = journalDir
+        locations.readJournal = !noJournal
+        locations.auditDirectory = auditDir
+        locations.wtmp = wtmp
+        let host = HostEvidence(locations)
+        if list {
+            let lines = LastReport.list(host: host, count: count)
+            if json {
+                lines.forEach { print(RecordFormatter.json($0)) }
+            } else {
+                LastReport.human(lines).forEach { print($0) }
+            }
+            let damage = host.journalDamageNote()
+            if !damage.isEmpty { printError("reboot-witness: " + damage.dropFirst(2)) }
+            return
+        }
+        switch LastReport.verdict(LastReport.Choice(boot)!, host: host) {
+        case .success(let verdict):
             if json {
                 print(RecordFormatter.json(verdict))
-                return
+            } else {
+                LastReport.human(verdict).forEach { print($0) }
             }
-            print("boot \(chosen): \(verdict.summary)")
-            print("  verdict     \(verdict.reason) / \(verdict.subreason), confidence \(verdict.confidence)")
-            print("  bootstat    \(verdict.bootstat)")
-            if let loop = verdict.crashLoop { print("  crash loop  \(loop.what) ×\(loop.count) (\(loop.source))") }
-            print("  evidence")
-            for item in verdict.evidence {
-                print("    \(item.supports ? "+" : "-") \(item.source.padding(10)) \(item.time ?? "")  \(item.excerpt)")
-            }
-            if contents.skipped > 0 { printError("reboot-witness: skipped \(contents.skipped) unreadable entries in \(store)") }
-        } catch {
+        case .failure(let error):
             throw CommandFailure(error)
         }
     }

@@ -37,10 +37,11 @@ final class CLITests: XCTestCase {
         let orphan = try runProgram(Built.witness, ["arm", "--force"])
         XCTAssertEqual(orphan.status, 64)
         XCTAssertTrue(orphan.stderr.contains("go with --reboot2panic"), orphan.stderr)
-        let dir = try temporaryDirectory("cli-last")
-        let empty = try runProgram(Built.witness, ["last", "--store", dir.path])
-        XCTAssertEqual(empty.status, 1)
-        XCTAssertTrue(empty.stderr.hasPrefix("Error: "), empty.stderr)
+        let far = try runProgram(Built.witness, ["last", "--boot", "400", "--store", "/nonexistent", "--no-journal"])
+        XCTAssertEqual(far.status, 1)
+        XCTAssertTrue(far.stderr.hasPrefix("Error: this host knows ") && far.stderr.contains("--boot 400 is not among them"),
+                      far.stderr)
+        XCTAssertEqual(far.stderr.split(separator: "\n").count, 1, "one line")
     }
 
     func testStoreThatIsAFileGivesOneLine() throws {
@@ -52,6 +53,11 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(result.status, 1, command)
             XCTAssertEqual(result.stderr, "Error: store \(file.path) is not a directory\n", command)
         }
+        // `last` answers from the other sources and names the store's problem as evidence.
+        let last = try runProgram(Built.witness, ["last", "--store", file.path, "--no-journal"])
+        XCTAssertEqual(last.status, 0, last.stderr)
+        XCTAssertTrue(last.stdout.contains("· witness") && last.stdout.contains("store unreadable: store \(file.path) is not a directory"),
+                      last.stdout)
     }
 
     func testMissingStoreForDump() throws {

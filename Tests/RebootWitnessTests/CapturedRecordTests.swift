@@ -1,6 +1,7 @@
 import CWitness
 import RebootWitness
 @testable import WitnessCapture
+import WitnessSystem
 import XCTest
 
 final class CapturedRecordTests: XCTestCase {

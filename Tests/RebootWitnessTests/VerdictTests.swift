@@ -1,5 +1,6 @@
 @testable import RebootWitness
 import WitnessAttribution
+import WitnessEvidence
 import WitnessStore
 import XCTest
 
@@ -40,7 +41,7 @@ final class VerdictTests: XCTestCase {
     func testContainerInitiatedReboot() {
         let id = String(repeating: "c0ffee00", count: 8)
         let v = VerdictEngine.decide(facts { $0.records = [caller(container: ContainerID(runtime: "docker", id: id))] })
-        XCTAssertEqual([v.reason, v.subreason, v.confidence], ["reboot", "container", "high"])
+        XCTAssertEqual(v.triple, ["reboot", "container", "high"])
         XCTAssertEqual(v.bootstat, "reboot,container,c0ffee00c0ff")
         XCTAssertEqual(v.initiator?.pid, 812)
     }
@@ -51,7 +52,7 @@ final class VerdictTests: XCTestCase {
         intent.sshPeer = "10.10.10.34:51234"
         let shutdown = caller(pid: 1, comm: "systemd-shutdow", time: "2026-01-01T10:00:03.000Z", cgroup: "/")
         let v = VerdictEngine.decide(facts { $0.records = [intent, shutdown]; $0.cleanStop = "2026-01-01T10:00:02.000Z" })
-        XCTAssertEqual([v.reason, v.subreason, v.confidence], ["reboot", "user", "high"])
+        XCTAssertEqual(v.triple, ["reboot", "user", "high"])
         XCTAssertEqual(v.initiator?.argv, "systemctl reboot")
         XCTAssertTrue(v.summary.contains("via ssh from 10.10.10.34:51234"), v.summary)
         XCTAssertEqual(v.bootstat, "reboot,user,alice")
@@ -65,7 +66,7 @@ final class VerdictTests: XCTestCase {
                            argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2")
         let shutdown = systemdShutdownExec()
         let v = VerdictEngine.decide(facts { $0.records = [intent, relay, shutdown]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
-        XCTAssertEqual([v.reason, v.subreason, v.detail], ["reboot", "container", "c0ffee00c0ff"])
+        XCTAssertEqual([v.reason.rawValue, v.subreason.rawValue, v.detail], ["reboot", "container", "c0ffee00c0ff"])
         XCTAssertTrue(v.evidence.contains { $0.excerpt.hasPrefix("PID 1 went on") }, "\(v.evidence)")
         let dumped = DumpReport(contents: StoreContents(entries: [intent, relay, shutdown].map { .caller($0) }, skipped: 0),
                                 selection: .all, currentBoot: "b2").items.map(\.record)
@@ -73,7 +74,7 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(v.initiator?.comm, "systemctl")
         // An intent with no orderly shutdown after it is not enough (it may have been cancelled).
         let cancelled = VerdictEngine.decide(facts { $0.records = [intent] })
-        XCTAssertEqual(cancelled.reason, "hard_reset")
+        XCTAssertEqual(cancelled.reason, .hardReset)
     }
 
     func testPIDOnesFinalStageRebootIsLinkedToTheIntentAndItsSystemdShutdown() {
@@ -83,7 +84,7 @@ final class VerdictTests: XCTestCase {
         final.finalStage = true
         // The stop marker comes before PID 1's call: arm closed the store for systemd-shutdown.
         let v = VerdictEngine.decide(facts { $0.records = [intent, shutdown, final]; $0.cleanStop = "2026-01-01T09:59:59.000Z" })
-        XCTAssertEqual([v.reason, v.subreason, v.confidence], ["reboot", "container", "high"])
+        XCTAssertEqual(v.triple, ["reboot", "container", "high"])
         XCTAssertEqual(v.initiator?.comm, "systemctl")
         XCTAssertEqual(v.evidence.map { String($0.excerpt.prefix(12)) }, ["intent: sche", "PID 1 went o", "sys_enter_re"])
         XCTAssertTrue(v.evidence[2].excerpt.hasSuffix("final-stage"), v.evidence[2].excerpt)
@@ -96,53 +97,76 @@ final class VerdictTests: XCTestCase {
         let intent = caller("sched_process_exec", pid: 900, comm: "systemctl", time: "2026-01-01T09:59:58.000Z",
                             cgroup: "/system.slice/machine-config-daemon.service", argv: "systemctl reboot")
         let v = VerdictEngine.decide(facts { $0.records = [intent, caller(pid: 1, comm: "systemd-shutdow")] })
-        XCTAssertEqual([v.reason, v.subreason], ["reboot", "service"])
+        XCTAssertEqual(v.triple, ["reboot", "service", "high"])
         XCTAssertEqual(v.detail, "machine-config-daemon.service")
     }
 
+    func journal(_ build: (inout JournalBootFacts) -> Void) -> JournalBootFacts {
+        var j = JournalBootFacts()
+        j.first = "2026-01-01T09:00:00.000Z"
+        j.last = JournalLine(time: "2026-01-01T09:59:59.000Z", unit: nil, identifier: "systemd", message: "last")
+        build(&j)
+        return j
+    }
+
+    func line(_ time: String, _ identifier: String, _ message: String, unit: String? = nil) -> JournalLine {
+        JournalLine(time: time, unit: unit, identifier: identifier, message: message)
+    }
+
     func testHypervisorPowerButton() {
-        let journal = JournalFacts.parse("""
-        {"__REALTIME_TIMESTAMP":"1767261590000000","_SYSTEMD_UNIT":"systemd-logind.service","SYSLOG_IDENTIFIER":"systemd-logind","MESSAGE":"Power key pressed short."}
-        {"__REALTIME_TIMESTAMP":"1767261590100000","SYSLOG_IDENTIFIER":"systemd-logind","MESSAGE":"Powering off..."}
-        {"__REALTIME_TIMESTAMP":"1767261590200000","SYSLOG_IDENTIFIER":"kernel","MESSAGE":[1,2,3]}
-        {"__REALTIME_TIMESTAMP":"1767261591000000","SYSLOG_IDENTIFIER":"systemd","MESSAGE":"Reached target poweroff.target - System Power Off."}
-        """)
-        XCTAssertEqual(journal.map(\.message), ["Power key pressed short.", "Powering off...",
-                                                "Reached target poweroff.target - System Power Off."])
-        XCTAssertEqual(journal.first?.unit, "systemd-logind.service")
-        XCTAssertEqual(journal.first?.time, "2026-01-01T09:59:50.000Z")
+        let j = journal {
+            $0.powerKey = line("2026-01-01T09:59:50.000Z", "systemd-logind", "Power key pressed short.")
+            $0.shutdown = [ShutdownStep(line: line("2026-01-01T09:59:50.100Z", "systemd-logind", "System is powering down."),
+                                        action: "POWER_OFF")]
+        }
         let v = VerdictEngine.decide(facts {
             $0.records = [caller(cmd: "POWER_OFF", pid: 1, comm: "systemd-shutdow")]
-            $0.journal = journal
+            $0.journal = j
         })
-        XCTAssertEqual([v.reason, v.subreason], ["poweroff", "acpi"])
-        XCTAssertTrue(v.evidence.contains { $0.source == "journal" && $0.excerpt.contains("Power key") })
+        XCTAssertEqual(v.triple, ["poweroff", "acpi", "high"])
+        XCTAssertTrue(v.evidence.contains { $0.source == .journal && $0.excerpt.contains("Power key") })
         // Without the witness, the journal alone still says so, less surely.
-        let journalOnly = VerdictEngine.decide(facts { $0.journal = journal; $0.armed = nil; $0.lastAlive = nil })
-        XCTAssertEqual([journalOnly.reason, journalOnly.subreason, journalOnly.confidence], ["poweroff", "acpi", "medium"])
+        let journalOnly = VerdictEngine.decide(facts { $0.journal = j; $0.witness = nil })
+        XCTAssertEqual(journalOnly.triple, ["poweroff", "acpi", "medium"])
     }
 
     func testHardResetWithUncleanFilesystemsAndAContradictingWtmpEntry() {
         let v = VerdictEngine.decide(facts {
-            $0.uncleanMarkers = ["EXT4-fs (vda): recovery complete"]
-            $0.wtmp = [WtmpEntry(kind: "shutdown", user: "shutdown", time: "2026-01-01T09:59:56.000Z")]
+            $0.uncleanMarkers = [Evidence(source: .kernelLog, time: nil, excerpt: "next boot: EXT4-fs (vda): recovery complete")]
+            $0.wtmp = [WtmpEntry(kind: .shutdown, user: "shutdown", time: "2026-01-01T09:59:56.000Z")]
+            $0.lastSeen = "2026-01-01T09:59:55.000Z"
         })
-        XCTAssertEqual([v.reason, v.subreason, v.confidence], ["hard_reset", "no_shutdown_path", "high"])
-        XCTAssertTrue(v.summary.contains("last seen alive 2026-01-01T09:59:55.000Z"), v.summary)
-        XCTAssertTrue(v.evidence.contains { $0.source == "kernel-log" && $0.supports })
-        XCTAssertTrue(v.evidence.contains { $0.source == "wtmp" && !$0.supports }, "a wtmp shutdown entry contradicts it")
+        XCTAssertEqual(v.triple, ["shutdown", "graceful", "medium"], "a wtmp shutdown entry is an orderly shutdown")
+        let reset = VerdictEngine.decide(facts {
+            $0.uncleanMarkers = [Evidence(source: .kernelLog, time: nil, excerpt: "next boot: EXT4-fs (vda): recovery complete")]
+            $0.lastSeen = "2026-01-01T09:59:55.000Z"
+        })
+        XCTAssertEqual(reset.triple, ["hard_reset", "no_shutdown_path", "high"])
+        XCTAssertTrue(reset.summary.contains("last seen alive 2026-01-01T09:59:55.000Z"), reset.summary)
+        XCTAssertTrue(reset.evidence.contains { $0.source == .kernelLog && $0.supports })
+        XCTAssertTrue(v.evidence.contains { $0.source == .kernelLog && $0.stance == .contradicts },
+                      "recovery at the next boot contradicts an orderly shutdown")
     }
 
-    func testOutOfMemoryThenResetWithACrashLoop() {
-        let journal = JournalFacts.parse("""
-        {"__REALTIME_TIMESTAMP":"1767261000000000","_SYSTEMD_UNIT":"serial-getty@ttyS0.service","MESSAGE":"serial-getty@ttyS0.service: Scheduled restart job, restart counter is at 421491."}
-        {"__REALTIME_TIMESTAMP":"1767261500000000","SYSLOG_IDENTIFIER":"kernel","MESSAGE":"Out of memory: Killed process 4121 (agetty) total-vm:10kB"}
-        """)
-        let v = VerdictEngine.decide(facts { $0.journal = journal })
-        XCTAssertEqual([v.reason, v.subreason], ["hard_reset", "oom_then_reset"])
+    func testOutOfMemoryThenResetWithACrashLoopFromTheJournalAlone() {
+        let j = journal {
+            $0.restarts = [RestartCount(unit: "serial-getty@ttyS0.service", count: 421_491, time: "2026-01-01T09:50:00.000Z")]
+            $0.kernelTrouble = [line("2026-01-01T09:58:20.000Z", "kernel", "Out of memory: Killed process 4121 (agetty) total-vm:10kB")]
+        }
+        let v = VerdictEngine.decide(facts {
+            $0.witness = nil
+            $0.journal = j
+            $0.lastSeen = "2026-01-01T09:59:59.000Z"
+            $0.uncleanMarkers = [Evidence(source: .journal, time: nil, excerpt: "next boot: kernel: EXT4-fs (vda1): recovery complete")]
+        })
+        XCTAssertEqual(v.triple, ["hard_reset", "oom_then_reset", "medium"], "never high without a witness record")
         XCTAssertEqual(v.crashLoop?.count, 421_491)
         XCTAssertEqual(v.crashLoop?.what, "serial-getty@ttyS0.service")
         XCTAssertTrue(v.summary.contains("crash loop: serial-getty@ttyS0.service ×421491"), v.summary)
+        XCTAssertTrue(v.summary.contains("last seen alive 2026-01-01T09:59:59.000Z"), v.summary)
+        // The journal simply ending, with nothing at the next boot, is a reset said with little confidence.
+        let bare = VerdictEngine.decide(facts { $0.witness = nil; $0.journal = journal { _ in } })
+        XCTAssertEqual(bare.triple, ["hard_reset", "no_shutdown_path", "low"])
     }
 
     func testKernelPanicFromPstore() {
@@ -152,7 +176,7 @@ final class VerdictTests: XCTestCase {
         <0>[   12.1] Kernel panic - not syncing: sysrq triggered crash
         """, bootID: "b1", time: "2026-01-01T10:00:00.000Z")
         let v = VerdictEngine.decide(facts { $0.pstore = [pstore] })
-        XCTAssertEqual([v.reason, v.subreason, v.confidence], ["panic", "sysrq", "high"])
+        XCTAssertEqual(v.triple, ["panic", "sysrq", "high"])
         XCTAssertEqual(v.summary, "kernel panic: sysrq triggered crash")
     }
 
@@ -169,47 +193,61 @@ final class VerdictTests: XCTestCase {
                                                 stateName: "uninterruptible (disk sleep)", wchan: "nfs_wait_bit_killable",
                                                 kernelStack: ["nfs_wait_bit_killable+0x1c/0x90"]))
         let v = VerdictEngine.decide(facts { $0.pstore = [pstore]; $0.watchdog = [hunt] })
-        XCTAssertEqual([v.reason, v.subreason, v.confidence, v.detail], ["watchdog", "softdog", "high", "sbd"])
+        XCTAssertEqual(v.triple + [v.detail], ["watchdog", "softdog", "high", "sbd"])
         XCTAssertTrue(v.summary.contains("last by sbd[812] (/usr/sbin/sbd), in D state"), v.summary)
+    }
+
+    func testHardwareWatchdogBootStatusIsTrustedOnlyWhereTheDriverReportsIt() {
+        let card = WatchdogBootStatus(device: "watchdog0", identity: "i6300ESB timer", bootstatus: 0x20, options: 0x8120)
+        let v = VerdictEngine.decide(facts { $0.witness = nil; $0.watchdogStatus = [card] })
+        XCTAssertEqual(v.triple + [v.detail], ["watchdog", "hardware", "medium", "watchdog0"])
+        let silent = WatchdogBootStatus(device: "watchdog0", identity: "Software Watchdog", bootstatus: 0x20, options: 0x8180)
+        XCTAssertNil(silent.resetTheMachine, "softdog does not advertise WDIOF_CARDRESET")
+        XCTAssertTrue(silent.summary.contains("unsupported"), silent.summary)
+        let old = WatchdogBootStatus(device: "watchdog0", identity: nil, bootstatus: 0x20, options: nil)
+        XCTAssertNil(old.resetTheMachine)
+        XCTAssertEqual(VerdictEngine.decide(facts { $0.witness = nil; $0.watchdogStatus = [silent, old] }).reason, .unknown)
     }
 
     func testKexecAndTheUnknown() {
         let kexec = VerdictEngine.decide(facts { $0.records = [caller(cmd: "KEXEC", comm: "kexec", loginuid: 0)] })
-        XCTAssertEqual(kexec.reason, "kexec")
+        XCTAssertEqual(kexec.reason, .kexec)
         let nothing = VerdictEngine.decide(BootFacts(bootID: "b1"))
-        XCTAssertEqual([nothing.reason, nothing.confidence], ["unknown", "low"])
+        XCTAssertEqual(nothing.triple, ["unknown", "no_evidence", "low"])
         var unclean = BootFacts(bootID: "b1")
-        unclean.uncleanMarkers = ["XFS (sda1): Starting recovery (logdev: internal)"]
-        XCTAssertEqual(VerdictEngine.decide(unclean).subreason, "unclean")
+        unclean.uncleanMarkers = [Evidence(source: .journal, time: nil, excerpt: "next boot: XFS (sda1): Starting recovery (logdev: internal)")]
+        XCTAssertEqual(VerdictEngine.decide(unclean).subreason, .unclean)
     }
 
     func testAGracefulVerdictIsContradictedByRecovery() {
         let v = VerdictEngine.decide(facts {
             $0.records = [caller(loginuid: 1000)]
-            $0.uncleanMarkers = ["EXT4-fs (sda1): recovery complete"]
+            $0.uncleanMarkers = [Evidence(source: .journal, time: nil, excerpt: "next boot: EXT4-fs (sda1): recovery complete")]
         })
-        XCTAssertEqual(v.reason, "reboot")
-        XCTAssertTrue(v.evidence.contains { !$0.supports && $0.excerpt.contains("recovery complete") })
-        XCTAssertEqual(FactGathering.uncleanMarkers(in: "a\nEXT4-fs (vda): recovery complete\nb"), ["EXT4-fs (vda): recovery complete"])
+        XCTAssertEqual(v.reason, .reboot)
+        XCTAssertTrue(v.evidence.contains { $0.stance == .contradicts && $0.excerpt.contains("recovery complete") })
+        XCTAssertTrue(JournalEvidence.isUncleanMarker("EXT4-fs (vda): recovery complete"))
+        XCTAssertFalse(JournalEvidence.isUncleanMarker("EXT4-fs (vda): mounted filesystem with ordered data mode"))
     }
 
-    func testWtmpEntriesBelongToTheBootThatWroteThem() {
-        let entries = [WtmpEntry(kind: "runlevel", user: "runlevel", time: "2026-01-01T09:00:05.000Z"),
-                       WtmpEntry(kind: "shutdown", user: "shutdown", time: "2026-01-01T10:00:02.000Z"),
-                       WtmpEntry(kind: "reboot", user: "reboot", time: "2026-01-01T10:01:00.000Z"),
-                       WtmpEntry(kind: "shutdown", user: "shutdown", time: "2026-01-01T12:00:00.000Z")]
-        let kept = FactGathering.wtmp(entries, start: "2026-01-01T09:00:00.000Z", end: "2026-01-01T10:00:00.000Z",
-                                      nextBootStart: "2026-01-01T10:01:30.000Z")
-        XCTAssertEqual(kept.map(\.time), ["2026-01-01T09:00:05.000Z", "2026-01-01T10:00:02.000Z"],
-                       "the next boot's shutdown is not this boot's")
+    func testAPersonFromTheJournalAndTheAuditLog() {
+        let sudo = UserCommand(time: "2026-01-01T09:59:40.000Z", action: "RESTART", command: "/usr/sbin/reboot", user: "alice",
+                               runAs: "root", tty: "pts/0", session: 4, sshPeer: "10.10.10.34:51633", source: "journal", pid: 1500)
+        let steps = [ShutdownStep(line: line("2026-01-01T09:59:41.000Z", "systemd-logind", "System is rebooting."), action: "RESTART")]
+        let v = VerdictEngine.decide(facts { $0.witness = nil; $0.journal = journal { $0.commands = [sudo]; $0.shutdown = steps } })
+        XCTAssertEqual(v.triple + [v.detail], ["reboot", "user", "medium", "alice"])
+        XCTAssertEqual(v.initiator?.sshPeer, "10.10.10.34:51633")
+        XCTAssertEqual(v.initiator?.tty, "pts/0")
+        XCTAssertEqual(v.initiator?.argv, "/usr/sbin/reboot")
+        // A command an hour before the shutdown is not its cause.
+        var old = sudo
+        old.time = "2026-01-01T08:50:00.000Z"
+        let stale = VerdictEngine.decide(facts { $0.witness = nil; $0.journal = journal { $0.commands = [old]; $0.shutdown = steps } })
+        XCTAssertEqual(stale.triple, ["reboot", "graceful", "medium"])
     }
+}
 
-    func testChoosingBootsBack() throws {
-        let marker = { (boot: String) in StoreEntry.start(.init(bootID: boot, time: "t", kernel: "k", pid: 1)) }
-        let contents = StoreContents(entries: [marker("b1"), marker("b2"), marker("b3")], skipped: 0)
-        XCTAssertEqual(try FactGathering.chooseBoot(in: contents, back: 1, current: "b3").get(), "b2")
-        XCTAssertEqual(try FactGathering.chooseBoot(in: contents, back: 2, current: "b3").get(), "b1")
-        XCTAssertEqual(try FactGathering.chooseBoot(in: contents, back: 1, current: "b4").get(), "b3", "arm has not run yet")
-        XCTAssertThrowsError(try FactGathering.chooseBoot(in: contents, back: 3, current: "b3").get())
-    }
+extension Verdict {
+    /// reason, subreason, confidence: what most assertions compare.
+    var triple: [String] { [reason.rawValue, subreason.rawValue, confidence.rawValue] }
 }

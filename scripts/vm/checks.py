@@ -28,10 +28,13 @@ SCENARIOS = {
     "systemctl-reboot": "systemd guest: `systemctl reboot` in a container-like cgroup is named as the initiator by `last`",
     "reboot-f-x20": "20 consecutive reboot -f under the hold: every record survives; held delay p50/p99 (extended: ~9 min per kernel)",
     "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
+    "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
+    "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
+    "tcg-textpoke": "no witness: syscall tracepoints toggled 400 times against a syscall loop on 2 vCPUs (TCG reproducer, extended)",
 }
 
 # Run only when named: too long for every CI run.
-EXTENDED = {"reboot-f-x20", "bench-capable"}
+EXTENDED = {"reboot-f-x20", "bench-capable", "tcg-textpoke"}
 
 CONTAINER_ID = "c0ffee00" * 8
 
@@ -357,6 +360,51 @@ def check_allowlist(sections, console, kernel):
     return "PASS", "allowlisted executable rebooted without a hold"
 
 
+def never_armed(sections, console):
+    """`last --json` of a scenario where the witness never ran: its verdict, after the common checks."""
+    boots = boot_ids(console)
+    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
+    assert "No such file" in sections.get("store", ""), f"`last` must not create a store: {sections.get('store')}"
+    v = json.loads(sections["last"])
+    assert v["boot_id"] == boots[0], f"last judged {v['boot_id']}, the boot that ended is {boots[0]}"
+    assert v["confidence"] != "high", "never high without a witness record"
+    notes = [e["excerpt"] for e in v["evidence"] if e["stance"] == "note"]
+    assert any("never armed" in n for n in notes), notes
+    listed = [json.loads(l) for l in sections.get("last-list", "").splitlines() if l.startswith("{")]
+    assert [l["boot_id"] for l in listed[:2]] == [boots[1], boots[0]] and listed[0]["current"], \
+        f"--list: {[(l['boot_id'], l['current']) for l in listed]}"
+    assert listed[1]["bootstat"] == v["bootstat"], (listed[1]["bootstat"], v["bootstat"])
+    return v
+
+
+def check_never_armed_sudo(sections, console, kernel):
+    v = never_armed(sections, console)
+    assert (v["reason"], v["subreason"], v["detail"]) == ("reboot", "user", "alice"), f"last says {v['bootstat']}: {v['summary']}"
+    assert v["confidence"] == "medium", v["confidence"]
+    i = v["initiator"] or {}
+    assert (i.get("ssh_peer") or "").startswith("127.0.0.1:"), f"ssh client: {i}"
+    assert i.get("argv") == "/usr/sbin/reboot" and (i.get("tty") or "").startswith("pts/"), i
+    return "PASS", f"last: {v['bootstat']} ({v['confidence']}), ssh from {i['ssh_peer']} on {i['tty']}, from the journal alone"
+
+
+def check_never_armed_reset(sections, console, kernel):
+    v = never_armed(sections, console)
+    assert (v["reason"], v["subreason"]) == ("hard_reset", "no_shutdown_path"), f"last says {v['bootstat']}: {v['summary']}"
+    assert v["confidence"] == "medium", f"the next boot's recovery makes it medium: {v['confidence']}"
+    support = [e["excerpt"] for e in v["evidence"] if e["stance"] == "supports"]
+    assert any("the journal ends with no shutdown sequence" in e for e in support), support
+    assert any("recovery complete" in e or "uncleanly shut down" in e for e in support), support
+    mark = re.search(r"@@RW-MARK@@ (\S+)", console).group(1)
+    assert v["last_seen"][:16] == mark[:16], f"last seen {v['last_seen']}, last words written at {mark}"
+    return "PASS", f"last: {v['bootstat']} ({v['confidence']}), last seen {v['last_seen']}; " \
+                   f"{sum('next boot' in e for e in support)} recovery line(s) at the next boot"
+
+
+def check_textpoke(sections, console, kernel):
+    assert sections.get("toggles", "").strip() == "1600", f"the toggles did not finish: {sections.get('toggles')}"
+    return "PASS", "1600 tracepoint switches against a syscall loop, no oops"
+
+
 CHECKS = {
     "probes": check_probes,
     "reboot-f": lambda s, c, k: check_reboot_f(s, c, k),
@@ -379,6 +427,11 @@ CHECKS = {
     "systemctl-reboot": check_systemctl_reboot,
     "reboot-f-x20": check_x20,
     "bench-capable": check_bench_capable,
+    "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
+    "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
+    "never-armed-sudo": check_never_armed_sudo,
+    "never-armed-reset": check_never_armed_reset,
+    "tcg-textpoke": check_textpoke,
 }
 assert CHECKS.keys() == SCENARIOS.keys(), "every scenario needs a description and a check"
 

@@ -1,5 +1,6 @@
 #ifndef CWITNESS_H
 #define CWITNESS_H
+#include <stddef.h>
 #include "witness.h"
 
 /* syscall(2) is variadic, which Swift cannot call. Returns 0 or -errno. */
@@ -25,8 +26,10 @@ int cw_signalfd(const int *signals, int count);
 /* One pending signal number from a signalfd, or 0 if none. */
 int cw_read_signal(int fd);
 
-/* glibc's strerrorname_np ("EINVAL"), which needs _GNU_SOURCE. */
+/* "EINVAL" for EINVAL (what strerrorname_np gives from glibc 2.32 on); NULL if unknown. */
 const char *cw_errno_name(int code);
+/* memmem(3), a GNU extension Swift's Glibc module does not export. */
+void *cw_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 /* Points getutxent() at a wtmp file (0 on success). */
 int cw_utmpx_file(const char *path);
 

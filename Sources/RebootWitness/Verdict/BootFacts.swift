@@ -1,47 +1,59 @@
+import WitnessEvidence
 import WitnessStore
 
 /// Everything known about one boot, from every source, as plain data: the
 /// verdict is a pure function of it (so fixtures can test every case).
 public struct BootFacts: Equatable, Sendable {
     public var bootID: String
-    /// The witness's records of that boot (callers, intents), in order.
-    public var records: [CallerRecord] = []
-    public var watchdog: [WatchdogRecord] = []
-    /// `arm` ran in that boot: when it started, was last seen alive, stopped cleanly.
-    public var armed: String?
-    public var lastAlive: String?
-    public var cleanStop: String?
-    /// pstore records left by that boot.
+    /// When it started and was last seen alive, by any source.
+    public var start: String?
+    public var lastSeen: String?
+
+    /// The witness store's view of that boot; nil where it was not armed.
+    public var witness: WitnessBoot?
+    /// pstore records left by that boot (harvested into the store, or still in pstore).
     public var pstore: [PstoreRecord] = []
-    /// The journal of that boot, where it was persistent.
-    public var journal: [JournalLine] = []
-    /// wtmp entries within that boot (shutdown, reboot, runlevel).
+    /// That boot's journal, where one was kept (persistent journal).
+    public var journal: JournalBootFacts?
+    /// Audit events of that boot (shutdown, boot, runlevel, sudo's USER_CMD, SERVICE_START, logins).
+    public var audit: [AuditEvent] = []
+    /// wtmp entries within that boot (shutdown, runlevel).
     public var wtmp: [WtmpEntry] = []
-    /// Lines of the *next* boot's kernel log telling of an unclean stop
-    /// (journal or log recovery, fsck), when that next boot is this one.
-    public var uncleanMarkers: [String] = []
+    /// Signs at the next boot that this one did not stop cleanly (file
+    /// system or journal recovery), with where they were read.
+    public var uncleanMarkers: [Evidence] = []
+    /// The watchdogs' boot status, when the boot that followed is this one.
+    public var watchdogStatus: [WatchdogBootStatus] = []
+    /// What each source had or lacked for this boot ("witness not armed in that boot").
+    public var sourceNotes: [Evidence] = []
 
     public init(bootID: String) { self.bootID = bootID }
-}
 
-public struct JournalLine: Equatable, Sendable {
-    public var time: String?
-    public var unit: String?
-    public var identifier: String?
-    public var message: String
-
-    public init(time: String?, unit: String?, identifier: String?, message: String) {
-        self.time = time; self.unit = unit; self.identifier = identifier; self.message = message
+    /// The witness's caller records (exits joined, initiators linked).
+    public var records: [CallerRecord] {
+        get { witness?.records ?? [] }
+        set { witnessed.items = newValue.map { WitnessBoot.Item(record: $0, outcome: nil) } }
     }
-}
+    public var watchdog: [WatchdogRecord] {
+        get { witness?.watchdog ?? [] }
+        set { witnessed.watchdog = newValue }
+    }
+    public var armed: String? {
+        get { witness?.armed }
+        set { witnessed.armed = newValue }
+    }
+    public var lastAlive: String? {
+        get { witness?.lastAlive }
+        set { witnessed.lastAlive = newValue }
+    }
+    public var cleanStop: String? {
+        get { witness?.stopped }
+        set { witnessed.stopped = newValue }
+    }
 
-public struct WtmpEntry: Equatable, Sendable {
-    /// "shutdown", "reboot" (a boot), "runlevel" (with its user field)
-    public var kind: String
-    public var user: String
-    public var time: String
-
-    public init(kind: String, user: String, time: String) {
-        self.kind = kind; self.user = user; self.time = time
+    /// The witness's view, begun where there was none (fixtures build facts piece by piece).
+    private var witnessed: WitnessBoot {
+        get { witness ?? WitnessBoot(bootID: bootID) }
+        set { witness = newValue }
     }
 }

@@ -1,75 +1,125 @@
+import WitnessEvidence
 import WitnessStore
 import WitnessSystem
 
-/// Collects `BootFacts` for one boot from every source this machine has.
+/// Collects `BootFacts` for one boot of the timeline from every source the
+/// host has, and says what each source lacked.
 public enum FactGathering {
-    /// Boots in the store's order, oldest first, and the one `back` boots
-    /// before the current one (1: the previous boot), or why there is none.
-    public static func chooseBoot(in contents: StoreContents, back: Int, current: String) -> Result<String, StoreError> {
-        let order = contents.bootOrder.filter { $0 != "unknown" }
-        let earlier = order.firstIndex(of: current).map { Array(order[..<$0]) } ?? order.filter { $0 != current }
-        guard back >= 1, back <= earlier.count else {
-            return .failure(StoreError("the store knows \(earlier.count) boot(s) before this one; --boot \(back) is not among them"))
-        }
-        return .success(earlier[earlier.count - back])
-    }
+    public static func gather(_ index: Int, in host: HostEvidence) -> BootFacts {
+        let boots = host.timeline.boots
+        let boot = boots[index]
+        let next = index + 1 < boots.count ? boots[index + 1] : nil
+        var facts = BootFacts(bootID: boot.name)
+        facts.start = boot.start?.iso8601
+        let windowStart = boot.start ?? Instant(microseconds: 0)
+        let inBoot = { (time: Instant) in time >= windowStart && (next?.start.map { time < $0 } ?? true) }
 
-    /// Facts about `boot`. `nextIsCurrent`: the boot that followed is this
-    /// one (its kernel log and pstore then speak of `boot`).
-    public static func gather(boot: String, from contents: StoreContents, nextIsCurrent: Bool,
-                              journal: Bool = true) -> BootFacts {
-        var facts = BootFacts(bootID: boot)
-        for entry in contents.entries where entry.bootID == boot {
-            switch entry {
-            case .caller(let record): facts.records.append(record)
-            case .watchdog(let record): facts.watchdog.append(record)
-            case .start(let m): facts.armed = facts.armed ?? m.time
-            case .alive(let m): facts.lastAlive = m.time
-            case .stop(let m): facts.cleanStop = m.time
-            case .pstore(let record): facts.pstore.append(record)
+        witness(boot, host, &facts)
+        pstore(index, host, &facts)
+        journal(boot, next: next, host, &facts)
+        if next?.isCurrent == true && host.thisHost {
+            // This boot's kernel ring still holds its first lines (the journal may not have them yet).
+            let known = facts.uncleanMarkers.map(\.excerpt)
+            for line in KernelLog.recentText(path: host.locations.kernelLog).split(separator: "\n")
+            where JournalEvidence.isUncleanMarker(String(line)) && !known.contains(where: { $0.hasSuffix(line) }) {
+                facts.uncleanMarkers.append(Evidence(source: .kernelLog, time: nil, excerpt: "next boot: " + line))
+            }
+            facts.watchdogStatus = WatchdogBootStatus.read(root: host.locations.watchdogRoot)
+            facts.sourceNotes += facts.watchdogStatus.filter { $0.resetTheMachine != true }.map {
+                Evidence(source: .bootstatus, time: nil, excerpt: $0.summary, stance: .note)
             }
         }
-        if nextIsCurrent {
-            // pstore records not harvested yet (arm has not run in this boot).
-            let known = Set(facts.pstore.map(\.file))
-            for case .pstore(let record) in PstoreHarvest.collect(previousBoot: boot) where !known.contains(record.file) {
-                facts.pstore.append(record)
-            }
-            facts.uncleanMarkers = uncleanMarkers(in: KernelLog.recentText())
+        switch host.auditEvents(from: windowStart) {
+        case .success(let reading):
+            facts.audit = reading.events.filter { inBoot($0.time) }
+            facts.sourceNotes += reading.notes.map { Evidence(source: .audit, time: nil, excerpt: "partly read: \($0)", stance: .note) }
+        case .failure(let error):
+            facts.sourceNotes.append(Evidence(source: .audit, time: nil, excerpt: error.errno == .noSuchFileOrDirectory
+                ? "no audit log at \(host.locations.auditDirectory)" : "unreadable: \(error)", stance: .note))
         }
-        if journal {
-            facts.journal = JournalFacts.read(boot: boot)
+        switch host.wtmp {
+        case .success(let entries):
+            facts.wtmp = entries.filter { $0.kind != .boot && Instant(iso8601: $0.time).map(inBoot) == true }
+        case .failure(let error):
+            facts.sourceNotes.append(Evidence(source: .wtmp, time: nil, excerpt: "unreadable: \(error)", stance: .note))
         }
-        if let start = facts.armed ?? facts.records.first?.time {
-            let order = contents.bootOrder
-            let next = order.firstIndex(of: boot).flatMap { $0 + 1 < order.count ? order[$0 + 1] : nil }
-            let nextStart = next.flatMap { id in
-                contents.entries.lazy.compactMap { entry -> String? in
-                    if case .start(let m) = entry, m.bootID == id { return m.time } else { return nil }
-                }.first
-            }
-            facts.wtmp = wtmp(Wtmp.read(), start: start, end: facts.lastAlive ?? facts.records.last?.time,
-                              nextBootStart: nextStart)
-        }
+        let signs = [boot.lastSeen, facts.journal?.last?.time.flatMap(Instant.init(iso8601:)),
+                     facts.audit.last?.time, facts.wtmp.last.flatMap { Instant(iso8601: $0.time) }]
+        facts.lastSeen = signs.compactMap { $0 }.max()?.iso8601
         return facts
     }
 
-    /// wtmp entries written while a boot ran. Its shutdown entry comes after
-    /// the last sign of life, so it is kept up to the next boot's start (when
-    /// the store knows it), never later: a later boot's shutdown is not this one's.
-    static func wtmp(_ entries: [WtmpEntry], start: String, end: String?, nextBootStart: String?) -> [WtmpEntry] {
-        entries.filter { entry in
-            guard entry.kind != "reboot", entry.time >= start else { return false }
-            if entry.kind == "shutdown" { return nextBootStart.map { entry.time < $0 } ?? true }
-            return end.map { entry.time <= $0 } ?? true
+    static func witness(_ boot: BootTimeline.Boot, _ host: HostEvidence, _ facts: inout BootFacts) {
+        let note: String
+        switch host.store {
+        case .success(nil): note = "no store at \(host.locations.store): the witness was never armed on this host"
+        case .failure(let error): note = "store unreadable: \(error)"
+        case .success(let contents?):
+            facts.witness = boot.witness
+            if contents.skipped > 0 {
+                facts.sourceNotes.append(Evidence(source: .witness, time: nil, excerpt: "\(contents.skipped) unreadable store entries skipped", stance: .note))
+            }
+            guard boot.witness == nil else { return }
+            note = "not armed in that boot"
+        }
+        facts.sourceNotes.append(Evidence(source: .witness, time: nil, excerpt: note, stance: .note))
+    }
+
+    /// Harvested records, plus what is still in pstore: a ramoops record's
+    /// time is its crash's, so it belongs to the boot running then;
+    /// systemd-pstore's archive is written by the boot after.
+    static func pstore(_ index: Int, _ host: HostEvidence, _ facts: inout BootFacts) {
+        facts.pstore = facts.witness?.pstore ?? []
+        let known = Set(host.timeline.boots.flatMap { $0.witness?.pstore.map(\.file) ?? [] })
+        for record in host.pstoreFiles() where !known.contains(record.file) {
+            if host.timeline.pstoreOwner(of: record) == index { facts.pstore.append(record) }
         }
     }
 
-    static let uncleanPatterns = ["Starting recovery", "recovery complete", "orphan cleanup", "was not properly unmounted",
-                                  "mounting unchecked fs", "needs_recovery", "replaying log", "log replay"]
+    static func journal(_ boot: BootTimeline.Boot, next: BootTimeline.Boot?, _ host: HostEvidence, _ facts: inout BootFacts) {
+        guard let opened = host.journal else {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil, excerpt: "not read (--no-journal)", stance: .note))
+            return
+        }
+        guard case .success(let journal) = opened else {
+            if case .failure(let error) = opened {
+                facts.sourceNotes.append(Evidence(source: .journal, time: nil, excerpt: "unreadable: \(error)", stance: .note))
+            }
+            return
+        }
+        let problems = journal.unreadable
+        if let id = boot.journal?.id {
+            facts.journal = JournalEvidence.facts(of: id, in: journal)
+        } else {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil,
+                                              excerpt: "no entries for this boot in the \(journal.location) (not persistent then, or rotated away)"
+                                                  + host.journalDamageNote(), stance: .note))
+        }
+        if let nextID = next?.journal?.id {
+            facts.uncleanMarkers = JournalEvidence.uncleanMarkers(nextBoot: nextID, in: journal).map {
+                Evidence(source: .journal, time: $0.time, excerpt: "next boot: " + $0.quoted)
+            }
+        }
+        if journal.unreadable > problems {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil,
+                                              excerpt: "partly read: \(journal.unreadable - problems) read(s) stopped at unreadable entries"
+                                                  + host.journalDamageNote(), stance: .note))
+        }
+    }
+}
 
-    /// Lines of a kernel log saying the previous boot did not unmount cleanly.
-    public static func uncleanMarkers(in kernelLog: String) -> [String] {
-        kernelLog.split(separator: "\n").filter { line in uncleanPatterns.contains { line.contains($0) } }.map(String.init)
+extension BootTimeline {
+    /// The boot a pstore record speaks of (index), by its time and where it lies.
+    func pstoreOwner(of record: PstoreRecord) -> Int? {
+        guard let time = record.time.flatMap(Instant.init(iso8601:)), let running = index(containing: time) else {
+            return index(back: 1)
+        }
+        let archived = record.file.hasPrefix("/var/lib/systemd/pstore")
+        return archived ? (running > 0 ? running - 1 : nil) : running
+    }
+
+    /// The boot that was running at `time`.
+    func index(containing time: Instant) -> Int? {
+        boots.indices.last { boots[$0].start.map { $0 <= time } ?? false }
     }
 }

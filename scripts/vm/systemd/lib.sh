@@ -38,3 +38,37 @@ report() {
 	systemctl poweroff
 	sleep 300  # systemctl returns at once; the shutdown takes over
 }
+
+# Asks the host to act on the VM through the QEMU monitor, then waits.
+host_action() {
+	sync
+	echo "@@RW-HOST $1@@"
+	sleep 120
+}
+
+# A user who logs in by ssh on loopback with a key, and may sudo without a password.
+login_user() {
+	id alice >/dev/null 2>&1 || useradd -m -s /bin/sh alice
+	echo 'alice ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/alice
+	mkdir -p /root/.ssh /home/alice/.ssh
+	[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
+	cp /root/.ssh/id_ed25519.pub /home/alice/.ssh/authorized_keys
+	chown -R alice:alice /home/alice/.ssh
+	systemctl start ssh.service
+	for i in $(seq 1 100); do ssh-keyscan -t ed25519 127.0.0.1 >/dev/null 2>&1 && return 0; sleep 0.2; done
+	echo "@@RW-FAIL@@ sshd did not come up"
+	systemctl poweroff
+	sleep 300
+}
+
+# The last phase of a scenario where the witness was never armed: `last` and `last --list` only.
+report_never_armed() {
+	section last reboot-witness last --json
+	section last-human reboot-witness last
+	section last-list reboot-witness last --list --json
+	section store sh -c 'ls /var/lib/reboot-witness 2>&1 || true'
+	echo "@@RW-DONE@@"
+	sync
+	systemctl poweroff
+	sleep 300
+}

@@ -1,63 +1,10 @@
 #define _GNU_SOURCE
 #include "cbusmonitor.h"
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-bus.h>
-
-/* libsystemd is loaded when a monitor is first opened, not linked: a
- * controller on a machine without a system bus does not carry it. */
-#define RW_SD_BUS_FUNCTIONS(X) \
-	X(sd_bus_call) \
-	X(sd_bus_creds_get_pid) \
-	X(sd_bus_creds_unref) \
-	X(sd_bus_error_free) \
-	X(sd_bus_flush_close_unref) \
-	X(sd_bus_get_fd) \
-	X(sd_bus_get_name_creds) \
-	X(sd_bus_message_append) \
-	X(sd_bus_message_append_basic) \
-	X(sd_bus_message_close_container) \
-	X(sd_bus_message_get_destination) \
-	X(sd_bus_message_get_interface) \
-	X(sd_bus_message_get_member) \
-	X(sd_bus_message_get_realtime_usec) \
-	X(sd_bus_message_get_sender) \
-	X(sd_bus_message_get_type) \
-	X(sd_bus_message_is_method_call) \
-	X(sd_bus_message_new_method_call) \
-	X(sd_bus_message_open_container) \
-	X(sd_bus_message_peek_type) \
-	X(sd_bus_message_read_basic) \
-	X(sd_bus_message_unref) \
-	X(sd_bus_new) \
-	X(sd_bus_process) \
-	X(sd_bus_set_address) \
-	X(sd_bus_set_bus_client) \
-	X(sd_bus_set_monitor) \
-	X(sd_bus_start) \
-	X(sd_bus_unref)
-
-#define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
-RW_SD_BUS_FUNCTIONS(RW_DECLARE)
-
-static int load_libsystemd(void)
-{
-	static int state; /* 0 not tried, 1 loaded, negative errno: failed */
-	void *lib;
-
-	if (state)
-		return state > 0 ? 0 : state;
-	lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return state = -ENOENT;
-#define RW_LOAD(fn) if (!(rw_##fn = dlsym(lib, #fn))) return state = -ENOSYS;
-	RW_SD_BUS_FUNCTIONS(RW_LOAD)
-	state = 1;
-	return 0;
-}
+#include "libsystemd.h"
 
 struct cw_bus_monitor {
 	sd_bus *monitor;  /* in monitor mode: it may not send anything more */
@@ -92,7 +39,7 @@ struct cw_bus_monitor *cw_bus_monitor_open(const char *address, int *error)
 	struct cw_bus_monitor *m;
 	sd_bus_message *request = NULL;
 	sd_bus_error bus_error = SD_BUS_ERROR_NULL;
-	int r = load_libsystemd();
+	int r = rw_load_libsystemd();
 
 	if (r < 0) {
 		*error = r;

@@ -1,0 +1,283 @@
+import WitnessCapture
+import WitnessSystem
+
+/// systemd's catalog message ids read here (sd-messages.h).
+public enum MessageID {
+    /// logind: "System is rebooting." with SHUTDOWN=reboot|power-off|halt|kexec.
+    public static let shutdown = "98268866d1d54a499c4e98921d93bc40"
+    public static let powerKey = "b72ea4a2881545a0b50e200e55b9b071"
+    public static let rebootKey = "9fa9d2c012134ec385451ffe316f97d0"
+    public static let unitStarting = "7d4958e842da4a758f6c1cdc7b36dcc5"
+    public static let unitStarted = "39f53479d3a045ac8e11786248231fbf"
+    /// "Scheduled restart job, restart counter is at N." with N_RESTARTS=N.
+    public static let restartScheduled = "5eb03494b6584870a536b337290809b3"
+    /// logind: "New session N of user U." with SESSION_ID and LEADER.
+    public static let sessionStart = "8d45620c1a4348dbb17410da57c60c66"
+}
+
+/// One step of an orderly shutdown the journal kept.
+public struct ShutdownStep: Equatable, Sendable {
+    public var line: JournalLine
+    /// RESTART, POWER_OFF, HALT or KEXEC where the step says which; nil for
+    /// steps common to all (shutdown.target, final.target).
+    public var action: String?
+    /// PID 1's "Reboot requested from client PID N ('comm') (unit U)": the caller.
+    public var requester: Requester?
+
+    public struct Requester: Equatable, Sendable {
+        public var pid: UInt32
+        public var comm: String?
+        public var unit: String?
+
+        public init(pid: UInt32, comm: String?, unit: String?) {
+            self.pid = pid; self.comm = comm; self.unit = unit
+        }
+    }
+
+    public init(line: JournalLine, action: String?, requester: Requester? = nil) {
+        self.line = line; self.action = action; self.requester = requester
+    }
+}
+
+/// What one boot's journal says about how that boot ended, from a fixed set
+/// of indexed queries, each read with a bound (a boot of 1.26 M entries
+/// costs what a boot of a thousand does).
+public struct JournalBootFacts: Equatable, Sendable {
+    public var first: String?
+    /// The boot's last entry: its last sign of life.
+    public var last: JournalLine?
+    public var shutdown: [ShutdownStep] = []
+    public var powerKey: JournalLine?
+    public var commands: [UserCommand] = []
+    /// Starts of units whose names say they reboot or shut down (machine-config-daemon-reboot…).
+    public var serviceStarts: [JournalLine] = []
+    /// OOM kills, hung tasks, lockups, panics, in the kernel's lines near the end.
+    public var kernelTrouble: [JournalLine] = []
+    public var restarts: [RestartCount] = []
+    /// The boot's last few entries, oldest first.
+    public var tail: [JournalLine] = []
+
+    public init() {}
+
+    /// An orderly shutdown ran, as far as this journal shows.
+    public var shutdownBegan: Bool { !shutdown.isEmpty }
+
+    /// The most specific action the shutdown steps name.
+    public var shutdownAction: String? { shutdown.lazy.compactMap(\.action).last }
+}
+
+public enum JournalEvidence {
+    static let lineFields = ["MESSAGE", "SYSLOG_IDENTIFIER", "UNIT", "_SYSTEMD_UNIT", "_TRANSPORT"]
+    /// Bounds of each read, in entries.
+    static let tailLength = 12, pid1Window = 2000, logindWindow = 200, commandWindow = 500
+    static let unitWindow = 300, kernelWindow = 3000, restartWindow = 500, nextBootKernelWindow = 4000
+    /// How far before the boot's last entry PID 1's lines are read for the shutdown (µs).
+    static let shutdownSpan: Int64 = 30 * 60 * 1_000_000
+
+    /// Facts of `boot` (either id form) from `journal`.
+    public static func facts(of boot: String, in journal: JournalReader) -> JournalBootFacts {
+        let id = JournalMatch.boot(boot)
+        var facts = JournalBootFacts()
+        facts.first = journal.edge(JournalMatch([id]), .forward)?.time
+        let tail = journal.entries(JournalMatch([id]), .backward, limit: tailLength, fields: lineFields)
+        facts.tail = tail.reversed().map(JournalLine.init)
+        facts.last = facts.tail.last
+        guard let end = tail.first?.realtime else { return facts }
+
+        facts.shutdown = shutdownSteps(id, journal, notBefore: end - shutdownSpan)
+        let logind = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=systemd-logind"]), .backward,
+                                     limit: logindWindow, fields: lineFields + ["MESSAGE_ID", "SHUTDOWN"])
+        for entry in logind.reversed() {
+            if entry["MESSAGE_ID"] == MessageID.shutdown {
+                facts.shutdown.append(ShutdownStep(line: JournalLine(entry), action: logindAction(entry["SHUTDOWN"])))
+            } else if entry["MESSAGE_ID"] == MessageID.powerKey || entry.message.hasPrefix("Power key pressed") {
+                facts.powerKey = JournalLine(entry)
+            }
+        }
+        facts.shutdown.sort { ($0.line.time ?? "") < ($1.line.time ?? "") }
+        facts.commands = userCommands(id, journal)
+        facts.serviceStarts = journal.entries(
+            JournalMatch([id, "MESSAGE_ID=" + MessageID.unitStarting, "MESSAGE_ID=" + MessageID.unitStarted]),
+            .backward, limit: unitWindow, fields: lineFields
+        ).reversed().filter { isRebootingUnit($0["UNIT"]) }.map(JournalLine.init)
+        facts.kernelTrouble = journal.entries(JournalMatch([id, "_TRANSPORT=kernel"]), .backward, limit: kernelWindow,
+                                              fields: lineFields)
+            .reversed().filter { $0.message.includesAny(troubleMarkers) }.map(JournalLine.init)
+        facts.restarts = restartCounts(id, journal)
+        return facts
+    }
+
+    // MARK: - The shutdown sequence
+
+    static let shutdownTargets: [String: String?] = [
+        "reboot.target": "RESTART", "systemd-reboot.service": "RESTART", "poweroff.target": "POWER_OFF",
+        "systemd-poweroff.service": "POWER_OFF", "halt.target": "HALT", "systemd-halt.service": "HALT",
+        "kexec.target": "KEXEC", "systemd-kexec.service": "KEXEC", "shutdown.target": nil, "final.target": nil,
+    ]
+
+    /// PID 1's own lines near the end: the shutdown targets it reached, and
+    /// "Reboot requested from client PID N ('comm') (unit U)".
+    static func shutdownSteps(_ id: String, _ journal: JournalReader, notBefore: Int64?) -> [ShutdownStep] {
+        let pid1 = journal.entries(JournalMatch([id, "_PID=1"]), .backward, notBefore: notBefore, limit: pid1Window,
+                                   fields: ["MESSAGE", "SYSLOG_IDENTIFIER", "UNIT", "MESSAGE_ID"])
+        var steps: [ShutdownStep] = []
+        for entry in pid1.reversed() {
+            if entry["MESSAGE_ID"] == MessageID.unitStarted, let unit = entry["UNIT"], let action = shutdownTargets[unit] {
+                steps.append(ShutdownStep(line: JournalLine(entry), action: action))
+            } else if let (action, requester) = clientRequest(entry.message) {
+                steps.append(ShutdownStep(line: JournalLine(entry), action: action, requester: requester))
+            }
+        }
+        return steps
+    }
+
+    /// systemd's log_caller(): "Reboot requested from client PID 644 ('systemctl') (unit x.service)...".
+    static func clientRequest(_ message: String) -> (String, ShutdownStep.Requester)? {
+        guard let range = message.locate(" requested from client PID ") else { return nil }
+        let method = message[..<range.lowerBound].lowercased().filter { $0 != "-" }
+        let actions = ["reboot": "RESTART", "softreboot": "RESTART", "poweroff": "POWER_OFF", "halt": "HALT", "kexec": "KEXEC"]
+        guard let action = actions[method] else { return nil }
+        let rest = message[range.upperBound...]
+        guard let pid = UInt32(rest.prefix { $0.isNumber }) else { return nil }
+        let comm = rest.between("('", "')").map(String.init)
+        let unit = rest.between("(unit ", ")").map(String.init)
+        return (action, ShutdownStep.Requester(pid: pid, comm: comm, unit: unit))
+    }
+
+    static func logindAction(_ verb: String?) -> String? {
+        ["reboot": "RESTART", "power-off": "POWER_OFF", "poweroff": "POWER_OFF", "halt": "HALT", "kexec": "KEXEC"][verb ?? ""]
+    }
+
+    /// Units that exist to reboot or shut down, other than systemd's own steps.
+    public static func isRebootingUnit(_ unit: String?) -> Bool {
+        guard let unit, shutdownTargets.index(forKey: unit) == nil,
+              !["umount.target", "systemd-update-utmp-runlevel.service"].contains(unit) else { return false }
+        let name = unit.lowercased()
+        return name.includesAny(["reboot", "shutdown", "poweroff", "power-off", "halt", "kexec"])
+    }
+
+    // MARK: - People: sudo and pkexec, their login sessions, the ssh client
+
+    static func userCommands(_ id: String, _ journal: JournalReader) -> [UserCommand] {
+        let entries = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=sudo", "SYSLOG_IDENTIFIER=pkexec"]), .backward,
+                                      limit: commandWindow, fields: ["MESSAGE", "SYSLOG_IDENTIFIER", "_AUDIT_SESSION", "_PID"])
+        return entries.reversed().compactMap { entry -> UserCommand? in
+            guard var command = UserCommandLine.parse(entry.message, identifier: entry["SYSLOG_IDENTIFIER"] ?? "sudo",
+                                                      time: entry.time) else { return nil }
+            command.session = entry["_AUDIT_SESSION"].flatMap { UInt32($0) }
+            command.pid = entry["_PID"].flatMap { UInt32($0) }
+            if let session = command.session {
+                command.sshPeer = sshPeer(session: session, boot: id, journal)
+            }
+            return command
+        }
+    }
+
+    /// The ssh client of audit session `session`: sshd's "session opened"
+    /// line carries the session, and the same sshd process logged
+    /// "Accepted … from ADDR port P" just before it.
+    static func sshPeer(session: UInt32, boot id: String, _ journal: JournalReader) -> String? {
+        let sshd = ["SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session"]
+        guard let opened = journal.edge(JournalMatch([id, "_AUDIT_SESSION=\(session)"] + sshd), .forward, fields: ["_PID"]),
+              let pid = opened["_PID"] else { return nil }
+        let earlier = journal.entries(JournalMatch([id, "_PID=" + pid] + sshd), .backward, start: opened.realtime,
+                                      limit: 20)
+        return earlier.lazy.compactMap { acceptedPeer($0.message) }.first
+    }
+
+    /// "Accepted publickey for alice from 10.0.0.5 port 51633 ssh2: …" → "10.0.0.5:51633".
+    static func acceptedPeer(_ message: String) -> String? {
+        guard message.hasPrefix("Accepted "), let from = message.locate(" from "),
+              let port = message[from.upperBound...].locate(" port ") else { return nil }
+        let address = message[from.upperBound..<port.lowerBound]
+        let number = message[port.upperBound...].prefix { $0.isNumber }
+        guard !address.isEmpty, !number.isEmpty else { return nil }
+        return address.contains(":") ? "[\(address)]:\(number)" : "\(address):\(number)"
+    }
+
+    // MARK: - Kernel trouble, crash loops
+
+    static let troubleMarkers = ["Out of memory", "invoked oom-killer", "oom-kill:", "blocked for more than",
+                                 "soft lockup", "hard LOCKUP", "Kernel panic", "watchdog: BUG", "rcu_sched self-detected stall",
+                                 "rcu: INFO: rcu_preempt detected stalls"]
+
+    /// The highest restart counter of each unit systemd restarted in a loop,
+    /// from the newest and the oldest restart messages of the boot (a loop
+    /// that stopped early is found from its first messages, then its last
+    /// message through the unit's own match).
+    static func restartCounts(_ id: String, _ journal: JournalReader) -> [RestartCount] {
+        let match = [id, "MESSAGE_ID=" + MessageID.restartScheduled]
+        let fields = ["MESSAGE", "UNIT", "N_RESTARTS"]
+        var best: [String: RestartCount] = [:]
+        func note(_ entry: JournalEntry) {
+            guard let unit = entry["UNIT"], let count = restartCounter(entry) else { return }
+            if count > best[unit]?.count ?? 0 { best[unit] = RestartCount(unit: unit, count: count, time: entry.time) }
+        }
+        journal.entries(JournalMatch(match), .backward, limit: restartWindow, fields: fields).forEach(note)
+        let early = journal.entries(JournalMatch(match), .forward, limit: restartWindow, fields: fields)
+        for unit in Set(early.compactMap { $0["UNIT"] }) where best[unit] == nil {
+            if let last = journal.edge(JournalMatch(match + ["UNIT=" + unit]), .backward, fields: fields) { note(last) }
+        }
+        return best.values.sorted { $0.count > $1.count }
+    }
+
+    static func restartCounter(_ entry: JournalEntry) -> UInt64? {
+        if let n = entry["N_RESTARTS"].flatMap({ UInt64($0) }) { return n }
+        guard let range = entry.message.locate("restart counter is at ") else { return nil }
+        return UInt64(entry.message[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    // MARK: - The next boot
+
+    static let uncleanMarkers = ["recovery complete", "Starting recovery", "Ending recovery", "orphan cleanup",
+                                 "was not properly unmounted", "mounting unchecked fs", "needs_recovery",
+                                 "replaying log", "recovering journal", "uncleanly shut down", "was not closed correctly",
+                                 "corrupted or uncleanly"]
+
+    /// Lines of the boot that followed `boot` saying its file systems or
+    /// journal were not closed cleanly: the kernel's first lines, journald's
+    /// and systemd-fsck's.
+    public static func uncleanMarkers(nextBoot: String, in journal: JournalReader) -> [JournalLine] {
+        let id = JournalMatch.boot(nextBoot)
+        let kernel = journal.entries(JournalMatch([id, "_TRANSPORT=kernel"]), .forward, limit: nextBootKernelWindow,
+                                     fields: lineFields)
+        let daemons = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=systemd-journald", "SYSLOG_IDENTIFIER=systemd-fsck"]),
+                                      .forward, limit: 200, fields: lineFields)
+        return (kernel + daemons).filter { isUncleanMarker($0.message) }.map(JournalLine.init)
+    }
+
+    public static func isUncleanMarker(_ message: String) -> Bool {
+        message.includesAny(uncleanMarkers)
+    }
+}
+
+extension Substring {
+    /// The text between the first `open` and the next `close`.
+    func between(_ open: String, _ close: String) -> Substring? {
+        guard let start = locate(open), let end = self[start.upperBound...].locate(close) else { return nil }
+        return self[start.upperBound..<end.lowerBound]
+    }
+}
+
+/// A boot the journal knows: its id and the times of its first and last entries.
+public struct JournalBoot: Equatable, Sendable {
+    /// Dashed, as /proc and the store write it.
+    public var id: String
+    public var first: Instant
+    public var last: Instant
+
+    public init(id: String, first: Instant, last: Instant) {
+        self.id = id; self.first = first; self.last = last
+    }
+
+    /// Every boot in `journal`, oldest first: the distinct _BOOT_ID values,
+    /// then each one's first and last entry through its match. At most `limit`.
+    public static func list(in journal: JournalReader, limit: Int = 4096) -> [JournalBoot] {
+        journal.uniqueValues("_BOOT_ID", limit: limit).compactMap { id -> JournalBoot? in
+            let match = JournalMatch(["_BOOT_ID=" + id])
+            guard let first = journal.edge(match, .forward), let last = journal.edge(match, .backward) else { return nil }
+            return JournalBoot(id: JournalReader.dashedBootID(id), first: Instant(microseconds: first.realtime),
+                               last: Instant(microseconds: last.realtime))
+        }.sorted { $0.first < $1.first }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+
+/// A journal as journald would have written it: entries in systemd's export
+/// format, turned into a real journal file by systemd-journal-remote, so
+/// that sd-journal reads it exactly as it reads /var/log/journal.
+struct JournalFixture {
+    static let journalRemote = "/lib/systemd/systemd-journal-remote"
+    /// 2026-01-01T00:00:00Z, in µs.
+    static let epoch: Int64 = 1_767_225_600_000_000
+
+    private var stream = Data()
+    private(set) var count = 0
+
+    /// Boot ids in the journal's form (32 hex digits), from a digit: 1 → "1111…".
+    static func boot(_ digit: Character) -> String { String(repeating: digit, count: 32) }
+    static func dashed(_ id: String) -> String {
+        let h = Array(id)
+        return [h[0..<8], h[8..<12], h[12..<16], h[16..<20], h[20..<32]].map { String($0) }.joined(separator: "-")
+    }
+
+    /// `second`: seconds after `epoch`. `fields` beyond MESSAGE: SYSLOG_IDENTIFIER, MESSAGE_ID, UNIT…
+    mutating func add(boot: String, second: Double, _ message: String, _ fields: [String: String] = [:],
+                      transport: String = "journal") {
+        var all = fields
+        all["MESSAGE"] = message
+        add(boot: boot, second: second, all.mapValues { Data($0.utf8) }, transport: transport)
+    }
+
+    /// Fields as raw bytes (for messages that are not UTF-8).
+    mutating func add(boot: String, second: Double, _ fields: [String: Data], transport: String = "journal") {
+        let realtime = Self.epoch + Int64(second * 1_000_000)
+        var entry = "__REALTIME_TIMESTAMP=\(realtime)\n__MONOTONIC_TIMESTAMP=\(Int64(second * 1_000_000) + 1)\n"
+        entry += "_BOOT_ID=\(boot)\n_TRANSPORT=\(transport)\n"
+        if fields["SYSLOG_IDENTIFIER"] == nil && transport == "kernel" { entry += "SYSLOG_IDENTIFIER=kernel\n" }
+        stream.append(Data(entry.utf8))
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            if value.contains(10) || String(data: value, encoding: .utf8) == nil {
+                // Export format's binary form: NAME\n, little-endian 64-bit size, bytes, \n.
+                stream.append(Data((name + "\n").utf8))
+                withUnsafeBytes(of: UInt64(value.count).littleEndian) { stream.append(contentsOf: $0) }
+                stream.append(value)
+                stream.append(10)
+            } else {
+                stream.append(Data("\(name)=".utf8) + value + Data([10]))
+            }
+        }
+        stream.append(10)
+        count += 1
+    }
+
+    /// Writes `directory/system.journal`; returns the directory.
+    @discardableResult
+    func write(to directory: URL) throws -> URL {
+        guard FileManager.default.isExecutableFile(atPath: Self.journalRemote) else {
+            XCTFail("\(Self.journalRemote) is missing: apt-get install systemd-journal-remote (CI installs it)")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let input = directory.appendingPathComponent("export.stream")
+        try stream.write(to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "\"$0\" --output=\"$1\" - < \"$2\"", Self.journalRemote,
+                             directory.appendingPathComponent("system.journal").path, input.path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try FileManager.default.removeItem(at: input)
+        XCTAssertEqual(process.terminationStatus, 0, "systemd-journal-remote")
+        return directory
+    }
+
+    /// A boot's ordinary start: the kernel's first lines and journald's.
+    mutating func bootStart(_ boot: String, at second: Double, unclean: Bool = false) {
+        add(boot: boot, second: second, "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)", transport: "kernel")
+        if unclean {
+            add(boot: boot, second: second + 1, "EXT4-fs (vda1): recovery complete", transport: "kernel")
+            add(boot: boot, second: second + 3,
+                "File /var/log/journal/0123/system.journal corrupted or uncleanly shut down, renaming and replacing.",
+                ["SYSLOG_IDENTIFIER": "systemd-journald"])
+        }
+        add(boot: boot, second: second + 1.5, "EXT4-fs (vda1): mounted filesystem with ordered data mode.", transport: "kernel")
+        add(boot: boot, second: second + 4, "Journal started", ["SYSLOG_IDENTIFIER": "systemd-journald",
+                                                                 "MESSAGE_ID": "f77379a8490b408bbe5f6940505a777b"])
+    }
+
+    /// The orderly end of a boot as systemd 252 logs it after logind's verdict.
+    mutating func orderlyEnd(_ boot: String, at second: Double, verb: String = "reboot") {
+        let words = ["reboot": "System is rebooting.", "power-off": "System is powering down."]
+        add(boot: boot, second: second, words[verb] ?? "System is shutting down.",
+            ["SYSLOG_IDENTIFIER": "systemd-logind", "MESSAGE_ID": "98268866d1d54a499c4e98921d93bc40", "SHUTDOWN": verb])
+        for (offset, unit) in ["ssh.service", "cron.service", "rsyslog.service"].enumerated() {
+            add(boot: boot, second: second + 0.1 + Double(offset) * 0.1, "Stopped \(unit).",
+                ["SYSLOG_IDENTIFIER": "systemd", "_PID": "1", "UNIT": unit, "MESSAGE_ID": "9d1aaa27d60140bd96365438aad20286"])
+        }
+        let target = verb == "reboot" ? "reboot.target" : "poweroff.target"
+        add(boot: boot, second: second + 1, "Reached target \(target) - System \(verb == "reboot" ? "Reboot" : "Power-Off").",
+            ["SYSLOG_IDENTIFIER": "systemd", "_PID": "1", "UNIT": target, "MESSAGE_ID": "39f53479d3a045ac8e11786248231fbf"])
+    }
+}
