@@ -82,7 +82,7 @@ public final class ArmSession {
         }
         let features = KernelFeatures(mountTracefs: true)
         guard features.hasBTF else {
-            throw ArmRefusal(description: "this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
+            throw ArmRefusal.noBTF
         }
         if options.reboot2panic, !options.force, let refusal = PanicSettings.Destinations.probe().refusal {
             throw ArmRefusal(description: "arm --reboot2panic: \(refusal)")
@@ -93,6 +93,15 @@ public final class ArmSession {
         resolver = RecordResolver()
         probes = WitnessProbes(features: features, policy: options.attach)
         startedAt = WallClock.now()
+    }
+
+    /// Waits for SIGTERM or SIGINT, doing nothing: `arm --idle-on-refusal`.
+    public static func idleUntilSignalled() {
+        guard let signals = try? SystemCalls.signalDescriptor([SIGINT, SIGTERM]) else { return }
+        defer { try? signals.close() }
+        while (try? SystemCalls.pollReadable([signals.rawValue], timeoutMilliseconds: -1)) != nil {
+            if SystemCalls.readSignal(signals) != nil { return }
+        }
     }
 
     /// Runs until a signal; returns the process exit status.
@@ -369,6 +378,8 @@ public final class ArmSession {
 /// Why `arm` cannot run here, in one line for the operator.
 public struct ArmRefusal: Error, CustomStringConvertible {
     public let description: String
+
+    public static let noBTF = ArmRefusal(description: "this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
 }
 
 /// Unbuffered writes to standard error (no Foundation in the controller).

@@ -30,8 +30,8 @@ struct Arm: ParsableCommand {
             FINAL STAGE (systemd):
               In a graceful reboot PID 1 becomes systemd-shutdown, kills every process, remounts \
             the file systems read-only and only then calls reboot(2). Started with argv[0] \
-            "@reboot-witness" (ExecStart=@/usr/local/sbin/reboot-witness @reboot-witness arm, as in \
-            scripts/reboot-witness.service), arm is spared by that kill: when PID 1 becomes \
+            "@reboot-witness" (ExecStart=@/usr/sbin/reboot-witness @reboot-witness arm, as in \
+            the packaged unit), arm is spared by that kill: when PID 1 becomes \
             systemd-shutdown it stores its stop marker, reserves 8 slots, closes the store, and \
             writes PID 1's reboot(2) into those slots through the block device (ext4 or XFS). PID \
             1's call waits in the kernel until its record is durable, 2 s at most; it is never denied.
@@ -97,6 +97,9 @@ struct Arm: ParsableCommand {
     @Flag(help: "Do not follow PID 1 into systemd-shutdown (see FINAL STAGE); the store is closed at SIGTERM as before.")
     var noFinalStage = false
 
+    @Flag(help: "When arming is refused (no BTF, no privileges, a read-only store), say why once and wait for a signal instead of exiting: a DaemonSet's pod then stays NotReady with the reason (`status --ready`) instead of crash-looping.")
+    var idleOnRefusal = false
+
     /// Tests: the process whose exec of `systemd-shutdown` starts the final stage.
     @Option(help: .private)
     var finalPid: UInt32 = 1
@@ -126,7 +129,14 @@ struct Arm: ParsableCommand {
             options.clearPstore = clearPstore
             options.finalStage = !noFinalStage
             options.finalPid = finalPid
-            let session = try ArmSession(options: options)
+            let session: ArmSession
+            do {
+                session = try ArmSession(options: options)
+            } catch where idleOnRefusal && (error is ArmRefusal || error is StoreError) {
+                printError("Error: \(error); waiting for a signal (--idle-on-refusal)")
+                ArmSession.idleUntilSignalled()
+                return
+            }
             let status = try session.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as ExitCode {

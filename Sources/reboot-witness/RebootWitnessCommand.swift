@@ -1,4 +1,5 @@
 import ArgumentParser
+import RebootWitness
 
 @main
 struct RebootWitnessCommand: ParsableCommand {
@@ -9,17 +10,20 @@ struct RebootWitnessCommand: ParsableCommand {
             Arm it on a host that reboots "by itself". It attaches BPF programs to every \
             kernel path that restarts, halts or powers off, records the caller (process, \
             exe, users, login session, cgroup, container, PID namespace, ancestry, kernel \
-            stack) and makes each record durable before the machine goes down.
+            stack) and makes each record durable before the machine goes down. `last` \
+            answers from what the host kept even where the witness was never armed.
 
             EXAMPLES:
+              reboot-witness last                        how the previous boot ended
+              reboot-witness last --list                 every boot, newest first
               reboot-witness status                      what this kernel allows
               reboot-witness arm                         arm on /var/lib/reboot-witness
               reboot-witness arm --json | jq .comm       live records as NDJSON
-              reboot-witness last                        how the previous boot ended
               reboot-witness dump --boot previous        every record of the previous boot
               reboot-witness dump --json --boot all | jq 'select(.container != null)'
               reboot-witness disarm                      stop arm, undo --reboot2panic
             """,
+        version: Version.string,
         subcommands: [Arm.self, Status.self, Dump.self, Last.self, Disarm.self]
     )
 }

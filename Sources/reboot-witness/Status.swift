@@ -12,6 +12,7 @@ struct Status: ParsableCommand {
             EXAMPLES:
               reboot-witness status
               reboot-witness status --json | jq '.probes[] | select(.state != "unavailable")'
+              reboot-witness status --ready      readiness probe: exit 0 only when armed
             """
     )
 
@@ -21,7 +22,20 @@ struct Status: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Readiness: exit 0 when an arm is running on the store in this boot, else 1; one line either way.")
+    var ready = false
+
+    func validate() throws {
+        if ready && json { throw ValidationError("--ready prints one line; it does not go with --json") }
+    }
+
     func run() throws {
+        if ready {
+            let (armed, line) = Readiness.check(store: store)
+            print(line)
+            if !armed { throw ExitCode(1) }
+            return
+        }
         let report = StatusReport(storePath: store)
         print(json ? RecordFormatter.json(report) : report.human())
     }

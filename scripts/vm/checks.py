@@ -30,6 +30,7 @@ SCENARIOS = {
     "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
     "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
     "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
+    "package-lifecycle": "systemd guest: the .deb (dpkg -i) arms at boot; an upgrade restarts it and keeps the store; dpkg -r leaves nothing attached; --purge removes the store",
     "tcg-textpoke": "no witness: syscall tracepoints toggled 400 times against a syscall loop on 2 vCPUs (TCG reproducer, extended)",
 }
 
@@ -400,6 +401,32 @@ def check_never_armed_reset(sections, console, kernel):
                    f"{sum('next boot' in e for e in support)} recovery line(s) at the next boot"
 
 
+def check_package_lifecycle(sections, console, kernel):
+    armed = re.search(r"\[\s*([0-9.]+)\]", sections.get("armed-at", ""))
+    assert armed, f"no 'armed' line from the unit in this boot's journal: {sections.get('armed-at')}"
+    before, after = status(sections, "before-upgrade"), status(sections, "after-upgrade")
+    assert before["store"]["armed_pid"] and after["store"]["armed_pid"], (before["store"], after["store"])
+    assert before["store"]["armed_pid"] != after["store"]["armed_pid"], "the upgrade did not restart the witness"
+    pid = int(re.search(r"pid=(\d+)", sections["record-before"]).group(1))
+    kept = [o for o in objects({"dump": sections["dump-after-upgrade"]}) if o.get("pid") == pid]
+    assert kept and kept[0]["probe"] == "sys_enter_reboot", f"the record made before the upgrade is gone: pid {pid}"
+    # (systemd's own cgroup programs are named sd_*)
+    ours = {n for n in sections["programs-armed"].split() if n != "name" and not n.startswith("sd_")}
+    assert ours, "bpftool saw none of our programs while armed"
+    removed = sections["after-remove"]
+    state, _, rest = removed.partition("\n")
+    assert state.strip() in ("inactive", "failed", "unknown"), f"the unit still runs after dpkg -r: {state}"
+    left = ours & set(rest.split("links:")[0].split())
+    assert not left, f"programs left attached after dpkg -r: {sorted(left)}"
+    pins = rest.split("pins:")[1].split("store:")[0].split()
+    assert not pins, f"pins left in /sys/fs/bpf: {pins}"
+    assert "witness.store" in rest.split("store:")[1], f"dpkg -r must keep the store: {rest}"
+    purged = sections["after-purge"]
+    assert "No such file" in purged and "no binary" in purged, purged
+    return "PASS", (f"armed {float(armed.group(1)):.1f} s after kernel start; upgrade restarted pid {before['store']['armed_pid']} → "
+                    f"{after['store']['armed_pid']}, record kept; dpkg -r detached {len(ours)} program(s); purge removed the store")
+
+
 def check_textpoke(sections, console, kernel):
     assert sections.get("toggles", "").strip() == "1600", f"the toggles did not finish: {sections.get('toggles')}"
     return "PASS", "1600 tracepoint switches against a syscall loop, no oops"
@@ -431,6 +458,7 @@ CHECKS = {
     "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
     "never-armed-sudo": check_never_armed_sudo,
     "never-armed-reset": check_never_armed_reset,
+    "package-lifecycle": check_package_lifecycle,
     "tcg-textpoke": check_textpoke,
 }
 assert CHECKS.keys() == SCENARIOS.keys(), "every scenario needs a description and a check"

@@ -1,59 +1,73 @@
 """The systemd guest of the QEMU suite: Debian 12 with systemd and dbus.
 
 A debootstrap'd root (built once, cached in .cache/vm/systemd-root, never
-committed) plus the release binaries, reboot-witness.service from scripts/,
-and a test unit that runs the scenario's phase on every boot and prints the
-same sentinels as the busybox guest. The suite's own initramfs loads the
+committed) with reboot-witness installed from its .deb (dpkg -i in the root:
+the package's postinst enables the unit), the test helper rw-selftest, and a
+test unit that runs the scenario's phase on every boot and prints the same
+sentinels as the busybox guest. The suite's own initramfs loads the
 modules, then switches to this root (rw.guest=systemd on the command line).
 Each scenario run boots a qcow2 overlay of one base image.
 """
-import os, shutil, subprocess, tempfile
+import os, re, shutil, subprocess, tempfile
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-PACKAGES = "systemd,systemd-sysv,dbus,udev,kmod,procps"
+# sudo and OpenSSH: the never-armed scenario logs in by ssh on loopback and runs `sudo reboot`;
+# bpftool: the package scenario checks that removal leaves no program or link behind.
+PACKAGES = "systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,bpftool"
 
 
 def ensure_root(cache, log):
     root = os.path.join(cache, "systemd-root")
-    if os.path.exists(os.path.join(root, "lib", "systemd", "systemd")):
+    stamp = os.path.join(root, ".rw-packages")
+    if os.path.exists(os.path.join(root, "lib", "systemd", "systemd")) and \
+            os.path.exists(stamp) and open(stamp).read() == PACKAGES:
         return root
+    shutil.rmtree(root, ignore_errors=True)
     tmp = root + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     log(f"vm-test: debootstrap {SUITE} with {PACKAGES} (once, cached in {root})")
     subprocess.run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, tmp, MIRROR],
                    check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(tmp, ".rw-packages"), "w") as f:
+        f.write(PACKAGES)
     os.rename(tmp, root)
     return root
 
 
-def build_image(cache, root, binaries, libraries, scripts_dir, vm_dir, log):
+def build_image(cache, root, deb, selftest, libraries, vm_dir, log):
     """A raw ext4 image of the root with the witness installed; returns its path."""
     stage = tempfile.mkdtemp(prefix="rw-systemd-")
     image = os.path.join(cache, "systemd-base.img")
     try:
         subprocess.run(["cp", "-a", root + "/.", stage], check=True)
-        sbin = os.path.join(stage, "usr", "local", "sbin")
-        for binary in binaries:
-            shutil.copy(binary, sbin)
-        for lib in libraries:  # what the binaries link that debootstrap's root lacks
+        shutil.copy(deb, os.path.join(stage, "tmp"))
+        # As an administrator would: the package's maintainer scripts enable the unit.
+        subprocess.run(["chroot", stage, "dpkg", "-i", "/tmp/" + os.path.basename(deb)], check=True,
+                       stdout=subprocess.DEVNULL)
+        os.remove(os.path.join(stage, "tmp", os.path.basename(deb)))
+        upgrade = os.path.join(stage, "usr", "local", "lib", "rw", "upgrade.deb")
+        os.makedirs(os.path.dirname(upgrade), exist_ok=True)
+        newer_version(deb, upgrade)
+        wanted = os.path.join(stage, "etc", "systemd", "system", "sysinit.target.wants", "reboot-witness.service")
+        if not os.path.lexists(wanted):
+            raise RuntimeError("dpkg -i did not enable reboot-witness.service")
+        shutil.copy(selftest, os.path.join(stage, "usr", "local", "sbin"))
+        for lib in libraries:  # what the test helper links that debootstrap's root lacks
             dest = os.path.join(stage, lib.lstrip("/"))
             if not os.path.exists(dest):
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 shutil.copy(lib, dest)
         units = os.path.join(stage, "etc", "systemd", "system")
-        shutil.copy(os.path.join(scripts_dir, "reboot-witness.service"), units)
         shutil.copy(os.path.join(vm_dir, "systemd", "rw-scenario.service"), units)
-        for target, unit in (("sysinit.target.wants", "reboot-witness.service"),
-                             ("multi-user.target.wants", "rw-scenario.service")):
-            os.makedirs(os.path.join(units, target), exist_ok=True)
-            os.symlink(f"/etc/systemd/system/{unit}", os.path.join(units, target, unit))
+        os.makedirs(os.path.join(units, "multi-user.target.wants"), exist_ok=True)
+        os.symlink("/etc/systemd/system/rw-scenario.service", os.path.join(units, "multi-user.target.wants", "rw-scenario.service"))
         for unit in ("serial-getty@ttyS0.service", "getty@tty1.service", "systemd-timesyncd.service"):
             path = os.path.join(units, unit)
             if not os.path.lexists(path):
                 os.symlink("/dev/null", path)
         lib = os.path.join(stage, "usr", "local", "lib", "rw")
-        os.makedirs(os.path.join(lib, "scenarios"))
+        os.makedirs(os.path.join(lib, "scenarios"), exist_ok=True)
         for name in ("run", "lib.sh"):
             shutil.copy(os.path.join(vm_dir, "systemd", name), lib)
         os.chmod(os.path.join(lib, "run"), 0o755)
@@ -72,6 +86,21 @@ def build_image(cache, root, binaries, libraries, scripts_dir, vm_dir, log):
         return image
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def newer_version(deb, path):
+    """The same package under a newer version ("+upgrade1"): what an upgrade installs."""
+    work = tempfile.mkdtemp(prefix="rw-upgrade-")
+    try:
+        subprocess.run(["dpkg-deb", "-R", deb, work], check=True)
+        control = os.path.join(work, "DEBIAN", "control")
+        text = open(control).read()
+        version = re.search(r"^Version: (.+)$", text, re.M).group(1)
+        with open(control, "w") as f:
+            f.write(text.replace(f"Version: {version}", f"Version: {version}+upgrade1"))
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", work, path], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(work)
 
 
 def overlay(base, path):
