@@ -186,10 +186,12 @@ __noinline int rw_count_repeat(__u32 probe_mode, __u32 magic1, __u32 magic2, __u
 	return 1;
 }
 
-/* reboot(2) entry: magic numbers, command, and RESTART2's user string. */
+/* reboot(2) entry: magic numbers, command, and RESTART2's user string.
+ * `may_wait`: the final stage's caller waits here for its record (bpf_loop,
+ * so only where the kernel has it, 5.17+). */
 static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 attach,
 						  __u64 magic1, __u64 magic2,
-						  __u64 cmd, const void *user_arg)
+						  __u64 cmd, const void *user_arg, bool may_wait)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_boot_ns();
@@ -229,7 +231,7 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 	 * checks the attribution subprogram once, not once per path. */
 	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
 	/* Decided again after the capture, for the same reason. */
-	final = attach == RW_ATTACH_TRACEPOINT ? rw_final_waiter() : NULL;
+	final = attach == RW_ATTACH_TRACEPOINT && may_wait ? rw_final_waiter() : NULL;
 	budget_ns = final ? final->budget_ns : 0;
 	if (budget_ns)
 		r->flags |= RW_F_FINAL_WAIT;
@@ -245,7 +247,18 @@ int tp_sys_enter_reboot(struct trace_event_raw_sys_enter *ctx)
 {
 	return rw_emit_reboot_syscall(ctx, RW_PROBE_SYS_ENTER_REBOOT, RW_ATTACH_TRACEPOINT,
 				      ctx->args[0], ctx->args[1], ctx->args[2],
-				      (const void *)ctx->args[3]);
+				      (const void *)ctx->args[3], true);
+}
+
+/* The same without the final stage's wait: the loader picks this one where
+ * the kernel has no bpf_loop (before 5.17); PID 1's last call is then
+ * recorded, not waited for. */
+SEC("tracepoint/syscalls/sys_enter_reboot")
+int tp_sys_enter_reboot_nowait(struct trace_event_raw_sys_enter *ctx)
+{
+	return rw_emit_reboot_syscall(ctx, RW_PROBE_SYS_ENTER_REBOOT, RW_ATTACH_TRACEPOINT,
+				      ctx->args[0], ctx->args[1], ctx->args[2],
+				      (const void *)ctx->args[3], false);
 }
 
 /* Never fires for a call that took the machine (or namespace) down: its
@@ -278,14 +291,14 @@ static __always_inline int rw_emit_x64(void *ctx, __u16 attach, struct pt_regs *
 {
 	return rw_emit_reboot_syscall(ctx, RW_PROBE_X64_SYS_REBOOT, attach,
 				      BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
-				      BPF_CORE_READ(regs, dx), (void *)BPF_CORE_READ(regs, r10));
+				      BPF_CORE_READ(regs, dx), (void *)BPF_CORE_READ(regs, r10), false);
 }
 
 static __always_inline int rw_emit_ia32(void *ctx, __u16 attach, struct pt_regs *regs)
 {
 	return rw_emit_reboot_syscall(ctx, RW_PROBE_IA32_SYS_REBOOT, attach,
 				      BPF_CORE_READ(regs, bx), BPF_CORE_READ(regs, cx),
-				      BPF_CORE_READ(regs, dx), (void *)BPF_CORE_READ(regs, si));
+				      BPF_CORE_READ(regs, dx), (void *)BPF_CORE_READ(regs, si), false);
 }
 
 SEC("fentry/__x64_sys_reboot")

@@ -32,8 +32,10 @@ extension ArmSession {
         guard options.finalStage else { return "off (--no-final-stage)" }
         let survival = Self.survivesShutdownKill ? "argv[0] starts with @, so systemd-shutdown's kill spares arm"
             : "argv[0] has no @: systemd-shutdown's kill ends arm first (start it as @reboot-witness, see the unit)"
+        let wait = probes.finalWaitPossible ? "its reboot(2) waits in the kernel until the record is durable"
+            : "its reboot(2) cannot wait for the record (no bpf_loop, kernel before 5.17): whether it lands first is a race"
         return "when PID \(options.finalPid) becomes systemd-shutdown: close the store, write its reboot(2) through the "
-            + "block device; \(survival)"
+            + "block device; \(wait); \(survival)"
     }
 
     /// Closes the store for systemd-shutdown's read-only remount and switches
@@ -60,6 +62,8 @@ extension ArmSession {
             var waiting = "waiting up to \(Self.finalBudgetMilliseconds) ms in the kernel for them"
             if SystemCalls.onlineCPUs() < 2 {
                 waiting = "without waiting (one CPU online: a waiting caller would starve us)"
+            } else if !probes.finalWaitPossible {
+                waiting = "without waiting (no bpf_loop in this kernel, before 5.17: the reboot(2) program cannot wait)"
             } else {
                 do {
                     try probes.setFinalWait(tgid: options.finalPid, budgetMilliseconds: Self.finalBudgetMilliseconds)

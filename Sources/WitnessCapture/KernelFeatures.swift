@@ -20,6 +20,11 @@ public final class KernelFeatures {
     private var moduleBTF: [String: OpaquePointer] = [:]
     private lazy var fentryProbe: Result<Void, SystemError> = probeFentry()
 
+    /// bpf_loop (5.17+), asked of the kernel with a probe program (needs
+    /// privileges): what the final stage's in-kernel wait is made of.
+    public private(set) lazy var boundedLoops: Bool =
+        libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nil) == 1
+
     /// `mountTracefs`: mount tracefs at /sys/kernel/tracing when it is not
     /// mounted (arm needs it; a read-only report should not mount things).
     public init(mountTracefs: Bool = false) {

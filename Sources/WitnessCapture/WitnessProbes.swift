@@ -174,6 +174,18 @@ public final class WitnessProbes {
         }
     }
 
+    /// PID 1's final-stage call can wait in the kernel for its record: the
+    /// sys_enter_reboot program with bpf_loop is the one attached.
+    public var finalWaitPossible: Bool { features.boundedLoops }
+
+    /// The program attached for `point` in `mode`. sys_enter_reboot's has a
+    /// twin without the final stage's wait for kernels without bpf_loop: a
+    /// program that calls an unknown helper does not load at all.
+    private func program(_ point: ProbePoint, _ mode: AttachMode) -> String {
+        let name = point.programName(mode)
+        return name == "tp_sys_enter_reboot" && !features.boundedLoops ? name + "_nowait" : name
+    }
+
     /// Plans, loads and attaches one instance of an object for `points` (those
     /// of it that can attach now). Returns nil when none can.
     private func load(object name: String, sharingWith main: BPFObjectHandle?,
@@ -201,7 +213,7 @@ public final class WitnessProbes {
             guard !planned.isEmpty else { return nil }
             let handle = try BPFObjectHandle(BPFObject.named(name)!)
             if let main { try handle.shareMaps(from: main) }
-            let programs = Set(points.compactMap { point in planned[point.name].map { point.programName($0) } })
+            let programs = Set(points.compactMap { point in planned[point.name].map { program(point, $0) } })
             handle.loadOnly(programs)
             do {
                 try handle.load()
@@ -213,7 +225,7 @@ public final class WitnessProbes {
             for point in points {
                 guard let mode = planned[point.name] else { continue }
                 do {
-                    try handle.attach(program: point.programName(mode))
+                    try handle.attach(program: program(point, mode))
                     states[point.name] = .attached(mode)
                 } catch let error as SystemError {
                     states[point.name] = .failed("\(mode.rawValue) attach: \(error.errno.symbolicName)")
