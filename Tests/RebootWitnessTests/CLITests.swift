@@ -1,4 +1,5 @@
 import Foundation
+import RebootWitness
 import XCTest
 
 /// The built binary's user-facing contract: help with examples, one clear
@@ -13,6 +14,15 @@ final class CLITests: XCTestCase {
         }
         let arm = try runProgram(Built.witness, ["arm", "--help"]).stdout
         XCTAssertTrue(arm.contains("--store <DIR>") && arm.contains("--json"), arm)
+    }
+
+    func testVersionComesFromTheOneVersionSource() throws {
+        let result = try runProgram(Built.witness, ["--version"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.stdout, Version.string + "\n")
+        let parts = Version.string.split(separator: ".", omittingEmptySubsequences: false)
+        XCTAssertTrue(parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) },
+                      "a version dpkg and rpm both order: \(Version.string)")
     }
 
     func testUnknownFlagIsAUsageError() throws {
