@@ -55,14 +55,19 @@ class Archive:
                 return fields[1]
         return None
 
+    def dependencies(self, package, prefixes=("",)):
+        """The Depends of `package` whose names start with one of `prefixes`."""
+        names = []
+        for line in self.output("apt-cache", "depends", package).splitlines():
+            line = line.strip()
+            if line.startswith("Depends: ") and line.split()[1].startswith(prefixes):
+                names.append(line.split()[1])
+        return names
+
     def depends(self, package, prefix=""):
         """The first Depends of `package` whose name starts with `prefix` (a kernel
         meta-package → its image)."""
-        for line in self.output("apt-cache", "depends", package).splitlines():
-            line = line.strip()
-            if line.startswith("Depends: ") and line.split()[1].startswith(prefix):
-                return line.split()[1]
-        return None
+        return next(iter(self.dependencies(package, (prefix,))), None)
 
     def download(self, packages, directory):
         """`packages` ("name" or "name=version") downloaded into `directory`."""

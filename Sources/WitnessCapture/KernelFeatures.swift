@@ -18,6 +18,7 @@ public final class KernelFeatures {
     public let kprobes: Bool
     private var vmlinuxBTF: OpaquePointer?
     private var moduleBTF: [String: OpaquePointer] = [:]
+    private var kallsymsByModule: [String: Set<String>] = [:]
     private lazy var fentryProbe: Result<Void, SystemError> = probeFentry()
 
     /// bpf_loop (5.17+), asked of the kernel with a probe program (needs
@@ -55,15 +56,40 @@ public final class KernelFeatures {
         return Files.exists("\(events)/\(category)/\(event)/id")
     }
 
-    /// Whether `symbol` is a kernel function in vmlinux or `module`'s BTF.
-    public func functionExists(_ symbol: String, module: String?) -> Bool {
+    /// How a kernel function is known, which decides how it can be probed.
+    public enum FunctionPresence: Equatable {
+        /// In vmlinux's or its module's BTF: fentry and kprobes.
+        case btf
+        /// In a loaded module that has no BTF (kernels before 5.11, or built
+        /// without CONFIG_DEBUG_INFO_BTF_MODULES): /proc/kallsyms has it, kprobes only.
+        case symbolWithoutBTF
+        case absent
+    }
+
+    public func functionPresence(_ symbol: String, module: String?) -> FunctionPresence {
         if let btf = vmlinux(), btf__find_by_name_kind(btf, symbol, btfKindFunction) > 0 {
-            return true
+            return .btf
         }
-        if let module, let btf = moduleBTFHandle(module) {
-            return btf__find_by_name_kind(btf, symbol, btfKindFunction) > 0
+        guard let module else { return .absent }
+        if let btf = moduleBTFHandle(module) {
+            return btf__find_by_name_kind(btf, symbol, btfKindFunction) > 0 ? .btf : .absent
         }
-        return false
+        return moduleLoaded(module) && moduleSymbols(module).contains(symbol) ? .symbolWithoutBTF : .absent
+    }
+
+    /// Function names /proc/kallsyms lists for `module` (read once per module, only for modules without BTF).
+    private func moduleSymbols(_ module: String) -> Set<String> {
+        if let known = kallsymsByModule[module] { return known }
+        var names = Set<String>()
+        let tag = "[\(module)]"
+        for line in (Files.readText("/proc/kallsyms") ?? "").split(separator: "\n") where line.hasSuffix(tag) {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            if fields.count == 3, fields[1] == "t" || fields[1] == "T" {
+                names.insert(String(fields[2].prefix { $0 != "\t" }))
+            }
+        }
+        kallsymsByModule[module] = names
+        return names
     }
 
     public func moduleLoaded(_ module: String) -> Bool {

@@ -63,13 +63,21 @@ public final class WitnessProbes {
             if fentryReason != nil && kprobeReason != nil {
                 return .failure(.init("\(fentryReason!); \(kprobeReason!)"))
             }
-            if !features.functionExists(symbol, module: point.module) {
+            switch features.functionPresence(symbol, module: point.module) {
+            case .btf:
+                return .success(fentryReason == nil ? .fentry : .kprobe)
+            case .symbolWithoutBTF:
+                // fentry needs the function's BTF; a kprobe needs only its address.
+                if let kprobeReason {
+                    return .failure(.init("module \(point.module ?? "?") has no BTF (no fentry); \(kprobeReason)"))
+                }
+                return .success(.kprobe)
+            case .absent:
                 if let module = point.module, !features.moduleLoaded(module) {
                     return .failure(.init("module \(module) not loaded; attaches when it loads", waitsForModule: true))
                 }
                 return .failure(.init("no function \(symbol) on this kernel"))
             }
-            return .success(fentryReason == nil ? .fentry : .kprobe)
         }
     }
 
@@ -92,8 +100,31 @@ public final class WitnessProbes {
         let reader = try RingBufferReader(mapFD: fd, deliver: deliver)
         mainObject = main
         try installIntentNames(main)
-        _ = try? load(object: "watchdog", sharingWith: main, points: ProbeCatalog.all)
+        loadSecondary(object: "watchdog", sharingWith: main, points: ProbeCatalog.all)
         return reader
+    }
+
+    /// Loads an object beside the main one; a failure marks its planned
+    /// points failed with libbpf's reason, so that `status` never shows them
+    /// as merely not armed.
+    private func loadSecondary(object: String, sharingWith main: BPFObjectHandle, points: [ProbePoint]) {
+        do {
+            _ = try load(object: object, sharingWith: main, points: points)
+        } catch {
+            let reason = (error as? SystemError).map { "\($0.operation): \($0.errno.symbolicName)" + ($0.detail.map { " (\(Self.lastLine($0)))" } ?? "") }
+                ?? "\(error)"
+            for point in points where point.object == object && states[point.name]?.attachMode == nil {
+                if case .unavailable = states[point.name] { continue }
+                states[point.name] = .failed("\(object) object did not load: \(reason)")
+            }
+        }
+    }
+
+    /// The line of libbpf's log that says why (a failed relocation or load), else its last one.
+    static func lastLine(_ text: String) -> String {
+        let lines = text.split(separator: "\n").filter { !$0.trimming([" "]).isEmpty }
+        let telling = lines.first { $0.includesAny(["relo #", "failed to resolve", "unknown func", "invalid", "not found"]) }
+        return String(telling ?? lines.last ?? "")
     }
 
     /// The tool names whose exec the kernel reports (see IntentFilter).
@@ -132,7 +163,7 @@ public final class WitnessProbes {
         let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.name]?.attachMode == nil }
         guard !waiting.isEmpty, let main = mainObject else { return [] }
         for object in Set(waiting.map(\.object)) {
-            _ = try? load(object: object, sharingWith: main, points: waiting)
+            loadSecondary(object: object, sharingWith: main, points: waiting)
         }
         return waiting.filter { states[$0.name]?.attachMode != nil }.map(\.name)
     }

@@ -173,25 +173,41 @@ public enum JournalEvidence {
         }
     }
 
-    /// The ssh client of audit session `session`: sshd's "session opened"
-    /// line carries the session, and the same sshd process logged
-    /// "Accepted … from ADDR port P" just before it.
+    /// The ssh client of audit session `session`, from whichever of these
+    /// the journal kept: logind's "New session" (its LEADER is the sshd
+    /// process that logged "Accepted … from ADDR port P"); sshd's own lines
+    /// of the session ("Disconnected from user U ADDR port P"); sshd's
+    /// "session opened" line and the "Accepted" line of the same process.
+    /// (journald caches a process's audit session for a while, so sshd's
+    /// lines right after login may carry none.)
     static func sshPeer(session: UInt32, boot id: String, _ journal: JournalReader) -> String? {
         let sshd = ["SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session"]
-        guard let opened = journal.edge(JournalMatch([id, "_AUDIT_SESSION=\(session)"] + sshd), .forward, fields: ["_PID"]),
-              let pid = opened["_PID"] else { return nil }
-        let earlier = journal.entries(JournalMatch([id, "_PID=" + pid] + sshd), .backward, start: opened.realtime,
-                                      limit: 20)
-        return earlier.lazy.compactMap { acceptedPeer($0.message) }.first
+        func acceptedBy(_ pid: String, before: Int64?) -> String? {
+            journal.entries(JournalMatch([id, "_PID=" + pid] + sshd), before == nil ? .forward : .backward, start: before,
+                            limit: 20).lazy.compactMap { peer(in: $0.message) }.first
+        }
+        if let login = journal.edge(JournalMatch([id, "MESSAGE_ID=" + MessageID.sessionStart, "SESSION_ID=\(session)"]),
+                                    .forward, fields: ["LEADER"]),
+           let leader = login["LEADER"], let found = acceptedBy(leader, before: login.realtime) {
+            return found
+        }
+        let own = journal.entries(JournalMatch([id, "_AUDIT_SESSION=\(session)"] + sshd), .forward, limit: 20,
+                                  fields: ["MESSAGE", "_PID"])
+        if let found = own.lazy.compactMap({ peer(in: $0.message) }).first { return found }
+        return own.first?["_PID"].flatMap { acceptedBy($0, before: own.first?.realtime) }
     }
 
-    /// "Accepted publickey for alice from 10.0.0.5 port 51633 ssh2: …" → "10.0.0.5:51633".
-    static func acceptedPeer(_ message: String) -> String? {
-        guard message.hasPrefix("Accepted "), let from = message.locate(" from "),
-              let port = message[from.upperBound...].locate(" port ") else { return nil }
-        let address = message[from.upperBound..<port.lowerBound]
+    /// The client in sshd's lines: "Accepted publickey for alice from 10.0.0.5 port 51633 ssh2",
+    /// "Disconnected from user alice 10.0.0.5 port 51633", "Received disconnect from 10.0.0.5 port 51633:11: …"
+    /// → "10.0.0.5:51633" (IPv6: "[addr]:port").
+    static func peer(in message: String) -> String? {
+        guard let port = message.locate(" port "), message[..<port.lowerBound].includes(" from ") else { return nil }
+        let address = message[..<port.lowerBound].split(separator: " ").last ?? ""
         let number = message[port.upperBound...].prefix { $0.isNumber }
-        guard !address.isEmpty, !number.isEmpty else { return nil }
+        guard !number.isEmpty, address.contains(where: { $0 == "." || $0 == ":" }),
+              address.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" || $0 == "%" || $0.isLetter || $0 == "-" }) else {
+            return nil
+        }
         return address.contains(":") ? "[\(address)]:\(number)" : "\(address):\(number)"
     }
 

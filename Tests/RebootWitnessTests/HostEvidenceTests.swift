@@ -1,6 +1,6 @@
 import Foundation
 @testable import RebootWitness
-import WitnessEvidence
+@testable import WitnessEvidence
 import WitnessSystem
 import XCTest
 
@@ -125,6 +125,31 @@ final class HostEvidenceTests: XCTestCase {
         XCTAssertTrue((v["summary"] as? String ?? "").contains("ssh from 10.10.10.34:51633"), "\(v["summary"] ?? "")")
         XCTAssertTrue(excerpts(v, stance: "supports").contains("systemd-logind: System is rebooting."))
         XCTAssertTrue(excerpts(v, stance: "contradicts").isEmpty, "the next boot was clean")
+    }
+
+    /// journald caches a process's audit session: sshd's lines right after
+    /// login often carry none, and hosts without pam_systemd have no logind
+    /// session. The session's own later sshd lines still name the client.
+    func testTheSSHClientFromTheSessionsOwnSSHDLines() throws {
+        var journal = JournalFixture()
+        journal.bootStart(Self.ended, at: 0)
+        journal.add(boot: Self.ended, second: 100, "Accepted publickey for alice from 10.10.10.34 port 51633 ssh2: ED25519 SHA256:abc",
+                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"])
+        journal.add(boot: Self.ended, second: 100.2, "pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
+                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"])
+        journal.add(boot: Self.ended, second: 300, "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/reboot",
+                    ["SYSLOG_IDENTIFIER": "sudo", "_PID": "1500", "_AUDIT_SESSION": "4"])
+        journal.orderlyEnd(Self.ended, at: 301)
+        journal.add(boot: Self.ended, second: 301.5, "Disconnected from user alice 10.10.10.34 port 51633",
+                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "910", "_AUDIT_SESSION": "4"])
+        journal.bootStart(Self.next, at: 400)
+        let dir = try temporaryDirectory("ssh-cache")
+        try journal.write(to: dir.appendingPathComponent("journal"))
+        let v = try last(dir)
+        XCTAssertEqual((v["initiator"] as? [String: Any])?["ssh_peer"] as? String, "10.10.10.34:51633")
+        XCTAssertEqual(JournalEvidence.peer(in: "Received disconnect from 2001:db8::7 port 40022:11: disconnected by user"),
+                       "[2001:db8::7]:40022")
+        XCTAssertNil(JournalEvidence.peer(in: "Server listening on 0.0.0.0 port 22."), "not a client")
     }
 
     /// Seed 000, case 2: a machine-config rollout reboots through its unit.

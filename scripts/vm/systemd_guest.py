@@ -12,9 +12,10 @@ import os, re, shutil, subprocess, tempfile
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-# sudo and OpenSSH: the never-armed scenario logs in by ssh on loopback and runs `sudo reboot`;
+# sudo, OpenSSH and pam_systemd (logind sessions, as on a standard install): the never-armed
+# scenario logs in by ssh on loopback and runs `sudo reboot`;
 # bpftool: the package scenario checks that removal leaves no program or link behind.
-PACKAGES = "systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,bpftool"
+PACKAGES = "systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,libpam-systemd,bpftool"
 
 
 def ensure_root(cache, log):

@@ -1,3 +1,4 @@
+# kernels: 6.1 6.12
 # The hypervisor presses the ACPI power button (monitor system_powerdown,
 # like `virsh shutdown`). A minimal power-button handler (what logind or
 # acpid do on a real system) powers off; the record names it.

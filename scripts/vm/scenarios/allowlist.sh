@@ -1,3 +1,4 @@
+# kernels: 6.1
 # `arm --allow-exe`: a fencing agent's reboot(2) is never held, even with the
 # controller alive (the caller sees no EPERM).
 phase_0() {

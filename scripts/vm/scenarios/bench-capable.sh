@@ -1,3 +1,4 @@
+# kernels: 6.1 6.12
 # What the hold costs every capability check: setuid(0) loops (one
 # security_capable() each) with no hold, with the BPF LSM hook and with
 # fmod_ret on security_capable, alternated so drift hits all three alike.

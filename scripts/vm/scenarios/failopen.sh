@@ -1,3 +1,4 @@
+# kernels: 6.1 6.12
 # The controller is SIGKILLed; within a second its heartbeat is stale and
 # `reboot -f` goes through unhindered (a denied systemd-shutdown would freeze).
 phase_0() {

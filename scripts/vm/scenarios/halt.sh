@@ -1,3 +1,4 @@
+# kernels: 6.12
 # reboot(2) HALT: the CPU stops; the host notices "System halted" and boots
 # the disk again for the report.
 phase_0() {

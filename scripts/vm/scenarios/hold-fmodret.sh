@@ -1,3 +1,4 @@
+# kernels: 5.10 6.1 6.12 sid
 # The hold through fmod_ret on security_capable (for kernels whose active
 # LSMs lack bpf, e.g. Ubuntu's default), forced here with --hold-via.
 phase_0() {

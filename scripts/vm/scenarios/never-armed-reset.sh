@@ -1,5 +1,6 @@
 # guest: systemd
 # cmdline: systemd.mask=reboot-witness.service
+# kernels: 6.1
 # A hard reset (the monitor's system_reset) of a host where the witness
 # was never armed: `last` says hard_reset from the journal ending with no
 # shutdown sequence and the next boot's recovery lines, with the last sign

@@ -1,5 +1,6 @@
 # guest: systemd
 # cmdline: systemd.mask=reboot-witness.service
+# kernels: 6.12
 # Seed 003 on a host where the witness was never armed: alice logs in by
 # ssh (loopback) and runs `sudo reboot`. After the reboot, `last` names her,
 # her tty and her ssh client from the journal alone, confidence medium.

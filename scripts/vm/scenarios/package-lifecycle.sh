@@ -1,4 +1,5 @@
 # guest: systemd
+# kernels: 6.1
 # The .deb's life on a systemd machine. The image was built with `dpkg -i`
 # (no hand-copied binary or unit): the unit is enabled and arms at boot.
 # An upgrade (dpkg -i of a newer version) restarts it once and keeps the

@@ -1,3 +1,4 @@
+# kernels: 5.10 6.1 6.12 sid
 # sysrq 'c' with panic=1 on the kernel command line: a kernel panic, then a
 # reset after one second. pstore keeps the Panic record; our kprobe on
 # panic() fired first.

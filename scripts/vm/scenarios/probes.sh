@@ -1,3 +1,4 @@
+# kernels: 5.10 6.1 6.12 sid
 # One boot: every probe loads and attaches on this kernel, by fentry and by
 # the kprobe fallback; safe triggers reach the records.
 phase_0() {

@@ -1,3 +1,4 @@
+# kernels: 6.12
 # `reboot -f` with `arm --no-hold`: only the race between the ring buffer
 # reader and the reset decides whether the record survives (reported).
 phase_0() {

@@ -1,3 +1,4 @@
+# kernels: 6.1 6.12
 # 20 consecutive boots each ended by `reboot -f` from a container-like
 # cgroup under the hold; the 21st reports. Every record must have survived.
 # Each next boot prints the hold's added delay, which the controller logged

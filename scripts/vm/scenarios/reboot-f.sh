@@ -1,3 +1,4 @@
+# kernels: 5.10 6.1 6.12 sid
 # busybox `reboot -f` from a child in a container-like cgroup.
 phase_0() {
 	arm

@@ -1,3 +1,4 @@
+# kernels: 6.1 6.12
 # arm --reboot2panic: `reboot -f` from a container-like cgroup is held, made
 # durable, named in the kernel log, then turned into a panic (sysrq c), so
 # pstore keeps a Panic record naming the culprit.

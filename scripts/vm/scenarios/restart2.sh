@@ -1,3 +1,4 @@
+# kernels: 6.1
 # reboot(2) RESTART2 with an argument string, from a container-like cgroup.
 phase_0() {
 	arm

@@ -1,3 +1,4 @@
+# kernels: 6.1 6.12 sid
 # The watchdog hunt: softdog (soft_panic=1, 6 s margin) is fed three times by
 # rw-selftest, which then blocks in a pipe read. The controller names the
 # starving feeder in a durable record before softdog fires; the fire record's

@@ -1,3 +1,4 @@
+# kernels: 6.1 sid
 # softdog loaded after `arm` started: the module_load tracepoint makes the
 # controller attach softdog_fire then. Nobody opens /dev/watchdog, so it
 # never fires.

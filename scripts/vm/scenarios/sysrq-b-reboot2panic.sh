@@ -1,3 +1,4 @@
+# kernels: 6.1
 # sysrq 'b' under arm --reboot2panic on a kernel booted with tp_printk: the
 # emergency restart cannot be held or turned into a panic, but the BPF
 # programs' bpf_printk lines reach the kernel log as it happens, so the

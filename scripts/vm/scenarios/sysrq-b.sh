@@ -1,3 +1,4 @@
+# kernels: 6.1 sid
 # sysrq 'b': emergency_restart from the writer's context, no shutdown path.
 # The controller cannot outlive it; ramoops (max_reason=4) keeps the kernel
 # log of the dying boot, which the report lists.

@@ -1,5 +1,6 @@
 # guest: systemd
 # smp: 2
+# kernels: 5.10 6.1 6.12 sid
 # A graceful `systemctl reboot` typed inside a container-like cgroup of a
 # systemd machine: reboot(2) comes from PID 1 (systemd-shutdown) long after;
 # `last` must name the systemctl in the container as the initiator, and

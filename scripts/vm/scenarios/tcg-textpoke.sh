@@ -1,4 +1,5 @@
 # smp: 2
+# kernels: 6.1 6.12
 # A reproducer without reboot-witness: on the second vCPU a loop of
 # syscalls, on the first the syscall tracepoints switched on and off 400
 # times (each switch flips static keys: the kernel patches its own text
