@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 struct cw_journal {
 	sd_journal *j;
@@ -134,4 +135,25 @@ int cw_journal_unique_next(struct cw_journal *journal, const uint8_t **value, si
 	if (r <= 0)
 		return r;
 	return value_after(data, size, journal->field_length, value, length);
+}
+
+int cw_journal_send(const char *const *fields, const size_t *lengths, int count)
+{
+	struct iovec *iov;
+	int r = rw_load_libsystemd();
+
+	if (r < 0)
+		return r;
+	if (count <= 0)
+		return -EINVAL;
+	iov = calloc((size_t)count, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	for (int i = 0; i < count; i++) {
+		iov[i].iov_base = (void *)fields[i];
+		iov[i].iov_len = lengths[i];
+	}
+	r = rw_sd_journal_sendv(iov, count);
+	free(iov);
+	return r;
 }

@@ -53,7 +53,8 @@
 	X(sd_journal_get_realtime_usec) \
 	X(sd_journal_set_data_threshold) \
 	X(sd_journal_query_unique) \
-	X(sd_journal_enumerate_unique)
+	X(sd_journal_enumerate_unique) \
+	X(sd_journal_sendv)
 
 #define RW_DECLARE_EXTERN(fn) extern __typeof__(&fn) rw_##fn;
 RW_LIBSYSTEMD_FUNCTIONS(RW_DECLARE_EXTERN)

@@ -87,7 +87,7 @@ extension ArmSession {
     /// and returned: arm must go on for the records after it.
     func storeCallers(_ records: [CallerRecord]) throws -> Bool {
         do {
-            try store.append(records.map { .caller($0) })
+            try sink.keep(records.map { .caller($0) })
             return true
         } catch where inFinalStage {
             StandardError.write("final stage: \(error)\n")

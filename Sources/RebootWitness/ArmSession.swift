@@ -34,6 +34,14 @@ public final class ArmSession {
         public var finalStage = true
         /// Whose exec of systemd-shutdown starts the final stage: PID 1, or a test's stand-in.
         public var finalPid: UInt32 = 1
+        /// Each record and the previous boot's verdict as structured journal entries.
+        public var journalFields = true
+        /// NDJSON copies of the records: the file, its size before rotation, rotated files kept.
+        public var exportPath: String?
+        public var exportBytes = 10 << 20
+        public var exportKeep = 5
+        /// node_exporter's textfile directory; nothing is written where it does not exist.
+        public var metricsDirectory: String? = MetricsFile.defaultDirectory
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -48,22 +56,27 @@ public final class ArmSession {
     }
 
     let options: Options
-    var store: RecordStore
+    /// The store, then the kernel log, journal, export file and standard output.
+    let sink: RecordSink
+    var store: RecordStore {
+        get { sink.store }
+        set { sink.store = newValue }
+    }
+    var kmsg: KernelLog { sink.kmsg }
+    let metricsFile: MetricsFile?
+    var metrics = Metrics()
+    /// When the metrics file was last brought up to date (boottime ns).
+    var metricsUpdated: Int64 = 0
+    var metricsFailed = false
     private let resolver: RecordResolver
     let probes: WitnessProbes
     private var pending: [CapturedRecord] = []
-    private var stored: UInt64 = 0
     /// Kernel event → fdatasync returned, per record (the last 10,000).
     private var latencies = DurableLatency()
     var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
     var bus: BusIntents?
     private var busDescription = "off (--no-dbus)"
-    let kmsg = KernelLog()
-    /// pstore's message log, where the kernel has one (not Debian's).
-    private let pmsg = KernelLog(path: "/dev/pmsg0", priorityPrefix: false)
-    /// Callers already mirrored to the kernel log: a crash loop logs once.
-    private var mirrored = Set<String>()
     private var startedAt: String
     private var lastPublishedLost: UInt64 = 0
     private var repeats = RepeatFolding()
@@ -89,7 +102,14 @@ public final class ArmSession {
         }
         try StoreDirectory.prepare(options.store, create: true)
         self.options = options
-        store = try SlotStore(directory: options.store, size: options.storeSize, create: true)
+        let export = try options.exportPath.map {
+            try ExportFile(path: $0, maxBytes: options.exportBytes, keep: options.exportKeep)
+        }
+        // Where no journald listens (containers, hosts without systemd), no entry is attempted.
+        let journal = options.journalFields && Files.exists(JournalFields.socket)
+        sink = RecordSink(store: try SlotStore(directory: options.store, size: options.storeSize, create: true),
+                          json: options.json, journal: journal, export: export)
+        metricsFile = options.metricsDirectory.flatMap { MetricsFile(directory: $0) }
         resolver = RecordResolver()
         probes = WitnessProbes(features: features, policy: options.attach)
         startedAt = WallClock.now()
@@ -136,6 +156,9 @@ public final class ArmSession {
         StandardError.write(armedLine(elapsedMilliseconds: elapsed))
         ServiceNotify.send("READY=1\nSTATUS=armed")
         warmUp()
+        metrics.armed = true
+        metrics.lastAlive = Instant.now()
+        logPreviousBoot()
 
         var lastAlive = SystemCalls.clocks().boottime
         var lastBusAttempt = lastAlive
@@ -170,7 +193,9 @@ public final class ArmSession {
                 lastAlive = now
                 try store.append([.alive(marker())])
                 try publishState(running: true)
+                metrics.lastAlive = Instant.now()
             }
+            if now - metricsUpdated >= 1_000_000_000 { updateMetrics() }
         }
         ServiceNotify.send("STOPPING=1")
         heartbeat?.stop()
@@ -180,7 +205,9 @@ public final class ArmSession {
         try foldRepeats()
         try store.append([.stop(marker())])
         try publishState(running: false)
-        StandardError.write("disarmed: \(stored) record(s) stored in \(options.store)\n")
+        metrics.armed = false
+        updateMetrics()
+        StandardError.write("disarmed: \(sink.stored) record(s) stored in \(options.store)\n")
         return 0
     }
 
@@ -209,7 +236,7 @@ public final class ArmSession {
         // Durable now: the kernel log line, then the held calls go through
         // (or panic) at once, before the slower printing.
         for (captured, record) in zip(callers, records) {
-            mirror(record)
+            sink.mirror(record)
             guard captured.held else { continue }
             if options.reboot2panic {
                 panic(for: record)
@@ -218,12 +245,9 @@ public final class ArmSession {
                 replay(captured, record, timeline: [flushAt - event, resolvedAt - event, durableAt - event])
             }
         }
-        stored += UInt64(records.count)
         for (captured, record) in zip(callers, records) { repeats.register(captured, as: record) }
-        for record in records {
-            print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
-        }
-        fflush(stdout)
+        records.forEach { sink.publish($0) }
+        sink.flushOutput()
         if let trigger = records.first(where: isShutdownExec) {
             // Without the final stage, stop now: spared by systemd-shutdown's kill
             // (argv[0] "@"), an open store would keep / from going read-only.
@@ -251,16 +275,15 @@ public final class ArmSession {
         let total = probes.repeatedCalls
         guard total != foldedRepeats else { return }
         let growths = repeats.growth(in: probes.callerCounts())
-        try store.append(growths.map { .caller($0.record) })
+        try sink.keep(growths.map { .caller($0.record) }, newRecords: false)
         repeats.commit(growths)
         foldedRepeats = total
         for growth in growths {
             var record = growth.record
             record.count = growth.count
-            print(options.json ? RecordFormatter.json(record)
-                  : "repeated: +\(growth.record.count), \(growth.count) in all: \(RecordFormatter.oneLine(record))")
+            sink.publishRepeat(record, added: growth.record.count)
         }
-        if !growths.isEmpty { fflush(stdout) }
+        if !growths.isEmpty { sink.flushOutput() }
     }
 
     private func openBus() {
@@ -280,22 +303,12 @@ public final class ArmSession {
     /// Reboot requests seen on D-Bus: durable, mirrored, printed.
     private func storeBusIntents(_ records: [CallerRecord]) throws {
         guard !records.isEmpty else { return }
-        try store.append(records.map { .caller($0) })
-        stored += UInt64(records.count)
+        try sink.keep(records.map { .caller($0) })
         for record in records {
-            mirror(record)
-            print(options.json ? RecordFormatter.json(record) : RecordFormatter.human(record))
+            sink.mirror(record)
+            sink.publish(record)
         }
-        fflush(stdout)
-    }
-
-    /// One line to the kernel log and pstore's message log per caller (a
-    /// crash loop logs once), so the journal and pstore carry it too.
-    private func mirror(_ record: CallerRecord) {
-        guard mirrored.count < 4096, mirrored.insert(record.dedupKey).inserted else { return }
-        let line = "reboot-witness: " + RecordFormatter.oneLine(record)
-        kmsg.write(line)
-        pmsg.write(line)
+        sink.flushOutput()
     }
 
     /// Stores what the watchdog hunt found (a starving watchdog's feeder).
@@ -304,12 +317,9 @@ public final class ArmSession {
         guard !states.isEmpty else { return }
         let found = hunt.findings(in: states, bootID: resolver.bootID, now: SystemCalls.clocks().boottime)
         guard !found.isEmpty else { return }
-        try store.append(found.map { .watchdog($0) })
-        for record in found {
-            print(options.json ? RecordFormatter.json(StoreEntry.watchdog(record)) : "watchdog: \(record.summary)")
-            kmsg.write("reboot-witness: \(record.summary)")
-        }
-        fflush(stdout)
+        try sink.keep(found.map { .watchdog($0) })
+        found.forEach { sink.publish($0) }
+        sink.flushOutput()
     }
 
     /// `timeline`: ns after the caller's entry when the controller started on
@@ -356,7 +366,7 @@ public final class ArmSession {
     func publishState(running: Bool) throws {
         lastPublishedLost = probes.lostRecords
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
-                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription, finalStage: finalStagePlan(), recordsStored: stored,
+                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription, finalStage: finalStagePlan(), outputs: outputsDescription, recordsStored: sink.stored,
                              lostRecords: lastPublishedLost, durableLatency: latencies.summary, running: running)
         try state.write(to: options.store)
     }

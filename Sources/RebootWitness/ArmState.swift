@@ -24,6 +24,8 @@ public struct ArmState: Codable, Equatable {
     public var dbus: String?
     /// What happens when PID 1 becomes systemd-shutdown (see ArmSession+FinalStage).
     public var finalStage: String?
+    /// Where records go besides the store: journal entries, export file, metrics file.
+    public var outputs: String?
     public var recordsStored: UInt64
     public var lostRecords: UInt64
     public var durableLatency: Latency?
@@ -40,7 +42,7 @@ public struct ArmState: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, finalStage = "final_stage", recordsStored = "records_stored"
+        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, finalStage = "final_stage", outputs, recordsStored = "records_stored"
         case lostRecords = "lost_records", durableLatency = "durable_latency", running
     }
 

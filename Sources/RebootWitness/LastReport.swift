@@ -51,6 +51,20 @@ public enum LastReport {
         }
     }
 
+    /// `last --check` (node-problem-detector's custom plugin protocol): the
+    /// exit status (0 ended as intended, 1 not, 2 cannot tell) and one line.
+    public static func check(_ result: Result<Verdict, StoreError>) -> (Int32, String) {
+        switch result {
+        case .failure(let error):
+            return (2, "cannot tell: \(error)")
+        case .success(let verdict) where verdict.bootID == BootTimeline.Boot(id: nil).name && verdict.reason == .unknown:
+            return (2, "cannot tell: no source knows a boot before this one")
+        case .success(let verdict):
+            let line = "\(verdict.bootstat) (\(verdict.confidence.rawValue)): \(verdict.summary)"
+            return verdict.endedAsIntended ? (0, "ended as intended: " + line) : (1, "unexpected end: " + line)
+        }
+    }
+
     /// One line of `last --list`.
     public struct Line: Encodable, Sendable {
         /// 0 for the running boot, -1 the one before, as `journalctl --list-boots` counts.

@@ -42,6 +42,8 @@ public struct StatusReport: Encodable {
     public var dbus: String?
     /// What a running arm does when PID 1 becomes systemd-shutdown.
     public var finalStage: String?
+    /// Where a running arm copies its records (journal, export file, metrics).
+    public var outputs: String?
     public var lsms: [String]?
     public var pstore: [String]
     public var probes: [Point]
@@ -80,7 +82,7 @@ public struct StatusReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, finalStage = "final_stage", lsms, pstore, probes, store
+        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, finalStage = "final_stage", outputs, lsms, pstore, probes, store
         case reboot2panic
     }
 
@@ -107,6 +109,7 @@ public struct StatusReport: Encodable {
             hold = live.hold
             dbus = live.dbus
             finalStage = live.finalStage
+            outputs = live.outputs
         } else if !privileged && !bpfLSM {
             hold = "unknown (probing needs root)"
         } else {
@@ -161,6 +164,7 @@ public struct StatusReport: Encodable {
             "hold         \(hold)",
             "D-Bus        \(dbus ?? "not armed (arm monitors the system bus for logind/systemd reboot calls)")",
             "final stage  \(finalStage ?? "not armed (arm follows PID 1 into systemd-shutdown to record its reboot(2))")",
+            "outputs      \(outputs ?? "not armed (journal entries, --export FILE, node_exporter textfile)")",
             "pstore       \(pstore.isEmpty ? "no backend (nothing survives a reset in pstore)" : pstore.joined(separator: ", "))",
         ]
         var storeLine = "store        \(store.path)"

@@ -42,7 +42,7 @@ struct Arm: ParsableCommand {
     var store: String = StoreDirectory.defaultPath
 
     @Option(help: ArgumentHelp("Size of a new store file: bytes, or with K or M (it never grows).", valueName: "SIZE"))
-    var storeSize: StoreSize = StoreSize(bytes: SlotStore.defaultSize)
+    var storeSize: ByteSize = ByteSize(bytes: SlotStore.defaultSize)
 
     @Flag(help: "Print records as NDJSON instead of human lines.")
     var json = false
@@ -97,6 +97,25 @@ struct Arm: ParsableCommand {
     @Flag(help: "Do not follow PID 1 into systemd-shutdown (see FINAL STAGE); the store is closed at SIGTERM as before.")
     var noFinalStage = false
 
+    @Flag(help: "Do not write each record (and the previous boot's verdict) as a structured journal entry.")
+    var noJournalEntries = false
+
+    @Option(help: ArgumentHelp("Also write each record as one JSON line to FILE (0600), rotated by size.", valueName: "FILE"))
+    var export: String?
+
+    @Option(help: ArgumentHelp("With --export: rotate FILE when it would pass this size (K, M, G).", valueName: "SIZE"))
+    var exportSize: ByteSize = ByteSize(bytes: 10 << 20)
+
+    @Option(help: ArgumentHelp("With --export: rotated files kept (FILE.1 … FILE.N).", valueName: "N"))
+    var exportCount: Int = 5
+
+    @Option(help: ArgumentHelp("node_exporter's textfile directory for reboot-witness.prom; nothing is written where it does not exist.",
+                               valueName: "DIR"))
+    var metricsDir: String = MetricsFile.defaultDirectory
+
+    @Flag(help: "Do not write the node_exporter textfile.")
+    var noMetrics = false
+
     @Flag(help: "When arming is refused (no BTF, no privileges, a read-only store), say why once and wait for a signal instead of exiting: a DaemonSet's pod then stays NotReady with the reason (`status --ready`) instead of crash-looping.")
     var idleOnRefusal = false
 
@@ -107,6 +126,13 @@ struct Arm: ParsableCommand {
     func validate() throws {
         guard panicTimeout > 0, panicTimeout <= 3600 else {
             throw ValidationError("--panic-timeout must be 1…3600 seconds (0 would leave a panicked machine down)")
+        }
+        if export == nil && (exportCount != 5 || exportSize.bytes != 10 << 20) {
+            throw ValidationError("--export-size and --export-count go with --export FILE")
+        }
+        guard exportCount >= 0, exportCount <= 100 else { throw ValidationError("--export-count must be 0…100") }
+        guard storeSize.bytes >= 3 * SlotStore.slotSize else {
+            throw ValidationError("--store-size must hold two slots and the header: \(3 * SlotStore.slotSize / 1024)K at least")
         }
         if !reboot2panic && (force || crashKexecPostNotifiers || reconfigureSoftdog) {
             throw ValidationError("--force, --crash-kexec-post-notifiers and --reconfigure-softdog go with --reboot2panic")
@@ -129,6 +155,11 @@ struct Arm: ParsableCommand {
             options.clearPstore = clearPstore
             options.finalStage = !noFinalStage
             options.finalPid = finalPid
+            options.journalFields = !noJournalEntries
+            options.exportPath = export
+            options.exportBytes = exportSize.bytes
+            options.exportKeep = exportCount
+            options.metricsDirectory = noMetrics ? nil : metricsDir
             let session: ArmSession
             do {
                 session = try ArmSession(options: options)
@@ -147,8 +178,9 @@ struct Arm: ParsableCommand {
     }
 }
 
-/// `--store-size 1M`: at least two 4 KiB slots plus the header, at most 1 GiB.
-struct StoreSize: ExpressibleByArgument {
+/// `--store-size 1M`, `--export-size 10M`: bytes with an optional K, M or G,
+/// 4 KiB to 1 GiB (each option checks its own minimum).
+struct ByteSize: ExpressibleByArgument {
     let bytes: Int
 
     init(bytes: Int) { self.bytes = bytes }
@@ -161,7 +193,7 @@ struct StoreSize: ExpressibleByArgument {
             scale = unit
             text = text.dropLast()
         }
-        guard let value = Int(text), value > 0, value <= (1 << 30) / scale, value * scale >= 3 * SlotStore.slotSize else {
+        guard let value = Int(text), value > 0, value <= (1 << 30) / scale, value * scale >= 4096 else {
             return nil
         }
         bytes = value * scale

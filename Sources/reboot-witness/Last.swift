@@ -23,6 +23,7 @@ struct Last: ParsableCommand {
               reboot-witness last --list --json | jq -r '[.boot_id, .bootstat] | @tsv'
               reboot-witness last --json | jq -r .bootstat
               reboot-witness last --boot 3                    three boots ago
+              reboot-witness last --check                     exit 0 if it ended as intended
               reboot-witness last --journal-dir /mnt/var/log/journal   a copied journal
             """
     )
@@ -56,12 +57,16 @@ struct Last: ParsableCommand {
     @Flag(help: "Do not read the journal.")
     var noJournal = false
 
+    @Flag(help: "node-problem-detector's custom plugin protocol: one line; exit 0 when the boot ended as intended (a graceful reboot someone known asked for), 1 when not (reset, panic, watchdog, OOM, unknown), 2 when it cannot tell.")
+    var check = false
+
     func validate() throws {
         guard LastReport.Choice(boot) != nil else {
             throw ValidationError("--boot counts back from the current boot (1 or more) or names a boot id (8 hex digits at least)")
         }
         if let count, count < 1 { throw ValidationError("--count takes a number of boots: 1 or more") }
         if count != nil && !list { throw ValidationError("--count goes with --list") }
+        if check && (list || json) { throw ValidationError("--check prints one line; it does not go with --list or --json") }
     }
 
     func run() throws {
@@ -83,7 +88,13 @@ struct Last: ParsableCommand {
             if !damage.isEmpty { printError("reboot-witness: " + damage.dropFirst(2)) }
             return
         }
-        switch LastReport.verdict(LastReport.Choice(boot)!, host: host) {
+        let result = LastReport.verdict(LastReport.Choice(boot)!, host: host)
+        if check {
+            let (status, line) = LastReport.check(result)
+            print(line)
+            throw ExitCode(status)
+        }
+        switch result {
         case .success(let verdict):
             if json {
                 print(RecordFormatter.json(verdict))

@@ -288,13 +288,15 @@ def check_systemctl_reboot(sections, console, kernel):
     assert pid1["cmd"] == "RESTART" and (pid1.get("initiator") or {}).get("comm") == "systemctl", \
         f"PID 1's systemd-shutdown is not linked to the systemctl intent: {pid1.get('initiator')}"
     assert any(e["excerpt"].startswith("PID 1 went on") for e in v["evidence"]), v["evidence"]
+    journal_summary = check_journal_entries(sections, boots[0])
     if kernel_version(kernel) < (5, 17):
         # No bpf_loop: PID 1's reboot(2) cannot wait for its record, which may or may not land; status says so.
         plan = status(sections).get("final_stage") or ""
         assert "cannot wait for the record (no bpf_loop" in plan, f"final stage plan on {kernel}: {plan}"
         finals = [r for r in previous if r["pid"] == 1 and r["probe"] == "sys_enter_reboot"]
         return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container; PID 1's `{pid1['cmd_arg'][:40]}` "
-                        f"linked to it; no bpf_loop: PID 1's reboot(2) not waited for ({'stored anyway' if finals else 'not stored'})")
+                        f"linked to it; no bpf_loop: PID 1's reboot(2) not waited for ({'stored anyway' if finals else 'not stored'}); "
+                        + journal_summary)
     # The final stage: PID 1's own reboot(2), written after the store was closed.
     final = first(previous, "PID 1's reboot(2) (final stage)", lambda r: r["pid"] == 1 and r["probe"] == "sys_enter_reboot")
     assert final["cmd"] == "RESTART" and final["final_stage"] and final["comm"].startswith("systemd-shutdow"), final
@@ -309,7 +311,26 @@ def check_systemctl_reboot(sections, console, kernel):
     released = re.search(r"reboot-witness: final stage: .*record durable, released after ([0-9.]+) ms", log)
     assert released, f"no release line in the last boot's kernel log: {log[-600:]}"
     return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container, D-Bus calls seen: {len(bus)}; "
-                    f"PID 1's `{pid1['cmd_arg'][:40]}` and its reboot(2) (final stage, waited {released.group(1)} ms) linked to it")
+                    f"PID 1's `{pid1['cmd_arg'][:40]}` and its reboot(2) (final stage, waited {released.group(1)} ms) linked to it; "
+                    + journal_summary)
+
+
+def check_journal_entries(sections, ended_boot):
+    """The records of the boot that ended, as structured journal entries, and
+    the verdict on it logged when arm started again, with its catalog text."""
+    records = [json.loads(l) for l in sections.get("journal-record", "").splitlines() if l.startswith("{")]
+    intent = [r for r in records if r.get("REBOOT_WITNESS_COMM") == "systemctl" and r.get("REBOOT_WITNESS_CMD") == "RESTART"]
+    assert intent, f"no journal entry for the systemctl intent among {len(records)}"
+    assert intent[0].get("REBOOT_WITNESS_CONTAINER_ID") == CONTAINER_ID, intent[0]
+    assert intent[0].get("REBOOT_WITNESS_PROBE") == "sched_process_exec", intent[0]
+    verdicts = [json.loads(l) for l in sections.get("journal-verdict", "").splitlines() if l.startswith("{")]
+    assert len(verdicts) == 1, f"one verdict entry at start, saw {len(verdicts)}"
+    v = verdicts[0]
+    assert v.get("REBOOT_WITNESS_BOOT_ID_ENDED") == ended_boot, v
+    assert v.get("REBOOT_WITNESS_BOOTSTAT") == f"reboot,container,{CONTAINER_ID[:12]}", v
+    catalog = sections.get("journal-catalog", "")
+    assert f"Boot {ended_boot} ended: reboot,container,{CONTAINER_ID[:12]}" in catalog, catalog[-600:]
+    return f"journal: {len(records)} record entries, the verdict entry with its catalog text"
 
 
 def check_failopen(sections, console, kernel):

@@ -43,4 +43,8 @@ int cw_journal_field(struct cw_journal *journal, const char *field, const uint8_
 int cw_journal_unique_start(struct cw_journal *journal, const char *field);
 int cw_journal_unique_next(struct cw_journal *journal, const uint8_t **value, size_t *length);
 
+/* sd_journal_sendv of `count` "FIELD=value" strings (values may hold
+ * newlines; sd-journal encodes them): one structured journal entry. */
+int cw_journal_send(const char *const *fields, const size_t *lengths, int count);
+
 #endif

@@ -76,6 +76,14 @@ public struct Verdict: Codable, Equatable, Sendable {
     /// When the boot was last seen alive, by any source.
     public var lastSeen: String?
 
+    /// A graceful end that someone asked for, and who is known: what
+    /// `last --check` (node-problem-detector) calls expected. Resets,
+    /// panics, watchdogs, unknown ends and orderly ends nobody is named for
+    /// (the power key, a request no source names) are not.
+    public var endedAsIntended: Bool {
+        reason.isOrderly && [.user, .service, .container, .process].contains(subreason)
+    }
+
     /// Android bootstat style, for fleet aggregation: "reboot,container,3f2a9c1b4d5e".
     public var bootstat: String {
         [reason.rawValue, subreason.rawValue, detail].joined(separator: ",")

@@ -16,5 +16,9 @@ phase_1() {
 	# archive of it): did systemd-shutdown get / read-only with arm alive?
 	section shutdown-log sh -c 'find /sys/fs/pstore /var/lib/systemd/pstore -name "*ramoops*" -exec cat {} + 2>/dev/null |
 		grep -a -E "systemd-shutdown\[1\]|reboot-witness: final|EXT4-fs"; dmesg | grep -E "EXT4-fs \(vda"'
+	# Structured journal entries: the records taken before the reboot, the verdict logged at this start.
+	section journal-record journalctl -b -1 MESSAGE_ID=b1f7528de1a645298eb16b5baa51deea -o json --no-pager
+	section journal-verdict journalctl -b 0 MESSAGE_ID=5e049ba2966c447d96ffa8689a1f09d3 -o json --no-pager
+	section journal-catalog journalctl -b 0 -x MESSAGE_ID=5e049ba2966c447d96ffa8689a1f09d3 --no-pager
 	report
 }

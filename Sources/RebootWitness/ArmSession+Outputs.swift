@@ -1,0 +1,49 @@
+import WitnessCapture
+import WitnessSystem
+
+/// What `arm` tells the fleet's own pipelines besides its records: the
+/// previous boot's verdict once at start, and node_exporter's textfile.
+extension ArmSession {
+    /// How every boot this host remembers ended, once, after arming: the
+    /// previous boot's verdict goes to the journal (its own MESSAGE_ID) and
+    /// the export file, and all of them to the metrics.
+    func logPreviousBoot() {
+        var locations = HostEvidence.Locations()
+        locations.store = options.store
+        let lines = LastReport.list(host: HostEvidence(locations), count: nil)
+        metrics.bootsByReason = Dictionary(grouping: lines.compactMap(\.verdict), by: \.reason.rawValue).mapValues(\.count)
+        metrics.lastBoot = lines.first { $0.index == -1 }?.verdict
+        if let verdict = metrics.lastBoot {
+            sink.publish(verdict)
+            StandardError.write("previous boot \(verdict.bootID): \(verdict.bootstat) (\(verdict.confidence.rawValue)): \(verdict.summary)\n")
+        }
+        updateMetrics()
+    }
+
+    /// What `status` says of the copies: journal entries, export file, metrics file.
+    var outputsDescription: String {
+        let journal = !options.journalFields ? "journal entries off (--no-journal-entries)"
+            : sink.journalEntries ? "journal entries (MESSAGE_ID \(WitnessMessageID.record), verdicts \(WitnessMessageID.verdict))"
+            : "journal entries off (no journald at \(JournalFields.socket))"
+        let export = options.exportPath.map { "export \($0) (rotated at \(options.exportBytes >> 10) KiB, \(options.exportKeep) kept)" }
+            ?? "no export file"
+        let metrics = metricsFile.map { "metrics \($0.path)" }
+            ?? options.metricsDirectory.map { "no metrics file (\($0) does not exist)" } ?? "metrics off (--no-metrics)"
+        return [journal, export, metrics].joined(separator: "; ")
+    }
+
+    /// Brings node_exporter's textfile up to date (rewritten only when it changed).
+    func updateMetrics() {
+        metricsUpdated = SystemCalls.clocks().boottime
+        guard let metricsFile else { return }
+        metrics.probesAttached = probes.states.values.filter { $0.attachMode != nil }.count
+        metrics.recordsByProbe = sink.storedByProbe
+        metrics.lostRecords = probes.lostRecords
+        do {
+            try metricsFile.update(metrics)
+        } catch {
+            if !metricsFailed { StandardError.write("reboot-witness: metrics \(metricsFile.path): \(error)\n") }
+            metricsFailed = true
+        }
+    }
+}
