@@ -1,16 +1,32 @@
+import Dispatch
+import Synchronization
 import WitnessCapture
 import WitnessSystem
 
 /// What `arm` tells the fleet's own pipelines besides its records: the
 /// previous boot's verdict once at start, and node_exporter's textfile.
 extension ArmSession {
-    /// How every boot this host remembers ended, once, after arming: the
-    /// previous boot's verdict goes to the journal (its own MESSAGE_ID) and
-    /// the export file, and all of them to the metrics.
-    func logPreviousBoot() {
+    /// How the boots this host remembers ended, worked out on another thread
+    /// (reading a large journal must not stall the loop whose heartbeat keeps
+    /// the hold), then handed to the loop by `collectPreviousBoot`.
+    func startPreviousBootReport() {
         var locations = HostEvidence.Locations()
         locations.store = options.store
-        let lines = LastReport.list(host: HostEvidence(locations), count: nil)
+        let handoff = previousBootReport
+        DispatchQueue.global().async {
+            let lines = LastReport.list(host: HostEvidence(locations), count: Self.reportedBoots)
+            handoff.lines.withLock { $0 = lines }
+        }
+    }
+
+    /// Boots whose verdicts the metrics count (the newest; `last --list` shows all).
+    static let reportedBoots = 100
+
+    /// Once the report is ready: the previous boot's verdict to the journal
+    /// and the export file, every verdict to the metrics.
+    func collectPreviousBoot() {
+        guard !previousBootLogged, let lines = previousBootReport.lines.withLock({ $0 }) else { return }
+        previousBootLogged = true
         metrics.bootsByReason = Dictionary(grouping: lines.compactMap(\.verdict), by: \.reason.rawValue).mapValues(\.count)
         metrics.lastBoot = lines.first { $0.index == -1 }?.verdict
         if let verdict = metrics.lastBoot {
@@ -46,4 +62,9 @@ extension ArmSession {
             metricsFailed = true
         }
     }
+}
+
+/// The boot report, from the thread that works it out to arm's loop.
+final class BootReportHandoff: Sendable {
+    let lines = Mutex<[LastReport.Line]?>(nil)
 }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import CWitness
+import Synchronization
 import Glibc
 import SystemPackage
 import WitnessCapture
@@ -68,6 +69,9 @@ public final class ArmSession {
     /// When the metrics file was last brought up to date (boottime ns).
     var metricsUpdated: Int64 = 0
     var metricsFailed = false
+    /// The boot report worked out off the loop (see ArmSession+Outputs).
+    let previousBootReport = BootReportHandoff()
+    var previousBootLogged = false
     private let resolver: RecordResolver
     let probes: WitnessProbes
     private var pending: [CapturedRecord] = []
@@ -158,7 +162,8 @@ public final class ArmSession {
         warmUp()
         metrics.armed = true
         metrics.lastAlive = Instant.now()
-        logPreviousBoot()
+        updateMetrics()
+        startPreviousBootReport()
 
         var lastAlive = SystemCalls.clocks().boottime
         var lastBusAttempt = lastAlive
@@ -195,6 +200,7 @@ public final class ArmSession {
                 try publishState(running: true)
                 metrics.lastAlive = Instant.now()
             }
+            collectPreviousBoot()
             if now - metricsUpdated >= 1_000_000_000 { updateMetrics() }
         }
         ServiceNotify.send("STOPPING=1")
