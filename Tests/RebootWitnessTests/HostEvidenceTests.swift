@@ -94,10 +94,7 @@ final class HostEvidenceTests: XCTestCase {
     func testAUserRebootThroughSSHAndSudoFromTheJournalAlone() throws {
         var journal = JournalFixture()
         journal.bootStart(Self.ended, at: 0)
-        journal.add(boot: Self.ended, second: 100, "Accepted publickey for alice from 10.10.10.34 port 51633 ssh2: ED25519 SHA256:abc",
-                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"])
-        journal.add(boot: Self.ended, second: 100.2, "pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
-                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900", "_AUDIT_SESSION": "4", "_AUDIT_LOGINUID": "1000"])
+        journal.sshLogin(Self.ended, at: 100, session: "4")
         journal.add(boot: Self.ended, second: 100.3, "New session 4 of user alice.",
                     ["SYSLOG_IDENTIFIER": "systemd-logind", "MESSAGE_ID": MessageID.sessionStart, "SESSION_ID": "4", "LEADER": "900"])
         // Another session's sudo that is no reboot, and a refused one.
@@ -133,10 +130,7 @@ final class HostEvidenceTests: XCTestCase {
     func testTheSSHClientFromTheSessionsOwnSSHDLines() throws {
         var journal = JournalFixture()
         journal.bootStart(Self.ended, at: 0)
-        journal.add(boot: Self.ended, second: 100, "Accepted publickey for alice from 10.10.10.34 port 51633 ssh2: ED25519 SHA256:abc",
-                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"])
-        journal.add(boot: Self.ended, second: 100.2, "pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
-                    ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"])
+        journal.sshLogin(Self.ended, at: 100, session: nil)
         journal.add(boot: Self.ended, second: 300, "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/reboot",
                     ["SYSLOG_IDENTIFIER": "sudo", "_PID": "1500", "_AUDIT_SESSION": "4"])
         journal.orderlyEnd(Self.ended, at: 301)

@@ -85,6 +85,16 @@ struct JournalFixture {
                                                                  "MESSAGE_ID": "f77379a8490b408bbe5f6940505a777b"])
     }
 
+    /// alice's ssh login: sshd's "Accepted" line and its "session opened" line
+    /// (which journald tags with the audit session only when its cache allows).
+    mutating func sshLogin(_ boot: String, at second: Double, session: String?) {
+        add(boot: boot, second: second, "Accepted publickey for alice from 10.10.10.34 port 51633 ssh2: ED25519 SHA256:abc",
+            ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"])
+        var opened = ["SYSLOG_IDENTIFIER": "sshd", "_PID": "900"]
+        if let session { opened["_AUDIT_SESSION"] = session; opened["_AUDIT_LOGINUID"] = "1000" }
+        add(boot: boot, second: second + 0.2, "pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)", opened)
+    }
+
     /// The orderly end of a boot as systemd 252 logs it after logind's verdict.
     mutating func orderlyEnd(_ boot: String, at second: Double, verb: String = "reboot") {
         let words = ["reboot": "System is rebooting.", "power-off": "System is powering down."]
