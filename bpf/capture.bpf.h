@@ -14,11 +14,46 @@
 #include "witness.h"
 #include "core_fixes.bpf.h"
 
-/* 1 MiB: a reboot storm must not lose records while the controller fsyncs. */
+/* Everything but stopping records (see enum rw_class). 1 MiB: a storm must
+ * not lose records while the controller fsyncs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } rw_events SEC(".maps");
+
+/* Stopping records only: no flood of noise can take their room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} rw_urgent SEC(".maps");
+
+/* Stopping records rw_urgent had no room for; the controller polls and
+ * deletes them. Preallocated: an insert never allocates. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct rw_spill_key);
+	__type(value, struct rw_record);
+} rw_spill SEC(".maps");
+
+/* Where each CPU builds its record (2 KiB does not fit on the BPF stack);
+ * it is then copied into its ring (bpf_ringbuf_output) or rw_spill. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_record);
+} rw_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_counters);
+} rw_stats SEC(".maps");
+
+/* The generation this object's programs were loaded for (see struct rw_config). */
+const volatile __u32 rw_generation = 0;
 
 /* Hold state, written by the controller (shared with the hold object). */
 struct {
@@ -73,8 +108,23 @@ struct {
 	__type(value, struct rw_watchdog_state);
 } rw_watchdogs SEC(".maps");
 
-/* `status` reports these; the controller polls `repeats` to fold counts. */
-struct rw_counters rw_counters = {};
+#define rw_count(field)							\
+	do {								\
+		__u32 _key = 0;						\
+		struct rw_counters *_c = bpf_map_lookup_elem(&rw_stats, &_key); \
+		if (_c)							\
+			_c->field++;					\
+	} while (0)
+
+/* Programs of another generation stand by (an upgrade in progress, or a
+ * newer arm took over): exactly one set of programs runs at any time. */
+static __always_inline bool rw_stands_by(void)
+{
+	__u32 key = 0;
+	struct rw_config *config = bpf_map_lookup_elem(&rw_config, &key);
+
+	return !config || config->generation != rw_generation;
+}
 
 static __always_inline void rw_fill_exe(struct rw_record *r, struct task_struct *task)
 {
@@ -230,18 +280,16 @@ static __always_inline void rw_fill_identity(struct rw_record *r, struct task_st
 		BPF_CORE_READ_STR_INTO(&r->tty, tty, name);
 }
 
-/* A zeroed record in the ring buffer, or NULL (counted) when it is full. */
+/* This CPU's scratch record with a cleared header, or NULL. Not zeroed
+ * whole (a 2 KiB memset cannot be inlined): strings and arrays are only read
+ * up to their terminator or their *_depth/_len/stack_bytes counts. */
 static __always_inline struct rw_record *rw_begin(__u16 probe, __u16 attach)
 {
-	struct rw_record *r = bpf_ringbuf_reserve(&rw_events, sizeof(*r), 0);
+	__u32 key = 0;
+	struct rw_record *r = bpf_map_lookup_elem(&rw_scratch, &key);
 
-	if (!r) {
-		__sync_fetch_and_add(&rw_counters.lost, 1);
+	if (!r)
 		return NULL;
-	}
-	/* Ring buffer memory is not zeroed and a 2 KiB memset cannot be inlined:
-	 * clear the scalar header; strings and arrays are only read up to their
-	 * terminator or their *_depth/_len/stack_bytes counts. */
 	__builtin_memset(r, 0, __builtin_offsetof(struct rw_record, comm));
 	r->comm[0] = 0;
 	r->tty[0] = 0;
@@ -251,6 +299,41 @@ static __always_inline struct rw_record *rw_begin(__u16 probe, __u16 attach)
 	r->attach = attach;
 	r->boot_ns = bpf_ktime_get_boot_ns();
 	return r;
+}
+
+/* A stopping record into rw_urgent, else rw_spill. False (counted) when
+ * neither had room. */
+static __always_inline bool rw_submit_stopping(struct rw_record *r, __u64 flags)
+{
+	struct rw_spill_key key = { .boot_ns = r->boot_ns, .tid = r->tid, .probe = r->probe };
+
+	if (bpf_ringbuf_output(&rw_urgent, r, sizeof(*r), flags) == 0)
+		return true;
+	r->flags |= RW_F_SPILLED;
+	if (bpf_map_update_elem(&rw_spill, &key, r, BPF_NOEXIST) == 0) {
+		rw_count(spilled);
+		return true;
+	}
+	rw_count(lost_stopping);
+	return false;
+}
+
+/* Any other record into rw_events; false when it had no room (the caller
+ * counts it in its class). */
+static __always_inline bool rw_submit_event(struct rw_record *r)
+{
+	return bpf_ringbuf_output(&rw_events, r, sizeof(*r), 0) == 0;
+}
+
+/* rw_submit_event for records whose class has nothing better to do on a full ring. */
+static __always_inline void rw_submit_routine(struct rw_record *r, bool exec)
+{
+	if (rw_submit_event(r))
+		return;
+	if (exec)
+		rw_count(lost_exec);
+	else
+		rw_count(lost_other);
 }
 
 /* Full attribution of the current task plus the kernel stack. */
@@ -306,15 +389,18 @@ static __always_inline void rw_printk_record(const char *where, const struct rw_
 static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach, const char *where,
 					  const void *str, __u32 arg_int)
 {
-	struct rw_record *r = rw_begin(probe, attach);
+	struct rw_record *r;
 
+	if (rw_stands_by())
+		return 0;
+	r = rw_begin(probe, attach);
 	if (!r)
 		return 0;
 	rw_capture(ctx, r, true);
 	rw_read_kernel_arg(r, str);
 	r->arg_int = arg_int;
 	rw_printk_record(where, r);
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_stopping(r, 0);
 	return 0;
 }
 
@@ -337,5 +423,14 @@ SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, long v)				\
 { return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, #fn, NULL, (__u32)v); }	\
 SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, long v)			\
 { return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, #fn, NULL, (__u32)v); }
+
+/* A reason string and, third, an int that says what happens (power off or
+ * restart): __hw_protection_shutdown's `shutdown`, __hw_protection_trigger's
+ * `action` (enum hw_protection_action). */
+#define RW_KFUNC_STR_ACTION(fn, probe)						\
+SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, const char *s, int ms, long action) \
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_FENTRY, #fn, s, (__u32)action); } \
+SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, const char *s, int ms, long action) \
+{ return rw_emit_kernel(ctx, probe, RW_ATTACH_KPROBE, #fn, s, (__u32)action); }
 
 #endif /* REBOOT_WITNESS_CAPTURE_BPF_H */

@@ -19,7 +19,7 @@ static __always_inline int rw_hold_verdict(int cap)
 	__u32 key = 0;
 	struct rw_hold_state *state;
 
-	if (cap != CAP_SYS_BOOT)
+	if (cap != CAP_SYS_BOOT || rw_stands_by())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	if (!bpf_map_lookup_elem(&rw_held, &id))

@@ -33,6 +33,8 @@ static __always_inline int rw_watchdog_fed(struct watchdog_device *wdd)
 	__u32 id = BPF_CORE_READ(wdd, id);
 	__u32 keys[2] = { id, RW_WATCHDOG_ANY };
 
+	if (rw_stands_by())
+		return 0;
 	for (int i = 0; i < 2; i++) {
 		struct rw_watchdog_state *state = rw_watchdog_entry(keys[i], id);
 
@@ -62,6 +64,8 @@ static __always_inline int rw_watchdog_released(void *ctx, __u16 attach, struct 
 	__u32 keys[2] = { id, RW_WATCHDOG_ANY };
 	struct rw_record *r;
 
+	if (rw_stands_by())
+		return 0;
 	for (int i = 0; i < 2; i++) {
 		struct rw_watchdog_state *state = bpf_map_lookup_elem(&rw_watchdogs, &keys[i]);
 
@@ -78,7 +82,7 @@ static __always_inline int rw_watchdog_released(void *ctx, __u16 attach, struct 
 	else
 		__builtin_memcpy(r->arg, "closed without the magic V: still running, unfed", 49);
 	r->flags |= RW_F_HAS_ARG;
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_routine(r, false);
 	return 0;
 }
 
@@ -87,9 +91,12 @@ static __always_inline int rw_watchdog_released(void *ctx, __u16 attach, struct 
 static __always_inline int rw_watchdog_fired(void *ctx, __u16 probe, __u16 attach,
 					     const char *where, __u32 key)
 {
-	struct rw_record *r = rw_begin(probe, attach);
 	struct rw_watchdog_state *state;
+	struct rw_record *r;
 
+	if (rw_stands_by())
+		return 0;
+	r = rw_begin(probe, attach);
 	if (!r)
 		return 0;
 	rw_capture(ctx, r, true);
@@ -109,7 +116,7 @@ static __always_inline int rw_watchdog_fired(void *ctx, __u16 probe, __u16 attac
 	if (rw_printk_enabled())
 		bpf_printk("reboot-witness: %s: %s", where, r->arg);
 	rw_printk_record(where, r);
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_stopping(r, 0);
 	return 0;
 }
 
@@ -138,12 +145,15 @@ int BPF_KPROBE(kprobe_watchdog_notify_pretimeout, struct watchdog_device *wdd)
 /* Who opened the device: full attribution, through the ring. */
 static __always_inline int rw_watchdog_opened(void *ctx, __u16 attach)
 {
-	struct rw_record *r = rw_begin(RW_PROBE_WATCHDOG_OPEN, attach);
+	struct rw_record *r;
 
+	if (rw_stands_by())
+		return 0;
+	r = rw_begin(RW_PROBE_WATCHDOG_OPEN, attach);
 	if (!r)
 		return 0;
 	rw_capture(ctx, r, false);
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_routine(r, false);
 	return 0;
 }
 

@@ -8,14 +8,33 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Callers seen once, then only counted (see struct rw_caller_key). A full map
- * only means every further new caller goes through the ring. */
+/* Callers seen once, then only counted (see struct rw_caller_key). Once it
+ * is full, a new stopping caller still goes through its ring; a new refused
+ * one is counted in rw_noise. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct rw_caller_key);
 	__type(value, struct rw_caller_count);
 } rw_callers SEC(".maps");
+
+/* How much of each rw_callers count the controller has stored. Written by
+ * the controller only: a restarted arm resumes folding where the last one
+ * stopped, with no count stored twice. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rw_caller_key);
+	__type(value, __u64);
+} rw_folded SEC(".maps");
+
+/* Refused calls counted per cgroup and executable (see struct rw_noise_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct rw_noise_key);
+	__type(value, struct rw_noise_count);
+} rw_noise SEC(".maps");
 
 /* Threads whose reboot(2) entry went through the ring: only their exit does. */
 struct {
@@ -74,6 +93,26 @@ static __always_inline void rw_final_wait_for_ack(__u64 event_ns, __u64 budget_n
 	bpf_loop(1 << 16, rw_final_round, &wait, 0);
 }
 
+static __always_inline bool rw_valid_magic(__u32 magic1, __u32 magic2)
+{
+	return magic1 == RW_REBOOT_MAGIC1 &&
+	       (magic2 == RW_REBOOT_MAGIC2 || magic2 == RW_REBOOT_MAGIC2A ||
+		magic2 == RW_REBOOT_MAGIC2B || magic2 == RW_REBOOT_MAGIC2C);
+}
+
+static __always_inline bool rw_stopping_command(__u32 cmd)
+{
+	return cmd == RW_REBOOT_CMD_RESTART || cmd == RW_REBOOT_CMD_RESTART2 ||
+	       cmd == RW_REBOOT_CMD_HALT || cmd == RW_REBOOT_CMD_POWER_OFF ||
+	       cmd == RW_REBOOT_CMD_KEXEC;
+}
+
+static __always_inline bool rw_known_command(__u32 cmd)
+{
+	return rw_stopping_command(cmd) || cmd == RW_REBOOT_CMD_CAD_ON ||
+	       cmd == RW_REBOOT_CMD_CAD_OFF || cmd == RW_REBOOT_CMD_SW_SUSPEND;
+}
+
 /* Would this call take the machine down, and may we hold it? Only calls the
  * kernel would accept (valid magic, a stopping command, the init PID
  * namespace), never the controller's own, and only while it is alive. */
@@ -85,13 +124,7 @@ __noinline int rw_should_hold(__u32 magic1, __u32 magic2, __u32 cmd)
 	__u32 key = 0;
 	struct rw_hold_state *state;
 
-	if (magic1 != RW_REBOOT_MAGIC1 ||
-	    (magic2 != RW_REBOOT_MAGIC2 && magic2 != RW_REBOOT_MAGIC2A &&
-	     magic2 != RW_REBOOT_MAGIC2B && magic2 != RW_REBOOT_MAGIC2C))
-		return false;
-	if (cmd != RW_REBOOT_CMD_RESTART && cmd != RW_REBOOT_CMD_RESTART2 &&
-	    cmd != RW_REBOOT_CMD_HALT && cmd != RW_REBOOT_CMD_POWER_OFF &&
-	    cmd != RW_REBOOT_CMD_KEXEC)
+	if (!rw_valid_magic(magic1, magic2) || !rw_stopping_command(cmd))
 		return false;
 	state = bpf_map_lookup_elem(&rw_hold_state, &key);
 	if (!state || !state->enabled || bpf_get_current_pid_tgid() >> 32 == state->controller_tgid)
@@ -148,11 +181,17 @@ static __always_inline void rw_make_caller_key(struct rw_caller_key *k, struct t
 	k->comm_chain = hash;
 }
 
-/* Counts a repeat of a caller the ring already carried and returns 1, or
- * registers a first call (returns 0: emit it, with boot_ns = now). With
- * RW_FORGET in probe_mode, drops the caller instead: its first call could not be emitted,
- * so the next call must be first. Global, like rw_should_hold, so that it is
- * verified once for both uses. */
+/* What rw_count_repeat found. */
+enum rw_repeat {
+	RW_FIRST_CALL = 0,          /* registered: emit it, with boot_ns = now */
+	RW_REPEAT = 1,              /* counted: emit nothing */
+	RW_CALLERS_FULL = 2,        /* rw_callers has no room: not counted */
+};
+
+/* Counts a repeat of a caller the ring already carried, or registers a
+ * first call. With RW_FORGET in probe_mode, drops the caller instead: its
+ * first call could not be emitted, so the next call must be first. Global,
+ * like rw_should_hold, so that it is verified once for both uses. */
 #define RW_FORGET (1u << 16)
 
 __noinline int rw_count_repeat(__u32 probe_mode, __u32 magic1, __u32 magic2, __u32 cmd, __u64 now)
@@ -166,7 +205,7 @@ __noinline int rw_count_repeat(__u32 probe_mode, __u32 magic1, __u32 magic2, __u
 	rw_make_caller_key(&key, task, probe, magic1, magic2, cmd);
 	if (forget) {
 		bpf_map_delete_elem(&rw_callers, &key);
-		return 0;
+		return RW_FIRST_CALL;
 	}
 	seen = bpf_map_lookup_elem(&rw_callers, &key);
 	if (!seen) {
@@ -175,70 +214,148 @@ __noinline int rw_count_repeat(__u32 probe_mode, __u32 magic1, __u32 magic2, __u
 		};
 
 		if (bpf_map_update_elem(&rw_callers, &key, &first, BPF_NOEXIST) == 0)
-			return 0;
-		seen = bpf_map_lookup_elem(&rw_callers, &key); /* lost the race to insert */
+			return RW_FIRST_CALL;
+		seen = bpf_map_lookup_elem(&rw_callers, &key); /* lost the race to insert, or full */
 		if (!seen)
-			return 0;
+			return RW_CALLERS_FULL;
 	}
 	__sync_fetch_and_add(&seen->count, 1);
 	seen->last_ns = now;
-	__sync_fetch_and_add(&rw_counters.repeats, 1);
-	return 1;
+	rw_count(repeats);
+	return RW_REPEAT;
 }
 
+/* A refused call nothing else can take: counted under its cgroup and
+ * executable (rw_noise), or lost (counted) when that map is full too.
+ * Global: verified once. */
+__noinline int rw_aggregate_noise(__u64 now)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct rw_noise_key key = {
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.exe_ino = BPF_CORE_READ(inode, i_ino),
+		.exe_dev = BPF_CORE_READ(inode, i_sb, s_dev),
+	};
+	struct rw_noise_count *group = bpf_map_lookup_elem(&rw_noise, &key);
+
+	if (!group) {
+		struct rw_noise_count fresh = {
+			.first_ns = now, .pid = bpf_get_current_pid_tgid() >> 32, .uid = (__u32)bpf_get_current_uid_gid(),
+		};
+
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		bpf_map_update_elem(&rw_noise, &key, &fresh, BPF_NOEXIST);
+		group = bpf_map_lookup_elem(&rw_noise, &key);
+		if (!group) {
+			rw_count(lost_bad_magic);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&group->calls, 1);
+	group->last_ns = now;
+	rw_count(aggregated);
+	return 0;
+}
+
+/* Decisions rw_emit_reboot_syscall takes before the capture, kept in the
+ * record's `reserved` bits rather than in registers: the verifier then walks
+ * the attribution subprogram once, not once per combination of them. */
+enum rw_emit_bits {
+	RW_EMIT_STOPPING   = 1 << 0,
+	RW_EMIT_REFUSED    = 1 << 1,
+	RW_EMIT_REGISTERED = 1 << 2,   /* its first call is in rw_callers: forget it if not emitted */
+};
+
 /* reboot(2) entry: magic numbers, command, and RESTART2's user string.
- * `may_wait`: the final stage's caller waits here for its record (bpf_loop,
- * so only where the kernel has it, 5.17+). */
+ * Stopping calls take rw_urgent (else rw_spill); refused ones rw_events,
+ * else rw_noise. A held call is held only once its record is out: with no
+ * record, nothing would ever replay it. `may_wait`: the final stage's
+ * caller waits here for its record (bpf_loop, 5.17+). */
 static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 attach,
 						  __u64 magic1, __u64 magic2,
 						  __u64 cmd, const void *user_arg, bool may_wait)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_boot_ns();
+	bool valid = rw_valid_magic(magic1, magic2);
+	bool refused = !valid || !rw_known_command(cmd);
 	bool hold = attach == RW_ATTACH_TRACEPOINT && rw_should_hold(magic1, magic2, cmd);
 	bool final_waiter = attach == RW_ATTACH_TRACEPOINT && rw_final_waiter();
 	/* Held calls are replayed one by one, a final-stage call waits for its
 	 * own record, and RESTART2 strings differ: never counted. */
 	bool countable = !hold && !final_waiter && (__u32)cmd != RW_REBOOT_CMD_RESTART2;
 	struct rw_final_state *final;
-	__u64 budget_ns;
+	__u64 budget_ns, id;
 	struct rw_record *r;
+	__u16 bits;
+	bool out;
+	int seen;
 
-	if (countable && rw_count_repeat(probe, magic1, magic2, cmd, now))
+	if (rw_stands_by())
 		return 0;
+	seen = countable ? rw_count_repeat(probe, magic1, magic2, cmd, now) : RW_CALLERS_FULL;
+	if (seen == RW_REPEAT)
+		return 0;
+	if (seen == RW_CALLERS_FULL && countable && refused)
+		return rw_aggregate_noise(now);
 	r = rw_begin(probe, attach);
-	if (!r) {
-		if (countable)
-			rw_count_repeat(probe | RW_FORGET, magic1, magic2, cmd, now);
+	if (!r)
 		return 0;
-	}
 	r->boot_ns = now;
 	r->magic1 = magic1;
 	r->magic2 = magic2;
 	r->cmd = cmd;
+	r->reserved = (valid && rw_stopping_command(cmd) ? RW_EMIT_STOPPING : 0) |
+		      (refused ? RW_EMIT_REFUSED : 0) | (seen == RW_FIRST_CALL ? RW_EMIT_REGISTERED : 0);
 	if ((__u32)cmd == RW_REBOOT_CMD_RESTART2 && user_arg &&
 	    bpf_probe_read_user_str(r->arg, sizeof(r->arg), user_arg) > 0)
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
-	if (attach == RW_ATTACH_TRACEPOINT) {
-		__u32 one = 1;
-
-		bpf_map_update_elem(&rw_exit_wanted, &id, &one, BPF_ANY);
-		/* The hold object's capable hook denies CAP_SYS_BOOT to this thread. */
-		if (hold && bpf_map_update_elem(&rw_held, &id, &one, BPF_ANY) == 0)
-			r->flags |= RW_F_HELD;
-	}
+	if (hold)
+		r->flags |= RW_F_HELD;
 	/* Last, with nothing of the paths above still live: the verifier then
 	 * checks the attribution subprogram once, not once per path. */
 	rw_capture(ctx, r, attach != RW_ATTACH_TRACEPOINT);
+	id = bpf_get_current_pid_tgid();
+	bits = r->reserved;
 	/* Decided again after the capture, for the same reason. */
 	final = attach == RW_ATTACH_TRACEPOINT && may_wait ? rw_final_waiter() : NULL;
 	budget_ns = final ? final->budget_ns : 0;
 	if (budget_ns)
 		r->flags |= RW_F_FINAL_WAIT;
-	now = r->boot_ns;
-	bpf_ringbuf_submit(r, budget_ns ? BPF_RB_FORCE_WAKEUP : 0);
+	/* Marked before the record goes out: the controller may replay it at once. */
+	if (r->flags & RW_F_HELD) {
+		__u32 one = 1;
+
+		if (bpf_map_update_elem(&rw_held, &id, &one, BPF_ANY) != 0)
+			r->flags &= ~RW_F_HELD;
+	}
+	if (bits & RW_EMIT_STOPPING) {
+		out = rw_submit_stopping(r, budget_ns ? BPF_RB_FORCE_WAKEUP : 0);
+	} else {
+		out = rw_submit_event(r);
+		if (!out && (bits & RW_EMIT_REFUSED))
+			rw_aggregate_noise(r->boot_ns);
+		else if (!out)
+			rw_count(lost_other);
+	}
+	if (!out) {
+		/* Not held after all (no record to replay it from), and a
+		 * registered caller's next call must be its first again. */
+		if (r->flags & RW_F_HELD) {
+			bpf_map_delete_elem(&rw_held, &id);
+			rw_count(unheld);
+		}
+		if (bits & RW_EMIT_REGISTERED)
+			rw_count_repeat(r->probe | RW_FORGET, r->magic1, r->magic2, r->cmd, 0);
+		return 0;
+	}
+	if (attach == RW_ATTACH_TRACEPOINT) {
+		__u32 one = 1;
+
+		bpf_map_update_elem(&rw_exit_wanted, &id, &one, BPF_ANY);
+	}
 	if (budget_ns)
-		rw_final_wait_for_ack(now, budget_ns);
+		rw_final_wait_for_ack(r->boot_ns, budget_ns);
 	return 0;
 }
 
@@ -273,6 +390,8 @@ int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
 		return 0; /* a counted repeat */
 	bpf_map_delete_elem(&rw_exit_wanted, &id);
 	bpf_map_delete_elem(&rw_held, &id);
+	if (rw_stands_by())
+		return 0;
 	r = rw_begin(RW_PROBE_SYS_EXIT_REBOOT, RW_ATTACH_TRACEPOINT);
 	if (!r)
 		return 0;
@@ -281,7 +400,7 @@ int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
 	r->retval = ctx->ret;
 	r->flags |= RW_F_HAS_RETVAL;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_routine(r, false);
 	return 0;
 }
 
@@ -326,8 +445,8 @@ RW_KFUNC(native_machine_emergency_restart, RW_PROBE_NATIVE_MACHINE_EMERGENCY_RES
 RW_KFUNC(orderly_reboot, RW_PROBE_ORDERLY_REBOOT)
 RW_KFUNC_INT(orderly_poweroff, RW_PROBE_ORDERLY_POWEROFF)
 RW_KFUNC_STR(hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN)
-RW_KFUNC_STR(__hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN_612)
-RW_KFUNC_STR(__hw_protection_trigger, RW_PROBE_HW_PROTECTION_TRIGGER)
+RW_KFUNC_STR_ACTION(__hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN_612)
+RW_KFUNC_STR_ACTION(__hw_protection_trigger, RW_PROBE_HW_PROTECTION_TRIGGER)
 RW_KFUNC(ctrl_alt_del, RW_PROBE_CTRL_ALT_DEL)
 RW_KFUNC(deferred_cad, RW_PROBE_DEFERRED_CAD)
 RW_KFUNC_INT(sysrq_handle_reboot, RW_PROBE_SYSRQ_HANDLE_REBOOT)
@@ -352,9 +471,13 @@ int BPF_KPROBE(kprobe_panic, const char *fmt)
  * buffer is not NUL-terminated: read `count` bytes, at most 15). */
 static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const char *ubuf, __u64 count)
 {
-	struct rw_record *r = rw_begin(RW_PROBE_WRITE_SYSRQ_TRIGGER, attach);
 	__u32 n = count < 15 ? count : 15;
+	struct rw_record *r;
+	char key;
 
+	if (rw_stands_by())
+		return 0;
+	r = rw_begin(RW_PROBE_WRITE_SYSRQ_TRIGGER, attach);
 	if (!r)
 		return 0;
 	rw_capture(ctx, r, true);
@@ -363,7 +486,12 @@ static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const ch
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
 	}
 	rw_printk_record("write_sysrq_trigger", r);
-	bpf_ringbuf_submit(r, 0);
+	/* b (reboot), o (power off), c (crash) stop the machine; the rest do not. */
+	key = r->arg[0];
+	if (key == 'b' || key == 'o' || key == 'c')
+		rw_submit_stopping(r, 0);
+	else
+		rw_submit_routine(r, false);
 	return 0;
 }
 
@@ -398,7 +526,7 @@ int tp_sched_process_exec(void *ctx)
 	__u32 len;
 
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (!bpf_map_lookup_elem(&rw_intent_names, comm))
+	if (!bpf_map_lookup_elem(&rw_intent_names, comm) || rw_stands_by())
 		return 0;
 	r = rw_begin(RW_PROBE_EXEC_INTENT, RW_ATTACH_TRACEPOINT);
 	if (!r)
@@ -418,7 +546,7 @@ int tp_sched_process_exec(void *ctx)
 		r->arg[len & (RW_ARG_LEN - 1)] = 0;
 		r->flags |= RW_F_HAS_ARG | RW_F_ARG_FROM_USER;
 	}
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_routine(r, true);
 	return 0;
 }
 
@@ -426,14 +554,17 @@ int tp_sched_process_exec(void *ctx)
 SEC("tracepoint/module/module_load")
 int tp_module_load(struct trace_event_raw_module_load___rw *ctx)
 {
-	struct rw_record *r = rw_begin(RW_PROBE_MODULE_LOAD, RW_ATTACH_TRACEPOINT);
+	struct rw_record *r;
 	__u32 loc;
 
+	if (rw_stands_by())
+		return 0;
+	r = rw_begin(RW_PROBE_MODULE_LOAD, RW_ATTACH_TRACEPOINT);
 	if (!r)
 		return 0;
 	loc = BPF_CORE_READ(ctx, __data_loc_name);
 	bpf_probe_read_kernel_str(r->arg, sizeof(r->arg), (void *)ctx + (loc & 0xFFFF));
 	r->flags |= RW_F_HAS_ARG;
-	bpf_ringbuf_submit(r, 0);
+	rw_submit_routine(r, false);
 	return 0;
 }

@@ -3,7 +3,8 @@
  * The one definition of what reboot-witness captures. The BPF programs fill
  * `struct rw_record` in the ring buffer; the Swift controller imports this
  * same header through the CWitness target, so the layout cannot drift.
- * Fixed-size arrays only: the record is reserved whole in the ring buffer.
+ * Fixed-size arrays only: the record is built whole in a per-CPU scratch map
+ * and copied into its ring buffer.
  */
 #ifndef REBOOT_WITNESS_H
 #define REBOOT_WITNESS_H
@@ -98,6 +99,23 @@ enum rw_flags {
 	RW_F_HELD           = 1 << 8,  /* the call was denied; the controller replays it */
 	RW_F_ARG_TRUNCATED  = 1 << 9,  /* argv longer than arg[] */
 	RW_F_FINAL_WAIT     = 1 << 10, /* the caller waits in the kernel until the controller acks it */
+	RW_F_SPILLED        = 1 << 11, /* came through rw_spill: rw_urgent was full */
+};
+
+/*
+ * Which ring a record takes, so that noise never shares the fate of what
+ * stops the machine. Stopping: reboot(2) with valid magic and a command
+ * that restarts, halts, powers off or kexecs (in any PID namespace), every
+ * kernel restart/halt/poweroff/panic path, a watchdog firing, sysrq b/o/c.
+ * They go to rw_urgent, else to rw_spill, which the controller polls.
+ * Everything else (bad magic, exec of reboot-family tools, exits, the
+ * watchdog hunt, control events) goes to rw_events.
+ */
+enum rw_class {
+	RW_CLASS_STOPPING = 1,
+	RW_CLASS_BAD_MAGIC,         /* reboot(2) the kernel refuses: bad magic or an unknown command */
+	RW_CLASS_EXEC,              /* exec of a reboot-family tool; its argv decides in the controller */
+	RW_CLASS_OTHER,             /* exits, other reboot(2) commands, watchdog hunt, control events */
 };
 
 /*
@@ -148,16 +166,60 @@ struct rw_caller_count {
 	__u32 pad;
 };
 
-/* The .bss counters of every object. */
+/* Per-CPU counters of every object (map rw_stats); the controller sums them. */
 struct rw_counters {
-	__u64 lost;                 /* records the ring buffer had no room for */
+	__u64 lost_stopping;        /* stopping records neither rw_urgent nor rw_spill could take */
+	__u64 lost_bad_magic;       /* refused calls neither rw_events nor rw_noise could take */
+	__u64 lost_exec;            /* exec records rw_events had no room for */
+	__u64 lost_other;           /* other records rw_events had no room for */
+	__u64 spilled;              /* stopping records that went through rw_spill */
 	__u64 repeats;              /* calls counted in rw_callers instead of emitted */
+	__u64 aggregated;           /* refused calls counted in rw_noise instead of emitted */
+	__u64 unheld;               /* calls that should have been held, let through: no record could be made */
 };
 
-/* Switches the controller sets once armed (map rw_config). */
-struct rw_config {
-	__u32 printk_lines;         /* arm --reboot2panic: also bpf_printk a one-line record */
+/*
+ * Refused calls (bad magic) once rw_callers is full or rw_events has no
+ * room: counted per cgroup and executable instead of dropped, so a flood of
+ * distinct callers costs counters, not records.
+ */
+struct rw_noise_key {
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;              /* MKDEV of the exe's superblock */
 	__u32 pad;
+};
+
+struct rw_noise_count {
+	__u64 calls;
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 pid;                  /* the first caller of the group */
+	__u32 uid;
+	char comm[RW_COMM_LEN];
+};
+
+/* A stopping record rw_urgent had no room for, until the controller drains it. */
+struct rw_spill_key {
+	__u64 boot_ns;
+	__u32 tid;
+	__u32 probe;
+};
+
+#define RW_BUILD_LEN 48
+
+/*
+ * Shared state the controller sets (map rw_config). Programs run only while
+ * `generation` is the one they were loaded for (their rodata rw_generation):
+ * an upgrade attaches the new programs beside the old ones, then moves
+ * `generation` in one map write, so that exactly one set runs at any time.
+ */
+struct rw_config {
+	__u32 generation;
+	__u32 printk_lines;         /* arm --reboot2panic: also bpf_printk a one-line record */
+	__u32 owner_tgid;           /* the arm draining the rings (0: none since a clean stop) */
+	__u32 pad;
+	char build[RW_BUILD_LEN];   /* the build whose programs are `generation` */
 };
 
 /*
@@ -231,7 +293,7 @@ struct rw_record {
 	__u16 exe_depth;            /* components filled in exe[] */
 	__u16 cgroup_depth;         /* components filled in cgroup[] */
 	__u16 ancestry_len;
-	__u16 reserved;
+	__u16 reserved;             /* the emitting program's own scratch bits: meaningless to readers */
 	__s32 stack_bytes;          /* bytes of kstack[] filled, or a negative errno */
 	char comm[RW_COMM_LEN];
 	char tty[RW_TTY_LEN];

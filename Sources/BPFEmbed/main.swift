@@ -43,6 +43,9 @@ public enum EmbeddedBPFObjects {
     public static let base64: [String: String] = [
 
 """
+// FNV-1a over every object, in order: names the build of the programs, so
+// that a restarted arm knows whether the pinned programs are its own.
+var digest: UInt64 = 0xcbf2_9ce4_8422_2325
 for path in sources {
     let name = URL(fileURLWithPath: path).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
     let debugObject = "\(work)/\(name).debug.o"
@@ -56,8 +59,10 @@ for path in sources {
     execute(objcopy, ["--strip-debug", debugObject, object])
     guard let bytes = FileManager.default.contents(atPath: object) else { fail("cannot read \(object)") }
     source += "        \"\(name)\": \"\(bytes.base64EncodedString())\",\n"
+    for byte in Array(name.utf8) + [0] + bytes { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01b3 }
 }
-source += "    ]\n}\n"
+source += "    ]\n\n    /// FNV-1a of every object: the same value means the same programs.\n"
+source += "    public static let digest = \"\(String(digest, radix: 16))\"\n}\n"
 do {
     try Data(source.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
 } catch {

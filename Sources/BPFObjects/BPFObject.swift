@@ -5,6 +5,9 @@ public struct BPFObject: Sendable {
     public let name: String
     public let bytes: [UInt8]
 
+    /// Names the compiled programs: two builds with the same digest load the same programs.
+    public static var digest: String { EmbeddedBPFObjects.digest }
+
     /// The object built from `bpf/<name>.bpf.c`, or nil if no such source exists.
     public static func named(_ name: String) -> BPFObject? {
         guard let text = EmbeddedBPFObjects.base64[name],

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <linux/bpf.h>
 
 long cw_reboot(unsigned int magic1, unsigned int magic2, unsigned int cmd, const char *arg)
@@ -221,4 +222,39 @@ long long cw_fs_type(int fd)
 	if (fstatfs(fd, &info) < 0)
 		return -errno;
 	return (long long)(unsigned long)info.f_type;
+}
+
+int cw_set_rodata_u32(struct bpf_object *obj, const char *name, unsigned int value)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map;
+	int sec;
+
+	if (!btf)
+		return -ENOENT;
+	sec = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (sec < 0)
+		return -ENOENT;
+	bpf_object__for_each_map(map, obj) {
+		const struct btf_type *t = btf__type_by_id(btf, sec);
+		const struct btf_var_secinfo *vars = btf_var_secinfos(t);
+		const char *map_name = bpf_map__name(map);
+		size_t size = 0, len = strlen(map_name);
+		char *data;
+
+		if (!bpf_map__is_internal(map) || len < 7 || strcmp(map_name + len - 7, ".rodata") != 0)
+			continue;
+		data = bpf_map__initial_value(map, &size);
+		for (int i = 0; data && i < btf_vlen(t); i++) {
+			const struct btf_type *var = btf__type_by_id(btf, vars[i].type);
+
+			if (strcmp(btf__name_by_offset(btf, var->name_off), name) != 0)
+				continue;
+			if (vars[i].size != sizeof(value) || vars[i].offset + sizeof(value) > size)
+				return -EINVAL;
+			memcpy(data + vars[i].offset, &value, sizeof(value));
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -10,8 +10,7 @@ extension ArmSession {
     /// (reading a large journal must not stall the loop whose heartbeat keeps
     /// the hold), then handed to the loop by `collectPreviousBoot`.
     func startPreviousBootReport() {
-        var locations = HostEvidence.Locations()
-        locations.store = options.store
+        let locations = { var l = HostEvidence.Locations(); l.store = options.store; return l }()
         let handoff = previousBootReport
         DispatchQueue.global().async {
             let lines = LastReport.list(host: HostEvidence(locations), count: Self.reportedBoots)
@@ -54,7 +53,10 @@ extension ArmSession {
         guard let metricsFile else { return }
         metrics.probesAttached = probes.states.values.filter { $0.attachMode != nil }.count
         metrics.recordsByProbe = sink.storedByProbe
-        metrics.lostRecords = probes.lostRecords
+        let counters = probes.counters
+        metrics.lostByClass = ["stopping": counters.lostStopping, "bad_magic": counters.lostBadMagic,
+                               "exec": counters.lostExec, "other": counters.lostOther]
+        metrics.aggregatedCalls = counters.aggregated
         do {
             try metricsFile.update(metrics)
         } catch {

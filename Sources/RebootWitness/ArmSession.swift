@@ -43,6 +43,14 @@ public final class ArmSession {
         public var exportKeep = 5
         /// node_exporter's textfile directory; nothing is written where it does not exist.
         public var metricsDirectory: String? = MetricsFile.defaultDirectory
+        /// Where the capture is pinned to outlive this controller (nil: `--no-pin`).
+        public var pinDirectory: String? = CapturePins.defaultDirectory
+        /// On a clean stop, leave the pinned capture running (a restart or upgrade follows).
+        public var keepCapture = false
+        /// Replace the pinned programs even when they are this build's.
+        public var replacePrograms = false
+        /// Prefix of every /proc and /sys path --reboot2panic touches (tests: a stand-in tree).
+        public var reboot2panicRoot = ""
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -59,10 +67,7 @@ public final class ArmSession {
     let options: Options
     /// The store, then the kernel log, journal, export file and standard output.
     let sink: RecordSink
-    var store: RecordStore {
-        get { sink.store }
-        set { sink.store = newValue }
-    }
+    var store: RecordStore { sink.store }
     var kmsg: KernelLog { sink.kmsg }
     let metricsFile: MetricsFile?
     var metrics = Metrics()
@@ -72,25 +77,37 @@ public final class ArmSession {
     /// The boot report worked out off the loop (see ArmSession+Outputs).
     let previousBootReport = BootReportHandoff()
     var previousBootLogged = false
-    private let resolver: RecordResolver
+    let resolver: RecordResolver
     let probes: WitnessProbes
-    private var pending: [CapturedRecord] = []
-    /// Kernel event → fdatasync returned, per record (the last 10,000).
-    private var latencies = DurableLatency()
+    /// Records delivered by the rings, waiting for `flush`.
+    var pending: [CapturedRecord] = []
+    /// Kernel event → fdatasync returned, per record (the last 10,000), all and stopping ones.
+    var latencies = DurableLatency()
+    var stoppingLatencies = DurableLatency()
     var heartbeat: HoldHeartbeat?
     private var holdDescription = "off (--no-hold)"
     var bus: BusIntents?
     private var busDescription = "off (--no-dbus)"
     private var startedAt: String
-    private var lastPublishedLost: UInt64 = 0
-    private var repeats = RepeatFolding()
-    private var hunt = WatchdogHunt()
-    /// PID 1 became systemd-shutdown: the store is closed (see ArmSession+FinalStage).
-    var inFinalStage = false
+    var repeats = RepeatFolding()
+    var hunt = WatchdogHunt()
+    let finalStage: FinalStage
+    let reboot2panic: Reboot2Panic?
     /// PID 1 became systemd-shutdown and the final stage is off: stop as on SIGTERM.
-    private var shutdownSeen = false
-    /// probes.repeatedCalls at the last fold: the kernel map is walked only when it moved.
-    private var foldedRepeats: UInt64 = 0
+    var shutdownSeen = false
+    /// The kernel's repeat counter at the last fold: the caller map is walked only when it moved.
+    var foldedRepeats: UInt64 = 0
+    /// The longest the loop went between two heartbeats (ns): past
+    /// RW_HOLD_HEARTBEAT_NS a held call would have been let through unrecorded.
+    var longestBeatGap: Int64 = 0
+    private var lastBeat: Int64 = 0
+    /// The kernel's counters when the state file was last written.
+    private var publishedCounters = CaptureCounters()
+    /// Start → armed, by phase (init's share included).
+    private var phases = ArmPhases()
+
+    /// Records of rw_events handled per loop turn: a flood waits its turn, the heartbeat does not.
+    static let eventBatch = 2048
 
     /// Fails, with one line for the operator, when arming cannot work here.
     public init(options: Options) throws {
@@ -101,11 +118,15 @@ public final class ArmSession {
         guard features.hasBTF else {
             throw ArmRefusal.noBTF
         }
-        if options.reboot2panic, !options.force, let refusal = PanicSettings.Destinations.probe().refusal {
+        let panicking = options.reboot2panic ? Reboot2Panic(options: Reboot2Panic.Options(
+            panicTimeout: options.panicTimeout, crashKexecPostNotifiers: options.crashKexecPostNotifiers,
+            reconfigureSoftdog: options.reconfigureSoftdog, root: options.reboot2panicRoot), savedIn: options.store) : nil
+        if let panicking, !options.force, let refusal = panicking.refusal {
             throw ArmRefusal(description: "arm --reboot2panic: \(refusal)")
         }
         try StoreDirectory.prepare(options.store, create: true)
         self.options = options
+        reboot2panic = panicking
         let export = try options.exportPath.map {
             try ExportFile(path: $0, maxBytes: options.exportBytes, keep: options.exportKeep)
         }
@@ -115,8 +136,10 @@ public final class ArmSession {
                           json: options.json, journal: journal, export: export)
         metricsFile = options.metricsDirectory.flatMap { MetricsFile(directory: $0) }
         resolver = RecordResolver()
-        probes = WitnessProbes(features: features, policy: options.attach)
+        probes = WitnessProbes(features: features, policy: options.attach, pins: options.pinDirectory.map(CapturePins.init))
+        finalStage = FinalStage(enabled: options.finalStage, pid: options.finalPid)
         startedAt = WallClock.now()
+        phases.end("open store and outputs")
     }
 
     /// Waits for SIGTERM or SIGINT, doing nothing: `arm --idle-on-refusal`.
@@ -130,34 +153,41 @@ public final class ArmSession {
 
     /// Runs until a signal; returns the process exit status.
     public func run() throws -> Int32 {
-        let clock = SystemCalls.clocks().boottime
         let signals = try SystemCalls.signalDescriptor([SIGINT, SIGTERM])
         defer { try? signals.close() }
-        let reader = try probes.arm { [unowned self] record in
+        var activated = false
+        // A failure before the programs run leaves nothing pinned that this arm pinned.
+        defer { if !activated { probes.abandon() } }
+        try probes.arm(replacePrograms: options.replacePrograms)
+        let rings = try probes.readers { [unowned self] record in
             self.pending.append(CapturedRecord(record))
         }
+        phases.end("load and attach")
         let harvested = harvestPstore()
         try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))] + harvested)
         if options.clearPstore {  // durable in the store now
             for failure in PstoreHarvest.clear(harvested) { StandardError.write("pstore: could not delete \(failure)\n") }
         }
-        if options.hold {
-            switch try probes.armHold(allowing: options.allowlist, via: options.holdVia) {
-            case .success(let (mechanism, beat)):
-                heartbeat = beat
-                beat.beat()
-                holdDescription = "active via \(mechanism.rawValue)"
-            case .failure(let refusal):
-                holdDescription = "unavailable: \(refusal.reason)"
-            }
-        }
+        phases.end("store start marker")
+        if options.hold { try armHold() }
+        phases.end("hold")
+        // From here this generation's programs run (an upgrade switches over in this one write).
+        try probes.activate()
+        activated = true
+        resumeFolding()
+        phases.end("activate")
         if options.dbus { openBus() }
-        if options.reboot2panic { try enterReboot2Panic() }
+        phases.end("D-Bus")
+        if let reboot2panic { StandardError.write(try reboot2panic.enter(probes) + "\n") }
         // A clean stop or a failure from here on puts every setting back.
-        defer { if options.reboot2panic { leaveReboot2Panic() } }
+        defer { reboot2panic?.leave(probes) }
+        phases.end("reboot2panic")
         try publishState(running: true)
-        let elapsed = Double(SystemCalls.clocks().boottime - clock) / 1e6
-        StandardError.write(armedLine(elapsedMilliseconds: elapsed))
+        phases.end("publish state")
+        StandardError.write(armedLine())
+        if getenv("REBOOT_WITNESS_TIMING") != nil {
+            StandardError.write("arm phases: " + phases.phases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", ") + "\n")
+        }
         ServiceNotify.send("READY=1\nSTATUS=armed")
         warmUp()
         metrics.armed = true
@@ -168,25 +198,31 @@ public final class ArmSession {
         var lastAlive = SystemCalls.clocks().boottime
         var lastBusAttempt = lastAlive
         var running = true
+        var backlog = false
+        lastBeat = SystemCalls.clocks().boottime
         while running {
             // The hold lasts only while this loop beats (RW_HOLD_HEARTBEAT_NS).
-            heartbeat?.beat()
-            let ready = try SystemCalls.pollReadable([reader.descriptor, signals.rawValue] + (bus.map { [$0.descriptor] } ?? []),
-                                                     timeoutMilliseconds: 100)
+            beat()
+            let ready = try SystemCalls.pollReadable([rings.urgent.descriptor, rings.events.descriptor, signals.rawValue]
+                                                     + (bus.map { [$0.descriptor] } ?? []), timeoutMilliseconds: backlog ? 0 : 100)
             if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil {
                 running = false
             }
             if shutdownSeen { running = false }
             // D-Bus senders first: their pid must be asked while they are connected.
             let busIntents = bus?.drain() ?? []
-            try reader.drain()
+            // Stopping records before anything else: stored, and held calls
+            // replayed, whatever flood waits in rw_events.
+            try takeStopping(rings.urgent)
+            beat()
+            backlog = try rings.events.drain(limit: Self.eventBatch)
             try flush()
             // In the final stage the store is closed: only reboot(2) records count.
-            guard !inFinalStage else { continue }
+            guard !finalStage.active else { continue }
             try storeBusIntents(busIntents)
             try foldRepeats()
             try huntWatchdogs()
-            if probes.lostRecords != lastPublishedLost { try publishState(running: true) }
+            if probes.counters != publishedCounters { try publishState(running: true) }
             let now = SystemCalls.clocks().boottime
             // Armed early in boot, before dbus.service: the bus appears later.
             if options.dbus && bus == nil && now - lastBusAttempt >= 1_000_000_000 {
@@ -205,59 +241,39 @@ public final class ArmSession {
         }
         ServiceNotify.send("STOPPING=1")
         heartbeat?.stop()
-        try reader.drain()
+        try takeStopping(rings.urgent)
+        while try rings.events.drain(limit: Self.eventBatch) { try flush() }
         try flush()
-        guard !inFinalStage else { return 0 }  // its stop marker is stored; the store is closed
+        // The machine is going down: the capture stays as it is to the end.
+        guard !finalStage.active else { return 0 }
         try foldRepeats()
         try store.append([.stop(marker())])
+        probes.release(keepCapture: options.keepCapture)
         try publishState(running: false)
         metrics.armed = false
         updateMetrics()
-        StandardError.write("disarmed: \(sink.stored) record(s) stored in \(options.store)\n")
+        let kept = options.keepCapture && probes.pins != nil ? "; the capture stays pinned in \(probes.pins!.directory) until the next arm or `disarm`" : ""
+        StandardError.write("disarmed: \(sink.stored) record(s) stored in \(options.store)\(kept)\n")
         return 0
     }
 
-    /// Stores everything captured so far (one fdatasync), then prints it.
-    private func flush() throws {
-        guard !pending.isEmpty else { return }
-        let flushAt = SystemCalls.clocks().boottime
-        let batch = pending
-        pending.removeAll(keepingCapacity: true)
-        for control in batch where control.probePoint?.isControl == true { handleControl(control) }
-        var callers: [CapturedRecord] = [], records: [CallerRecord] = []
-        for captured in batch where captured.probePoint?.isControl != true {
-            let record = resolver.resolve(captured)
-            // The kernel matched a tool's name; its argv decides (`systemctl status` is no intent).
-            if captured.argv != nil && record.cmd == nil { continue }
-            callers.append(captured)
-            records.append(record)
-        }
-        let resolvedAt = SystemCalls.clocks().boottime
-        let durable = try storeCallers(records)
-        let durableAt = SystemCalls.clocks().boottime
-        releaseFinalWaiters(callers, stored: durable)
-        for captured in callers {
-            latencies.add(nanoseconds: durableAt - Int64(captured.bootNanoseconds))
-        }
-        // Durable now: the kernel log line, then the held calls go through
-        // (or panic) at once, before the slower printing.
-        for (captured, record) in zip(callers, records) {
-            sink.mirror(record)
-            guard captured.held else { continue }
-            if options.reboot2panic {
-                panic(for: record)
-            } else {
-                let event = Int64(captured.bootNanoseconds)
-                replay(captured, record, timeline: [flushAt - event, resolvedAt - event, durableAt - event])
-            }
-        }
-        for (captured, record) in zip(callers, records) { repeats.register(captured, as: record) }
-        records.forEach { sink.publish($0) }
-        sink.flushOutput()
-        if let trigger = records.first(where: isShutdownExec) {
-            // Without the final stage, stop now: spared by systemd-shutdown's kill
-            // (argv[0] "@"), an open store would keep / from going read-only.
-            if options.finalStage { enterFinalStage(after: trigger) } else { shutdownSeen = true }
+    /// Tells the kernel the loop is alive (the hold's heartbeat), and keeps the longest gap.
+    private func beat() {
+        heartbeat?.beat()
+        let now = SystemCalls.clocks().boottime
+        longestBeatGap = max(longestBeatGap, now - lastBeat)
+        lastBeat = now
+    }
+
+    /// Throws for a bad allowlist (the operator asked for something impossible).
+    private func armHold() throws {
+        switch try probes.armHold(allowing: options.allowlist, via: options.holdVia) {
+        case .success(let (mechanism, beat)):
+            heartbeat = beat
+            beat.beat()
+            holdDescription = "active via \(mechanism.rawValue)"
+        case .failure(let refusal):
+            holdDescription = "unavailable: \(refusal.reason)"
         }
     }
 
@@ -274,24 +290,6 @@ public final class ArmSession {
         _ = RecordFormatter.oneLine(record) + RecordFormatter.human(record)
     }
 
-    /// Stores the repeats the kernel counted since the last fold (one
-    /// fdatasync). The loop wakes at least every 100 ms, which bounds the
-    /// store's write rate during a storm.
-    private func foldRepeats() throws {
-        let total = probes.repeatedCalls
-        guard total != foldedRepeats else { return }
-        let growths = repeats.growth(in: probes.callerCounts())
-        try sink.keep(growths.map { .caller($0.record) }, newRecords: false)
-        repeats.commit(growths)
-        foldedRepeats = total
-        for growth in growths {
-            var record = growth.record
-            record.count = growth.count
-            sink.publishRepeat(record, added: growth.record.count)
-        }
-        if !growths.isEmpty { sink.flushOutput() }
-    }
-
     private func openBus() {
         guard options.dbusAddress != nil || Files.exists("/run/dbus/system_bus_socket") else {
             busDescription = "unavailable: no system bus (/run/dbus/system_bus_socket)"
@@ -306,49 +304,16 @@ public final class ArmSession {
         }
     }
 
-    /// Reboot requests seen on D-Bus: durable, mirrored, printed.
-    private func storeBusIntents(_ records: [CallerRecord]) throws {
-        guard !records.isEmpty else { return }
-        try sink.keep(records.map { .caller($0) })
-        for record in records {
-            sink.mirror(record)
-            sink.publish(record)
-        }
-        sink.flushOutput()
-    }
-
-    /// Stores what the watchdog hunt found (a starving watchdog's feeder).
-    private func huntWatchdogs() throws {
-        let states = probes.watchdogStates()
-        guard !states.isEmpty else { return }
-        let found = hunt.findings(in: states, bootID: resolver.bootID, now: SystemCalls.clocks().boottime)
-        guard !found.isEmpty else { return }
-        try sink.keep(found.map { .watchdog($0) })
-        found.forEach { sink.publish($0) }
-        sink.flushOutput()
-    }
-
-    /// `timeline`: ns after the caller's entry when the controller started on
-    /// the record, had resolved it, and had it durable.
-    private func replay(_ captured: CapturedRecord, _ record: CallerRecord, timeline: [Int64]) {
-        // The delay the hold added: the caller's reboot(2) entry to ours.
-        func ms(_ ns: Int64) -> Double { (Double(ns) / 1e4).rounded() / 100 }
-        let held = SystemCalls.clocks().boottime - Int64(captured.bootNanoseconds)
-        let what = "\(record.cmd ?? "?") for \(record.comm)[\(record.pid)] (held \(ms(held)) ms, durable after "
-            + "\(ms(timeline[2])) ms; picked up \(ms(timeline[0])), resolved \(ms(timeline[1])))"
-        StandardError.write("replaying held reboot(2) \(what)\n")
-        kmsg.write("reboot-witness: record durable, replaying reboot(2) \(what)")
-        let argument = record.cmd == "RESTART2" ? captured.argument : nil
-        if let error = SystemCalls.reboot(magic1: captured.magic1, magic2: captured.magic2,
-                                          command: captured.command, argument: argument) {
-            StandardError.write("replay of reboot(2) \(what) failed: \(error.symbolicName)\n")
-        }
-    }
-
     /// pstore records not yet in the store, tagged with the last boot the
     /// store saw before this one (pstore itself does not say which boot).
     private func harvestPstore() -> [StoreEntry] {
-        let entries = (try? store.load().entries) ?? []
+        let entries: [StoreEntry]
+        do {
+            entries = try store.load().entries
+        } catch {
+            StandardError.write("pstore: the store could not be read (\(error)); records harvested now are tagged with no boot\n")
+            entries = []
+        }
         let previous = entries.last { $0.bootID != resolver.bootID && $0.mergeKey?.hasPrefix("pstore") != true }?.bootID
         return PstoreHarvest.collect(previousBoot: previous)
     }
@@ -360,24 +325,21 @@ public final class ArmSession {
         StoreEntry.BootMarker(bootID: resolver.bootID, time: time, kernel: probes.features.release, pid: getpid())
     }
 
-    private func handleControl(_ captured: CapturedRecord) {
-        guard captured.probePoint?.name == "module_load", let module = captured.argument else { return }
-        let attached = probes.moduleLoaded(module)
-        if !attached.isEmpty {
-            StandardError.write("module \(module) loaded: attached \(attached.joined(separator: ", "))\n")
-            try? publishState(running: true)
-        }
-    }
-
     func publishState(running: Bool) throws {
-        lastPublishedLost = probes.lostRecords
+        publishedCounters = probes.counters
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
-                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription, finalStage: finalStagePlan(), outputs: outputsDescription, recordsStored: sink.stored,
-                             lostRecords: lastPublishedLost, durableLatency: latencies.summary, running: running)
+                             probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription,
+                             finalStage: finalStage.plan(finalWaitPossible: probes.finalWaitPossible), outputs: outputsDescription,
+                             recordsStored: sink.stored, lostRecords: publishedCounters.lost,
+                             durableLatency: latencies.summary, running: running,
+                             capture: ArmState.Capture(pinning: probes.pinningSummary, counters: publishedCounters,
+                                                       noise: Array(probes.noiseGroups().prefix(10)),
+                                                       stoppingLatency: stoppingLatencies.summary, armPhases: phases.phases,
+                                                       longestBeatGapMs: (Double(longestBeatGap) / 1e4).rounded() / 100))
         try state.write(to: options.store)
     }
 
-    private func armedLine(elapsedMilliseconds: Double) -> String {
+    private func armedLine() -> String {
         let points = ProbeCatalog.all.filter { !$0.isControl }
         var byMode: [AttachMode: Int] = [:]
         for point in points {
@@ -385,9 +347,9 @@ public final class ArmSession {
         }
         let attached = byMode.values.reduce(0, +)
         let modes = AttachMode.allCases.compactMap { mode in byMode[mode].map { "\(mode.rawValue) \($0)" } }
-        let ms = (elapsedMilliseconds * 10).rounded() / 10
         return "armed: \(attached) of \(points.count) probe points attached (\(modes.joined(separator: ", "))); "
-            + "hold \(holdDescription); D-Bus \(busDescription); store \(options.store); \(ms) ms (see `reboot-witness status` for the rest)\n"
+            + "hold \(holdDescription); D-Bus \(busDescription); store \(options.store); capture \(probes.lifecycle.description); "
+            + "\(phases.totalMilliseconds) ms (see `reboot-witness status` for the rest)\n"
     }
 }
 

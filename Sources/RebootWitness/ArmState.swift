@@ -30,6 +30,28 @@ public struct ArmState: Codable, Equatable {
     public var lostRecords: UInt64
     public var durableLatency: Latency?
     public var running: Bool
+    /// The kernel side: pins, counters, aggregated noise, arm time.
+    public var capture: Capture?
+
+    /// What the kernel counted and kept, and how arm came by its programs.
+    public struct Capture: Codable, Equatable {
+        /// Where the capture is pinned and how this arm got it (adopted, upgraded…).
+        public var pinning: String
+        public var counters: CaptureCounters
+        /// Refused calls counted per cgroup and executable, most first (10 at most).
+        public var noise: [NoiseGroup]
+        /// Event → durable for stopping records only.
+        public var stoppingLatency: Latency?
+        /// Start → armed, phase by phase.
+        public var armPhases: [ArmPhases.Phase]
+        /// The longest the loop went between heartbeats: the hold lapses past 750 ms.
+        public var longestBeatGapMs: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case pinning, counters, noise, stoppingLatency = "stopping_latency", armPhases = "arm_phases"
+            case longestBeatGapMs = "longest_beat_gap_ms"
+        }
+    }
 
     /// Kernel event to fdatasync returned, over the last records.
     public struct Latency: Codable, Equatable {
@@ -43,7 +65,7 @@ public struct ArmState: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case pid, bootID = "boot_id", started, updated, probes, hold, dbus, finalStage = "final_stage", outputs, recordsStored = "records_stored"
-        case lostRecords = "lost_records", durableLatency = "durable_latency", running
+        case lostRecords = "lost_records", durableLatency = "durable_latency", running, capture
     }
 
     static func fileName(in store: String) -> String { store + "/arm-state.json" }

@@ -6,7 +6,7 @@ import WitnessSystem
 /// as D-Bus senders): the same fields a BPF record carries, as far as /proc
 /// still tells them.
 enum ProcessAttribution {
-    static func record(pid: UInt32, bootID: String, time: String, probe: String, cmd: String?, cmdArg: String?,
+    static func record(pid: UInt32, bootID: String, time: String, probe: String, cmd: RebootAction?, cmdArg: String?,
                        proc: String = "/proc") -> CallerRecord {
         let base = "\(proc)/\(pid)"
         let status = Files.readText("\(base)/status") ?? ""

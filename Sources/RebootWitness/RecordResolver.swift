@@ -25,8 +25,8 @@ public final class RecordResolver {
         let isSyscall = point?.isRebootSyscallEntry ?? false
         let isExit = point?.name == "sys_exit_reboot"
         let argv = r.argv
-        let cmd = isSyscall ? RebootCommand.name(magic1: r.magic1, magic2: r.magic2, command: r.command)
-                            : argv.map(IntentFilter.action) ?? RebootCommand.implied(by: r, point: point)
+        let cmd: RebootAction? = isSyscall ? RebootCommand.action(magic1: r.magic1, magic2: r.magic2, command: r.command)
+            : argv.map(IntentFilter.action) ?? RebootCommand.implied(by: r, point: point)
         let attribution = CgroupAttribution(cgroupPath: r.cgroupPath)
         let interrupt = point?.interruptContext ?? false
         var record = CallerRecord(
@@ -59,6 +59,7 @@ public final class RecordResolver {
             context: interrupt ? "interrupt" : "process",
             count: 1)
         record.finalStage = r.finalWait
+        record.bootNs = r.bootNanoseconds
         // The ssh session behind a request: only while it is alive, so now.
         if !interrupt && !isExit && (isSyscall || point?.name == "sched_process_exec") {
             let key = UInt64(r.pid) << 32 | UInt64(r.ppid)

@@ -49,6 +49,25 @@ public struct StatusReport: Encodable {
     public var probes: [Point]
     public var store: Store
     public var reboot2panic: Reboot2Panic
+    /// The kernel side: where the capture is pinned, what it counted and dropped.
+    public var capture: ArmState.Capture
+
+    /// A running arm's account, else what the pinned capture (if any) says by itself.
+    static func describeCapture(live: ArmState?, pins: CapturePins) -> ArmState.Capture {
+        if let capture = live?.capture { return capture }
+        let pinning: String
+        if let pinned = PinnedCapture.read(pins) {
+            pinning = "\(pins.directory), generation \(pinned.generation) (build \(pinned.build)): "
+                + (pinned.ownerAlive ? "drained by arm pid \(pinned.ownerPid) (another store)"
+                   : "capturing with no arm draining it: records wait in its rings for the next arm; the hold is off")
+        } else if pins.exists {
+            pinning = "\(pins.directory): pinned, but its rw_config cannot be read (root?)"
+        } else {
+            pinning = "nothing pinned at \(pins.directory)"
+        }
+        return ArmState.Capture(pinning: pinning, counters: WitnessProbes.pinnedCounters(pins) ?? CaptureCounters(),
+                                noise: [], stoppingLatency: nil, armPhases: [], longestBeatGapMs: nil)
+    }
 
     /// Where a panic would be kept, softdog's mode, and what an armed
     /// --reboot2panic changed (restored by a clean stop or `disarm`).
@@ -83,10 +102,10 @@ public struct StatusReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, finalStage = "final_stage", outputs, lsms, pstore, probes, store
-        case reboot2panic
+        case reboot2panic, capture
     }
 
-    public init(storePath: String) {
+    public init(storePath: String, pins: CapturePins = CapturePins()) {
         let features = KernelFeatures()
         let privileged = Privileges.bpfTracingRefusal() == nil
         kernel = features.release
@@ -128,6 +147,7 @@ public struct StatusReport: Encodable {
         }
         store = StatusReport.describeStore(storePath, live: live)
         reboot2panic = Reboot2Panic(storePath: storePath)
+        capture = Self.describeCapture(live: live, pins: pins)
     }
 
     static func pstoreBackends() -> [String] {
@@ -179,6 +199,25 @@ public struct StatusReport: Encodable {
             }
         }
         lines.append(storeLine)
+        lines.append("capture      \(capture.pinning)")
+        do {
+            let c = capture.counters
+            lines.append("counted      lost: stopping \(c.lostStopping), bad magic \(c.lostBadMagic), exec \(c.lostExec), other \(c.lostOther); "
+                         + "spilled \(c.spilled), repeats \(c.repeats), aggregated \(c.aggregated), let through unheld \(c.unheld)")
+        }
+        for group in capture.noise.prefix(5) {
+            lines.append("noise        \(group.calls) refused call(s) from cgroup \(group.cgroupID), exe inode \(group.exeInode); "
+                         + "first \(group.comm)[\(group.pid)] uid \(group.uid)")
+        }
+        if let latency = capture.stoppingLatency {
+            lines.append("stopping     event→durable p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, max \(latency.maxMs) ms over \(latency.records)")
+        }
+        if let gap = capture.longestBeatGapMs {
+            lines.append("loop         longest gap between heartbeats \(gap) ms (the hold lapses after 750 ms)")
+        }
+        if !capture.armPhases.isEmpty {
+            lines.append("armed in     " + capture.armPhases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", "))
+        }
         lines.append("panic goes   \(reboot2panic.panicGoesTo)")
         lines.append("softdog      \(reboot2panic.softdog)")
         lines.append("bpf_printk   \(reboot2panic.printkLines)")

@@ -57,26 +57,41 @@ final class BPFObjectHandle {
         }
     }
 
-    /// Maps every object declares through capture.bpf.h: one instance of
-    /// each (the main object's) serves all objects.
-    static let sharedMaps = ["rw_events", "rw_hold_state", "rw_held", "rw_allow_exe", "rw_allow_cgroup",
-                             "rw_config", "rw_watchdogs", "rw_final"]
+    /// The object's own maps (not .rodata/.bss), by name.
+    private var namedMaps: [(String, OpaquePointer)] {
+        var maps: [(String, OpaquePointer)] = []
+        var map = bpf_object__next_map(object, nil)
+        while let current = map {
+            if !bpf_map__is_internal(current) { maps.append((String(cString: bpf_map__name(current)), current)) }
+            map = bpf_object__next_map(object, current)
+        }
+        return maps
+    }
 
-    /// Before load: use `main`'s instances of the shared maps.
+    /// Before load: use `main`'s instance of every map both declare
+    /// (capture.bpf.h's), so that all objects feed the same rings.
     func shareMaps(from main: BPFObjectHandle) throws {
-        for map in Self.sharedMaps {
-            guard let fd = main.mapFD(map) else { throw SystemError("find map", map, errno: .noSuchFileOrDirectory) }
-            try reuseMap(map, fd: fd)
+        for (name, map) in namedMaps {
+            guard let fd = main.mapFD(name) else { continue }
+            let rc = bpf_map__reuse_fd(map, fd)
+            if rc < 0 { throw SystemError("bpf_map__reuse_fd", name, errno: Errno(rawValue: -rc)) }
         }
     }
 
-    /// bpf_map__reuse_fd()
-    private func reuseMap(_ mapName: String, fd: CInt) throws {
-        guard let map = bpf_object__find_map_by_name(object, mapName) else {
-            throw SystemError("find map", mapName, errno: .noSuchFileOrDirectory)
+    /// Before load: every map pinned under `pins` (reused where a pin
+    /// exists, pinned there after load otherwise). Objects that declare a map
+    /// of the same name share it through its pin.
+    func pinMaps(_ pins: CapturePins) throws {
+        for (name, map) in namedMaps {
+            let rc = bpf_map__set_pin_path(map, pins.mapPath(name))
+            if rc < 0 { throw SystemError("bpf_map__set_pin_path", name, errno: Errno(rawValue: -rc)) }
         }
-        let rc = bpf_map__reuse_fd(map, fd)
-        if rc < 0 { throw SystemError("bpf_map__reuse_fd", mapName, errno: Errno(rawValue: -rc)) }
+    }
+
+    /// Before load: the generation the programs run for (rodata rw_generation).
+    func setGeneration(_ generation: UInt32) throws {
+        let rc = cw_set_rodata_u32(object, "rw_generation", generation)
+        if rc < 0 { throw SystemError("set rw_generation", name, errno: Errno(rawValue: -rc)) }
     }
 
     /// bpf_object__load(): verification and CO-RE relocation of autoloaded programs.
@@ -89,7 +104,11 @@ final class BPFObjectHandle {
     }
 
     /// bpf_program__attach(): attach point comes from the program's section.
-    func attach(program: String) throws {
+    /// With `pinAt`, the link and its program are pinned; a link the kernel
+    /// cannot pin stays attached but dies with this controller, and the
+    /// returned reason says why.
+    @discardableResult
+    func attach(program: String, pinAt: (link: String, program: String)? = nil) throws -> String? {
         guard let handle = bpf_object__find_program_by_name(object, program) else {
             throw SystemError("find program", program, errno: .noSuchFileOrDirectory)
         }
@@ -98,46 +117,27 @@ final class BPFObjectHandle {
             throw SystemError("attach", program, errno: Errno(rawValue: Glibc.errno), detail: Self.libbpfLog())
         }
         links.append(link)
+        guard let pinAt else { return nil }
+        var rc = bpf_link__pin(link, pinAt.link)
+        if rc < 0 {
+            // Before 5.15 tracepoints and kprobes attach through perf events, not BPF links.
+            return "link not pinnable (\(Errno(rawValue: -rc).symbolicName))"
+        }
+        rc = bpf_program__pin(handle, pinAt.program)
+        return rc < 0 ? "program not pinned (\(Errno(rawValue: -rc).symbolicName))" : nil
+    }
+
+    /// The object's maps for the controller (descriptors stay libbpf's).
+    func maps(into table: MapTable) {
+        for (name, map) in namedMaps where bpf_map__fd(map) >= 0 {
+            table.add(BPFMap(name: name, borrowing: bpf_map__fd(map)))
+        }
     }
 
     func mapFD(_ mapName: String) -> CInt? {
         guard let map = bpf_object__find_map_by_name(object, mapName) else { return nil }
         let fd = bpf_map__fd(map)
         return fd >= 0 ? fd : nil
-    }
-
-    /// The object's `.bss` counters (`struct rw_counters` leads it).
-    func counters() -> rw_counters? {
-        var map = bpf_object__next_map(object, nil)
-        while let current = map {
-            if String(cString: bpf_map__name(current)).hasSuffix(".bss") {
-                let fd = bpf_map__fd(current)
-                var key: UInt32 = 0
-                var value = [UInt8](repeating: 0, count: Int(bpf_map__value_size(current)))
-                guard fd >= 0, value.count >= MemoryLayout<rw_counters>.size,
-                      bpf_map_lookup_elem(fd, &key, &value) == 0 else { return nil }
-                return value.withUnsafeBytes { $0.loadUnaligned(as: rw_counters.self) }
-            }
-            map = bpf_object__next_map(object, current)
-        }
-        return nil
-    }
-
-    /// Every (key, value) of a hash map, walked with bpf_map_get_next_key.
-    /// Entries added or removed meanwhile may be seen or not; none twice.
-    func entries<Key, Value>(of mapName: String, _: Key.Type, _: Value.Type) -> [(Key, Value)] {
-        guard let fd = mapFD(mapName) else { return [] }
-        var result: [(Key, Value)] = []
-        let key = UnsafeMutablePointer<Key>.allocate(capacity: 1), next = UnsafeMutablePointer<Key>.allocate(capacity: 1)
-        let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
-        defer { key.deallocate(); next.deallocate(); value.deallocate() }
-        var previous: UnsafeMutablePointer<Key>? = nil
-        while bpf_map_get_next_key(fd, previous, next) == 0 {
-            key.update(from: next, count: 1)
-            previous = key
-            if bpf_map_lookup_elem(fd, key, value) == 0 { result.append((key.pointee, value.pointee)) }
-        }
-        return result
     }
 
     /// The last warnings libbpf printed, trimmed to what explains a failure.

@@ -23,8 +23,8 @@ extension WitnessProbes {
     }
 
     /// Loads and attaches the hold, trying the BPF LSM then fmod_ret. Needs
-    /// `arm` first (it shares the witness object's maps).
-    func loadHold(mainObject: BPFObjectHandle, only: HoldMechanism?) -> Result<HoldMechanism, PlanRefusal> {
+    /// `arm` first (it shares the capture's maps).
+    func loadHold(only: HoldMechanism?) -> Result<HoldMechanism, PlanRefusal> {
         var candidates: [HoldMechanism] = []
         switch holdPlan() {
         case .success(let first):
@@ -42,11 +42,12 @@ extension WitnessProbes {
         for mechanism in candidates {
             let program = mechanism == .bpfLSM ? "lsm_capable" : "fmod_ret_security_capable"
             do {
-                let handle = try BPFObjectHandle(BPFObject.named("hold")!)
-                try handle.shareMaps(from: mainObject)
+                let handle = try open(object: "hold")
                 handle.loadOnly([program])
                 try handle.load()
-                try handle.attach(program: program)
+                if let unpinned = try handle.attach(program: program, pinAt: holdPinPaths(mechanism, program: program)) {
+                    unpinnable["hold"] = unpinned
+                }
                 retain(handle)
                 return .success(mechanism)
             } catch let error as SystemError {
@@ -61,10 +62,10 @@ extension WitnessProbes {
 
 /// The controller's side of the hold: the heartbeat the kernel checks.
 public final class HoldHeartbeat {
-    private let stateFD: CInt
+    private let state: BPFMap
 
-    init(stateFD: CInt) {
-        self.stateFD = stateFD
+    init(state: BPFMap) {
+        self.state = state
     }
 
     /// Tells the kernel the controller is alive (CLOCK_BOOTTIME, the clock of
@@ -79,12 +80,12 @@ public final class HoldHeartbeat {
     }
 
     private func write(enabled: Bool) {
-        var key: UInt32 = 0
-        var state = rw_hold_state()
-        state.heartbeat_ns = UInt64(SystemCalls.clocks().boottime)
-        state.controller_tgid = UInt32(getpid())
-        state.enabled = enabled ? 1 : 0
-        _ = bpf_map_update_elem(stateFD, &key, &state, UInt64(BPF_ANY))
+        var beat = rw_hold_state()
+        beat.heartbeat_ns = UInt64(SystemCalls.clocks().boottime)
+        beat.controller_tgid = UInt32(getpid())
+        beat.enabled = enabled ? 1 : 0
+        // A failed write leaves the last beat to go stale: the hold fails open.
+        try? state.update(UInt32(0), beat)
     }
 }
 
@@ -108,8 +109,7 @@ public struct HoldAllowlist: Sendable {
 
     /// Fills the kernel's allowlist maps. Paths are resolved now: an
     /// executable replaced later (new inode) is no longer allowed.
-    func install(exeMapFD: CInt, cgroupMapFD: CInt) throws {
-        var one: UInt8 = 1
+    func install(exe exeMap: BPFMap, cgroup cgroupMap: BPFMap) throws {
         for path in executables {
             guard let st = SystemCalls.fileStatus(path), (st.st_mode & S_IFMT) == S_IFREG else {
                 throw SystemError("--allow-exe", path, errno: .noSuchFileOrDirectory)
@@ -117,9 +117,7 @@ public struct HoldAllowlist: Sendable {
             var key = rw_exe_id()
             key.ino = UInt64(st.st_ino)
             key.dev = Self.kernelDevice(UInt64(st.st_dev))
-            if bpf_map_update_elem(exeMapFD, &key, &one, UInt64(BPF_ANY)) != 0 {
-                throw SystemError("allowlist", path, errno: Errno(rawValue: Glibc.errno))
-            }
+            try exeMap.update(key, UInt8(1))
         }
         for path in cgroups {
             guard let st = SystemCalls.fileStatus(path), (st.st_mode & S_IFMT) == S_IFDIR,
@@ -127,35 +125,7 @@ public struct HoldAllowlist: Sendable {
                 throw SystemError("--allow-cgroup (not a cgroup directory)", path, errno: .noSuchFileOrDirectory)
             }
             // A cgroup v2 id is its kernfs inode number.
-            var id = UInt64(st.st_ino)
-            if bpf_map_update_elem(cgroupMapFD, &id, &one, UInt64(BPF_ANY)) != 0 {
-                throw SystemError("allowlist", path, errno: Errno(rawValue: Glibc.errno))
-            }
-        }
-    }
-}
-
-extension WitnessProbes {
-    /// Makes `tgid`'s reboot(2) wait in the kernel (up to `budgetMilliseconds`)
-    /// until `acknowledgeFinal` names its record; a budget of 0 turns it off.
-    public func setFinalWait(tgid: UInt32, budgetMilliseconds: UInt64) throws {
-        try writeFinal(tgid: tgid, budgetNanoseconds: budgetMilliseconds * 1_000_000, acked: 0)
-    }
-
-    /// The record with this boot_ns is durable: its caller may go on.
-    public func acknowledgeFinal(tgid: UInt32, budgetMilliseconds: UInt64, bootNanoseconds: UInt64) throws {
-        try writeFinal(tgid: tgid, budgetNanoseconds: budgetMilliseconds * 1_000_000, acked: bootNanoseconds)
-    }
-
-    private func writeFinal(tgid: UInt32, budgetNanoseconds: UInt64, acked: UInt64) throws {
-        guard let fd = mainObject?.mapFD("rw_final") else { throw SystemError("find map", "rw_final", errno: .noSuchFileOrDirectory) }
-        var key: UInt32 = 0
-        var state = rw_final_state()
-        state.tgid = tgid
-        state.budget_ns = budgetNanoseconds
-        state.acked_ns = acked
-        if bpf_map_update_elem(fd, &key, &state, UInt64(BPF_ANY)) != 0 {
-            throw SystemError("bpf_map_update_elem", "rw_final", errno: Errno(rawValue: Glibc.errno))
+            try cgroupMap.update(UInt64(st.st_ino), UInt8(1))
         }
     }
 }

@@ -10,8 +10,14 @@ public final class RingBufferReader {
     private final class Sink {
         let deliver: (rw_record) -> Void
         var malformed = 0
+        /// Records still to deliver in this drain; at 0 the callback stops libbpf.
+        var budget = Int.max
         init(_ deliver: @escaping (rw_record) -> Void) { self.deliver = deliver }
     }
+
+    /// What the callback returns to stop ring_buffer__consume at the budget
+    /// (the record it stops on is consumed and delivered).
+    private static let budgetSpent: CInt = -EALREADY
 
     private let ring: OpaquePointer
     private let sink: Sink
@@ -28,7 +34,8 @@ public final class RingBufferReader {
                 return 0
             }
             sink.deliver(data.loadUnaligned(as: rw_record.self))
-            return 0
+            sink.budget -= 1
+            return sink.budget > 0 ? 0 : RingBufferReader.budgetSpent
         }
         guard let ring = ring_buffer__new(fd, callback, sinkPointer.toOpaque(), nil) else {
             sinkPointer.release()
@@ -48,13 +55,17 @@ public final class RingBufferReader {
     /// Records the kernel submitted with a size we do not understand.
     public var malformedCount: Int { sink.malformed }
 
-    /// ring_buffer__consume(): delivers everything waiting; returns the count.
+    /// ring_buffer__consume(): delivers what is waiting, at most `limit`
+    /// records (a flood must not keep the loop, and its heartbeat, here).
+    /// Returns whether the limit stopped it (more may be waiting).
     @discardableResult
-    public func drain() throws -> Int {
+    public func drain(limit: Int = .max) throws -> Bool {
+        sink.budget = limit
         let rc = ring_buffer__consume(ring)
+        if rc == Self.budgetSpent { return true }
         if rc < 0 && rc != -EINTR {
             throw SystemError("ring_buffer__consume", nil, errno: Errno(rawValue: -rc))
         }
-        return max(0, Int(rc))
+        return false
     }
 }

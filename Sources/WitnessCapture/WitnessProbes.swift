@@ -29,15 +29,26 @@ public final class WitnessProbes {
 
     public let features: KernelFeatures
     public let policy: AttachPolicy
-    public private(set) var states: [String: ProbeState] = [:]
+    /// Where the capture is pinned to outlive this controller; nil: it dies with it.
+    public let pins: CapturePins?
+    public internal(set) var states: [String: ProbeState] = [:]
+    /// Attached points whose links the kernel could not pin, and why: they stop with this controller.
+    public internal(set) var unpinnable: [String: String] = [:]
+    /// The capture's maps (rings, rw_config, counters…), loaded or adopted.
+    public let maps = MapTable()
+    /// How this controller came by its capture (see WitnessProbes+Pins).
+    public internal(set) var lifecycle: CaptureLifecycle = .unpinned("not armed")
+    /// The generation of programs this controller runs (see `struct rw_config`).
+    public internal(set) var generation: UInt32 = 1
     /// Loaded object instances; a module that appears later gets its own.
-    private var objects: [BPFObjectHandle] = []
-    /// The witness object: owner of the maps the others share.
-    private(set) var mainObject: BPFObjectHandle?
+    var objects: [BPFObjectHandle] = []
+    /// Unpinned: the witness object, owner of the maps the others share.
+    var mainObject: BPFObjectHandle?
 
-    public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto) {
+    public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto, pins: CapturePins? = nil) {
         self.features = features
         self.policy = policy
+        self.pins = pins
         // REBOOT_WITNESS_DEBUG=1 echoes libbpf's debug output (verifier logs).
         cw_libbpf_capture_log(getenv("REBOOT_WITNESS_DEBUG") != nil ? 1 : 0)
     }
@@ -90,26 +101,39 @@ public final class WitnessProbes {
         }
     }
 
-    /// Loads and attaches everything that can attach now. Records go to
-    /// `deliver` once `reader.drain()` is called.
-    public func arm(deliver: @escaping (rw_record) -> Void) throws -> RingBufferReader {
-        let main = try load(object: "witness", sharingWith: nil, points: ProbeCatalog.all)
-        guard let main, let fd = main.mapFD("rw_events") else {
+    /// Loads and attaches everything that can attach now: pinned (adopting
+    /// or upgrading a capture an earlier arm left, see WitnessProbes+Pins),
+    /// or private to this controller. `activate()` then lets the programs run.
+    public func arm(replacePrograms: Bool = false) throws {
+        if let pins {
+            try armPinned(pins, replacePrograms: replacePrograms)
+        } else {
+            lifecycle = .unpinned("--no-pin: the capture stops with this controller")
+            try loadObjects(except: [])
+        }
+        guard maps["rw_events"] != nil, maps["rw_urgent"] != nil else {
             throw SystemError("arm", "no probe point can attach on this kernel", errno: .notSupported)
         }
-        let reader = try RingBufferReader(mapFD: fd, deliver: deliver)
-        mainObject = main
-        try installIntentNames(main)
-        loadSecondary(object: "watchdog", sharingWith: main, points: ProbeCatalog.all)
-        return reader
+        try installIntentNames()
+    }
+
+    /// Loads the witness and watchdog objects for the points that can attach
+    /// now, except those already attached (adopted from pins).
+    func loadObjects(except attached: Set<String>) throws {
+        let points = ProbeCatalog.all.filter { !attached.contains($0.name) }
+        if let main = try load(object: "witness", points: points), pins == nil {
+            mainObject = main
+        }
+        if pins == nil, mainObject == nil { return }
+        loadSecondary(object: "watchdog", points: points)
     }
 
     /// Loads an object beside the main one; a failure marks its planned
     /// points failed with libbpf's reason, so that `status` never shows them
     /// as merely not armed.
-    private func loadSecondary(object: String, sharingWith main: BPFObjectHandle, points: [ProbePoint]) {
+    func loadSecondary(object: String, points: [ProbePoint]) {
         do {
-            _ = try load(object: object, sharingWith: main, points: points)
+            _ = try load(object: object, points: points)
         } catch {
             let reason = (error as? SystemError).map { "\($0.operation): \($0.errno.symbolicName)" + ($0.detail.map { " (\(Self.lastLine($0)))" } ?? "") }
                 ?? "\(error)"
@@ -123,21 +147,21 @@ public final class WitnessProbes {
     /// The line of libbpf's log that says why (a failed relocation or load), else its last one.
     static func lastLine(_ text: String) -> String {
         let lines = text.split(separator: "\n").filter { !$0.trimming([" "]).isEmpty }
-        let telling = lines.first { $0.includesAny(["relo #", "failed to resolve", "unknown func", "invalid", "not found"]) }
+        let telling = lines.first { $0.includesAny(["relo #", "failed to resolve", "unknown func", "invalid", "not found", "reuse"]) }
         return String(telling ?? lines.last ?? "")
     }
 
-    /// The tool names whose exec the kernel reports (see IntentFilter).
-    private func installIntentNames(_ main: BPFObjectHandle) throws {
-        guard let fd = main.mapFD("rw_intent_names") else { return }
-        var one: UInt8 = 1
-        for name in IntentFilter.toolNames {
-            var key = [CChar](repeating: 0, count: Int(RW_COMM_LEN))
-            for (i, byte) in name.utf8.prefix(Int(RW_COMM_LEN) - 1).enumerated() { key[i] = CChar(bitPattern: byte) }
-            if bpf_map_update_elem(fd, &key, &one, UInt64(BPF_ANY)) != 0 {
-                throw SystemError("bpf_map_update_elem", "rw_intent_names", errno: Errno(rawValue: Glibc.errno))
-            }
+    /// A fresh object instance, its maps shared with the capture's: through
+    /// their pins, or with the unpinned main object's.
+    func open(object name: String) throws -> BPFObjectHandle {
+        let handle = try BPFObjectHandle(BPFObject.named(name)!)
+        try handle.setGeneration(generation)
+        if let pins {
+            try handle.pinMaps(pins)
+        } else if let main = mainObject {
+            try handle.shareMaps(from: main)
         }
+        return handle
     }
 
     /// Keeps an object (and its links) alive as long as these probes.
@@ -149,60 +173,25 @@ public final class WitnessProbes {
     /// or why the hold is unavailable.
     public func armHold(allowing allowlist: HoldAllowlist = HoldAllowlist(),
                         via mechanism: HoldMechanism? = nil) throws -> Result<(HoldMechanism, HoldHeartbeat), PlanRefusal> {
-        guard let main = mainObject, let stateFD = main.mapFD("rw_hold_state"),
-              let exeFD = main.mapFD("rw_allow_exe"), let cgroupFD = main.mapFD("rw_allow_cgroup") else {
+        guard let state = maps["rw_hold_state"], let exe = maps["rw_allow_exe"], let cgroup = maps["rw_allow_cgroup"] else {
             return .failure(PlanRefusal("arm first"))
         }
-        try allowlist.install(exeMapFD: exeFD, cgroupMapFD: cgroupFD)
-        return loadHold(mainObject: main, only: mechanism).map { ($0, HoldHeartbeat(stateFD: stateFD)) }
+        try allowlist.install(exe: exe, cgroup: cgroup)
+        if let adopted = adoptedHold(), mechanism == nil || mechanism == adopted {
+            return .success((adopted, HoldHeartbeat(state: state)))
+        }
+        return loadHold(only: mechanism).map { ($0, HoldHeartbeat(state: state)) }
     }
 
     /// A module finished loading: try the points that were waiting for it.
     /// Returns the names of points newly attached.
     public func moduleLoaded(_ module: String) -> [String] {
         let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.name]?.attachMode == nil }
-        guard !waiting.isEmpty, let main = mainObject else { return [] }
+        guard !waiting.isEmpty, pins != nil || mainObject != nil else { return [] }
         for object in Set(waiting.map(\.object)) {
-            loadSecondary(object: object, sharingWith: main, points: waiting)
+            loadSecondary(object: object, points: waiting)
         }
         return waiting.filter { states[$0.name]?.attachMode != nil }.map(\.name)
-    }
-
-    /// Records the kernel could not put in the ring buffer (it was full).
-    public var lostRecords: UInt64 {
-        objects.compactMap { $0.counters()?.lost }.reduce(0, +)
-    }
-
-    /// reboot(2) calls counted in the kernel as repeats instead of emitted.
-    public var repeatedCalls: UInt64 {
-        mainObject?.counters()?.repeats ?? 0
-    }
-
-    /// The watchdog hunt's view of each device (RW_WATCHDOG_ANY excluded).
-    public func watchdogStates() -> [rw_watchdog_state] {
-        guard let main = mainObject else { return [] }
-        return main.entries(of: "rw_watchdogs", UInt32.self, rw_watchdog_state.self)
-            .filter { $0.0 != RW_WATCHDOG_ANY }.map(\.1)
-    }
-
-    /// Sets the switches of `struct rw_config` (e.g. bpf_printk lines for reboot2panic).
-    public func configure(printkLines: Bool) throws {
-        guard let fd = mainObject?.mapFD("rw_config") else { return }
-        var key: UInt32 = 0
-        var config = rw_config()
-        config.printk_lines = printkLines ? 1 : 0
-        if bpf_map_update_elem(fd, &key, &config, UInt64(BPF_ANY)) != 0 {
-            throw SystemError("bpf_map_update_elem", "rw_config", errno: Errno(rawValue: Glibc.errno))
-        }
-    }
-
-    /// The kernel's per-caller counts (see `struct rw_caller_key`).
-    public func callerCounts() -> [CallerCount] {
-        guard let main = mainObject else { return [] }
-        return main.entries(of: "rw_callers", rw_caller_key.self, rw_caller_count.self).map { _, value in
-            CallerCount(firstTid: value.first_tid, firstBootNanoseconds: value.first_ns,
-                        count: value.count, lastBootNanoseconds: value.last_ns)
-        }
     }
 
     /// PID 1's final-stage call can wait in the kernel for its record: the
@@ -219,8 +208,7 @@ public final class WitnessProbes {
 
     /// Plans, loads and attaches one instance of an object for `points` (those
     /// of it that can attach now). Returns nil when none can.
-    private func load(object name: String, sharingWith main: BPFObjectHandle?,
-                      points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
+    private func load(object name: String, points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
         let points = candidates.filter { $0.object == name }
         var planned: [String: AttachMode] = [:]
         for point in points {
@@ -242,8 +230,7 @@ public final class WitnessProbes {
                 }
             }
             guard !planned.isEmpty else { return nil }
-            let handle = try BPFObjectHandle(BPFObject.named(name)!)
-            if let main { try handle.shareMaps(from: main) }
+            let handle = try open(object: name)
             let programs = Set(points.compactMap { point in planned[point.name].map { program(point, $0) } })
             handle.loadOnly(programs)
             do {
@@ -253,10 +240,14 @@ public final class WitnessProbes {
                 if planned.values.contains(.fentry) { continue }
                 throw error
             }
+            if name == "witness" || maps["rw_events"] == nil { handle.maps(into: maps) }
             for point in points {
                 guard let mode = planned[point.name] else { continue }
+                let name = program(point, mode)
                 do {
-                    try handle.attach(program: program(point, mode))
+                    let pinAt = pins.map { ($0.linkPath(point.name, mode.rawValue, generation: generation),
+                                            $0.programPath(name, generation: generation)) }
+                    if let unpinned = try handle.attach(program: name, pinAt: pinAt) { unpinnable[point.name] = unpinned }
                     states[point.name] = .attached(mode)
                 } catch let error as SystemError {
                     states[point.name] = .failed("\(mode.rawValue) attach: \(error.errno.symbolicName)")
@@ -266,21 +257,5 @@ public final class WitnessProbes {
             return handle
         }
         throw lastError!
-    }
-}
-
-/// One caller as the kernel counts it: the record the ring carried for its
-/// first call is the one with this tid and boot time.
-public struct CallerCount: Sendable, Equatable, Hashable {
-    public var firstTid: UInt32
-    public var firstBootNanoseconds: UInt64
-    public var count: UInt64
-    public var lastBootNanoseconds: UInt64
-
-    public init(firstTid: UInt32, firstBootNanoseconds: UInt64, count: UInt64, lastBootNanoseconds: UInt64) {
-        self.firstTid = firstTid
-        self.firstBootNanoseconds = firstBootNanoseconds
-        self.count = count
-        self.lastBootNanoseconds = lastBootNanoseconds
     }
 }

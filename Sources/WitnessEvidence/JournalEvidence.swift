@@ -18,9 +18,9 @@ public enum MessageID {
 /// One step of an orderly shutdown the journal kept.
 public struct ShutdownStep: Equatable, Sendable {
     public var line: JournalLine
-    /// RESTART, POWER_OFF, HALT or KEXEC where the step says which; nil for
+    /// What the step asks for, where it says; nil for
     /// steps common to all (shutdown.target, final.target).
-    public var action: String?
+    public var action: RebootAction?
     /// PID 1's "Reboot requested from client PID N ('comm') (unit U)": the caller.
     public var requester: Requester?
 
@@ -34,7 +34,7 @@ public struct ShutdownStep: Equatable, Sendable {
         }
     }
 
-    public init(line: JournalLine, action: String?, requester: Requester? = nil) {
+    public init(line: JournalLine, action: RebootAction?, requester: Requester? = nil) {
         self.line = line; self.action = action; self.requester = requester
     }
 }
@@ -63,7 +63,7 @@ public struct JournalBootFacts: Equatable, Sendable {
     public var shutdownBegan: Bool { !shutdown.isEmpty }
 
     /// The most specific action the shutdown steps name.
-    public var shutdownAction: String? { shutdown.lazy.compactMap(\.action).last }
+    public var shutdownAction: RebootAction? { shutdown.lazy.compactMap(\.action).last }
 }
 
 public enum JournalEvidence {
@@ -109,10 +109,10 @@ public enum JournalEvidence {
 
     // MARK: - The shutdown sequence
 
-    static let shutdownTargets: [String: String?] = [
-        "reboot.target": "RESTART", "systemd-reboot.service": "RESTART", "poweroff.target": "POWER_OFF",
-        "systemd-poweroff.service": "POWER_OFF", "halt.target": "HALT", "systemd-halt.service": "HALT",
-        "kexec.target": "KEXEC", "systemd-kexec.service": "KEXEC", "shutdown.target": nil, "final.target": nil,
+    static let shutdownTargets: [String: RebootAction?] = [
+        "reboot.target": .restart, "systemd-reboot.service": .restart, "poweroff.target": .powerOff,
+        "systemd-poweroff.service": .powerOff, "halt.target": .halt, "systemd-halt.service": .halt,
+        "kexec.target": .kexec, "systemd-kexec.service": .kexec, "shutdown.target": nil, "final.target": nil,
     ]
 
     /// PID 1's own lines near the end: the shutdown targets it reached, and
@@ -132,10 +132,10 @@ public enum JournalEvidence {
     }
 
     /// systemd's log_caller(): "Reboot requested from client PID 644 ('systemctl') (unit x.service)...".
-    static func clientRequest(_ message: String) -> (String, ShutdownStep.Requester)? {
+    static func clientRequest(_ message: String) -> (RebootAction, ShutdownStep.Requester)? {
         guard let range = message.locate(" requested from client PID ") else { return nil }
         let method = message[..<range.lowerBound].lowercased().filter { $0 != "-" }
-        let actions = ["reboot": "RESTART", "softreboot": "RESTART", "poweroff": "POWER_OFF", "halt": "HALT", "kexec": "KEXEC"]
+        let actions: [String: RebootAction] = ["reboot": .restart, "softreboot": .restart, "poweroff": .powerOff, "halt": .halt, "kexec": .kexec]
         guard let action = actions[method] else { return nil }
         let rest = message[range.upperBound...]
         guard let pid = UInt32(rest.prefix { $0.isNumber }) else { return nil }
@@ -144,8 +144,8 @@ public enum JournalEvidence {
         return (action, ShutdownStep.Requester(pid: pid, comm: comm, unit: unit))
     }
 
-    static func logindAction(_ verb: String?) -> String? {
-        ["reboot": "RESTART", "power-off": "POWER_OFF", "poweroff": "POWER_OFF", "halt": "HALT", "kexec": "KEXEC"][verb ?? ""]
+    static func logindAction(_ verb: String?) -> RebootAction? {
+        (["reboot": .restart, "power-off": .powerOff, "poweroff": .powerOff, "halt": .halt, "kexec": .kexec] as [String: RebootAction])[verb ?? ""]
     }
 
     /// Units that exist to reboot or shut down, other than systemd's own steps.

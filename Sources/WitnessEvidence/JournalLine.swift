@@ -1,3 +1,5 @@
+import WitnessSystem
+
 /// One journal entry worth citing as evidence: when, who logged it, what it said.
 public struct JournalLine: Equatable, Sendable {
     public var time: String?
@@ -28,7 +30,7 @@ public struct JournalLine: Equatable, Sendable {
 public struct UserCommand: Equatable, Sendable {
     public var time: String
     /// RESTART, POWER_OFF, HALT or KEXEC.
-    public var action: String
+    public var action: RebootAction
     public var command: String
     /// The person behind it (the login user), and the account sudo ran as.
     public var user: String
@@ -44,7 +46,7 @@ public struct UserCommand: Equatable, Sendable {
     public var tool: String
     public var pid: UInt32?
 
-    public init(time: String, action: String, command: String, user: String, runAs: String? = nil, tty: String? = nil,
+    public init(time: String, action: RebootAction, command: String, user: String, runAs: String? = nil, tty: String? = nil,
                 session: UInt32? = nil, sshPeer: String? = nil, source: String, tool: String = "sudo", pid: UInt32? = nil) {
         self.time = time; self.action = action; self.command = command; self.user = user; self.runAs = runAs
         self.tty = tty; self.session = session; self.sshPeer = sshPeer; self.source = source; self.tool = tool; self.pid = pid

@@ -1,4 +1,5 @@
 import WitnessAttribution
+import WitnessSystem
 
 /// One captured caller, resolved and ready to store and print. Its JSON form
 /// is the `dump --json` contract: every key is always present (null when
@@ -16,11 +17,15 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     public var bootID: String
     /// ISO 8601 UTC with milliseconds.
     public var time: String
+    /// The kernel's CLOCK_BOOTTIME of the call (nil for records not from a
+    /// probe): with `tid`, how a restarted arm finds the record of a caller
+    /// whose repeats the kernel kept counting.
+    public var bootNs: UInt64?
     public var probe: String
     public var attach: String?
-    /// RESTART, RESTART2, HALT, POWER_OFF, KEXEC, CAD_ON, CAD_OFF, SW_SUSPEND,
-    /// INVALID (bad magic or unknown command), or nil where no command applies.
-    public var cmd: String?
+    /// What the call or request does (RESTART, POWER_OFF… in JSON), INVALID
+    /// for a refused reboot(2), nil where no action applies.
+    public var cmd: RebootAction?
     public var cmdArg: String?
     public var magic1: UInt32?
     public var magic2: UInt32?
@@ -69,7 +74,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// Who asked for a graceful reboot, in short.
     public struct Initiator: Codable, Equatable, Sendable {
         public var time: String
-        public var cmd: String?
+        public var cmd: RebootAction?
         public var argv: String?
         public var pid: UInt32
         public var comm: String
@@ -88,7 +93,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
             case cgroup, container, ancestry
         }
 
-        public init(time: String, cmd: String?, argv: String?, pid: UInt32, comm: String, exe: String?, user: String?,
+        public init(time: String, cmd: RebootAction?, argv: String?, pid: UInt32, comm: String, exe: String?, user: String?,
                     loginUser: String?, sessionid: UInt32?, tty: String?, sshPeer: String?, cgroup: String? = nil,
                     container: ContainerID? = nil, ancestry: [Ancestor] = []) {
             self.time = time; self.cmd = cmd; self.argv = argv; self.pid = pid; self.comm = comm; self.exe = exe
@@ -114,14 +119,14 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case bootID = "boot_id", time, probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held, finalStage = "final_stage"
+        case bootID = "boot_id", time, bootNs = "boot_ns", probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held, finalStage = "final_stage"
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
         case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
         case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
         case context, count, lastTime = "last_time", sshPeer = "ssh_peer", initiator
     }
 
-    public init(bootID: String, time: String, probe: String, attach: String?, cmd: String?, cmdArg: String?,
+    public init(bootID: String, time: String, probe: String, attach: String?, cmd: RebootAction?, cmdArg: String?,
                 magic1: UInt32?, magic2: UInt32?, retval: Int64?, held: Bool = false, pid: UInt32, tid: UInt32, ppid: UInt32,
                 comm: String, exe: String?, uid: UInt32, user: String?, gid: UInt32, euid: UInt32,
                 loginuid: UInt32?, loginUser: String?, sessionid: UInt32?, tty: String?, cgroup: String?,
@@ -141,9 +146,11 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         bootID = try c.decode(String.self, forKey: .bootID)
         time = try c.decode(String.self, forKey: .time)
+        bootNs = try c.decodeIfPresent(UInt64.self, forKey: .bootNs)
         probe = try c.decode(String.self, forKey: .probe)
         attach = try c.decodeIfPresent(String.self, forKey: .attach)
-        cmd = try c.decodeIfPresent(String.self, forKey: .cmd)
+        // A command this version does not know reads as none rather than failing the record.
+        cmd = try c.decodeIfPresent(String.self, forKey: .cmd).flatMap(RebootAction.init(rawValue:))
         cmdArg = try c.decodeIfPresent(String.self, forKey: .cmdArg)
         magic1 = try c.decodeIfPresent(UInt32.self, forKey: .magic1)
         magic2 = try c.decodeIfPresent(UInt32.self, forKey: .magic2)
@@ -182,7 +189,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// Explicit so that absent values are written as null, never omitted.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(bootID, forKey: .bootID); try c.encode(time, forKey: .time)
+        try c.encode(bootID, forKey: .bootID); try c.encode(time, forKey: .time); try c.encode(bootNs, forKey: .bootNs)
         try c.encode(probe, forKey: .probe); try c.encode(attach, forKey: .attach)
         try c.encode(cmd, forKey: .cmd); try c.encode(cmdArg, forKey: .cmdArg)
         try c.encode(magic1, forKey: .magic1); try c.encode(magic2, forKey: .magic2)
@@ -222,7 +229,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// What makes two calls "the same caller" for deduplication within a
     /// boot: a crash loop costs one record whose count grows.
     public var dedupKey: String {
-        [bootID, probe, attach ?? "", cmd ?? "", cmdArg ?? "", exe ?? comm, cgroup ?? "", context,
+        [bootID, probe, attach ?? "", cmd?.rawValue ?? "", cmdArg ?? "", exe ?? comm, cgroup ?? "", context,
          ancestry.map(\.comm).joined(separator: "<")].joined(separator: "\u{1f}")
     }
 }

@@ -4,11 +4,18 @@ import SystemPackage
 import WitnessSystem
 
 /// The bounded, crash-safe store: a preallocated file of fixed-size,
-/// checksummed slots (see `SlotFormat`). New records take the oldest slot;
-/// an entry with the `mergeKey` of one already stored (the same caller in
-/// the same boot, or the boot's "alive" marker) updates that record instead,
-/// alternating between two slots so that a torn write never loses what was
-/// acknowledged.
+/// checksummed slots (see `SlotFormat`). An entry with the `mergeKey` of one
+/// already stored (the same caller in the same boot, or the boot's "alive"
+/// marker) updates that record instead, alternating between two slots so
+/// that a torn write never loses what was acknowledged.
+///
+/// When the store is full, what a new entry replaces depends on its
+/// `Retention` (see `SlotVictims`): noise only ever takes the place of older
+/// noise; routine entries and stopping ones first take noise's slots, then
+/// their own class's oldest, and each keeps a quarter of the slots from the
+/// other. A flood of refused calls cannot push out the call that stopped the
+/// machine, and a crash loop of container restarts cannot push out the boot
+/// markers.
 public final class SlotStore: RecordStore {
     public static let fileName = "witness.store"
     public static let defaultSize = 1 << 20
@@ -30,9 +37,11 @@ public final class SlotStore: RecordStore {
     private var byKey: [String: UInt64] = [:]
     private var nextAlloc: UInt64 = 1
     private var nextSeq: UInt64 = 1
-    private var cursor = 0          // next slot index to allocate
     private var slotOwner: [Int: UInt64] = [:]
+    private var victims: SlotVictims
     private var skipped = 0
+    /// New noise entries not stored because no slot held noise (since open).
+    public private(set) var droppedNoise = 0
     private let encoder = SlotStore.makeEncoder()
 
     /// Opens the store in `directory`, creating a file of `size` bytes if
@@ -56,6 +65,7 @@ public final class SlotStore: RecordStore {
         if !exists {
             slotSize = Self.slotSize
             slotCount = max(1, size / Self.slotSize - 1)
+            victims = SlotVictims(slotCount: slotCount)
             try initialize()
         } else {
             var header = [UInt8](repeating: 0, count: SlotFormat.fileHeaderSize)
@@ -64,6 +74,7 @@ public final class SlotStore: RecordStore {
             case .success(let (_, size, count)):
                 slotSize = size
                 slotCount = count
+                victims = SlotVictims(slotCount: count)
             case .failure(let error):
                 try? descriptor.close()
                 throw StoreError("\(path): \(error.description)")
@@ -90,9 +101,9 @@ public final class SlotStore: RecordStore {
     public func reserveFinalSlots(count: Int) throws -> FinalSlots {
         var reserved: [FinalSlots.Slot] = []
         for _ in 0..<min(count, slotCount) {
-            let index = cursor
-            cursor = (cursor + 1) % slotCount
+            guard let index = victims.victim(for: .stopping) else { break }
             evict(slot: index)
+            victims.reserve(index)
             let id = nextAllocation()
             defer { nextSeq += 1 }
             let offset = Int64(slotSize * (index + 1))
@@ -120,7 +131,8 @@ public final class SlotStore: RecordStore {
     private func scan() throws {
         var best: [UInt64: (SlotFormat.SlotHeader, ArraySlice<UInt8>, Int)] = [:]
         var slotsOf: [UInt64: [Int]] = [:]
-        var newestAlloc: (UInt64, Int)?
+        var allocOf: [Int: UInt64] = [:]
+        var unreadable: [Int] = []
         let total = Int(fileSize())
         for index in 0..<slotCount {
             let offset = slotSize * (index + 1)
@@ -132,25 +144,30 @@ public final class SlotStore: RecordStore {
                 continue
             case .corrupt, .newer:
                 skipped += 1
+                unreadable.append(index)
             case .valid(let header, let payload):
                 slotsOf[header.id, default: []].append(index)
                 slotOwner[index] = header.id
+                allocOf[index] = header.alloc
                 if best[header.id].map({ header.seq > $0.0.seq }) ?? true { best[header.id] = (header, payload, index) }
-                if newestAlloc.map({ header.alloc > $0.0 }) ?? true { newestAlloc = (header.alloc, index) }
                 nextAlloc = max(nextAlloc, header.alloc + 1)
                 nextSeq = max(nextSeq, header.seq + 1)
             }
         }
         let decoder = JSONDecoder()
+        var holders: [(slot: Int, alloc: UInt64, retention: Retention)] = []
         for (id, (_, payload, index)) in best {
             guard let entry = try? decoder.decode(StoreEntry.self, from: Data(payload)) else {
                 skipped += 1
+                for slot in slotsOf[id] ?? [] { slotOwner[slot] = nil; unreadable.append(slot) }
                 continue
             }
             live[id] = Live(entry: entry, slots: slotsOf[id] ?? [index], newestSlot: index)
             if let key = entry.mergeKey { byKey[key] = id }
+            for slot in slotsOf[id] ?? [index] { holders.append((slot, allocOf[slot] ?? 0, entry.retention)) }
         }
-        cursor = newestAlloc.map { ($0.1 + 1) % slotCount } ?? 0
+        // Unreadable slots go first of all (as the oldest noise); then the ring's own order.
+        victims.load(holders: holders.sorted { $0.alloc < $1.alloc }, unreadable: unreadable)
     }
 
     public func load() throws -> StoreContents {
@@ -169,47 +186,56 @@ public final class SlotStore: RecordStore {
                 if !touched.contains(id) { touched.append(id) }
                 continue
             }
-            let id = try allocate(entry)
+            guard let id = try allocate(entry) else { continue }
             if let key = entry.mergeKey { byKey[key] = id }
         }
         for id in touched { try rewrite(id) }
         try SystemCalls.fdatasync(fd, path: path)
     }
 
-    /// The ring's next slot for a new record, overwriting the oldest.
-    private func allocate(_ entry: StoreEntry) throws -> UInt64 {
-        let index = cursor
-        cursor = (cursor + 1) % slotCount
+    /// A slot for a new record (see `SlotVictims`), or nil: noise with no
+    /// noise to replace is not stored.
+    private func allocate(_ entry: StoreEntry) throws -> UInt64? {
+        let retention = entry.retention
+        guard let index = victims.victim(for: retention) else {
+            droppedNoise += 1
+            return nil
+        }
         evict(slot: index)
         let id = nextAlloc
         nextAlloc += 1
         live[id] = Live(entry: entry, slots: [index], newestSlot: index)
         slotOwner[index] = id
+        victims.hold(index, alloc: id, retention)
         try writeSlot(index, id: id, alloc: id, entry: entry)
         return id
     }
 
     /// Writes the updated record into the slot *not* holding its newest
-    /// acknowledged copy (taking a second slot on the first update).
+    /// acknowledged copy (taking a second slot on the first update, where
+    /// its class may take one; else in place).
     private func rewrite(_ id: UInt64) throws {
         guard var record = live[id] else { return }
+        let retention = record.entry.retention
         let target: Int
         if record.slots.count >= 2 {
             target = record.slots.first { $0 != record.newestSlot } ?? record.slots[0]
-        } else {
-            target = cursor
-            cursor = (cursor + 1) % slotCount
-            if target == record.newestSlot {  // a one-slot store: nowhere else to go
-                try writeSlot(target, id: id, alloc: nextAllocation(), entry: record.entry)
-                return
-            }
+        } else if let free = victims.victim(for: retention, sparing: record.slots) {
+            target = free
             evict(slot: target)
             record.slots.append(target)
             slotOwner[target] = id
+        } else {  // nowhere else to go (a one-slot store, or noise among no noise)
+            let alloc = nextAllocation()
+            victims.hold(record.newestSlot, alloc: alloc, retention)
+            try writeSlot(record.newestSlot, id: id, alloc: alloc, entry: record.entry)
+            return
         }
         record.newestSlot = target
         live[id] = record
-        try writeSlot(target, id: id, alloc: nextAllocation(), entry: record.entry)
+        let alloc = nextAllocation()
+        victims.hold(target, alloc: alloc, retention)
+        try writeSlot(target, id: id, alloc: alloc, entry: record.entry)
     }
 
     private func nextAllocation() -> UInt64 {
@@ -219,6 +245,7 @@ public final class SlotStore: RecordStore {
 
     /// Forgets whatever record lived in `slot` (its other copy, if any, stays).
     private func evict(slot: Int) {
+        victims.release(slot)
         guard let owner = slotOwner[slot], var record = live[owner] else { return }
         record.slots.removeAll { $0 == slot }
         if record.slots.isEmpty {

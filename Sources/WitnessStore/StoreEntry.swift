@@ -132,3 +132,49 @@ public protocol RecordStore: AnyObject {
     func append(_ entries: [StoreEntry]) throws
     func load() throws -> StoreContents
 }
+
+/// How hard the store holds on to an entry when it is full (see SlotStore):
+/// noise gives way first and only ever takes the place of noise; routine
+/// entries and stopping ones each keep a share of the slots.
+public enum Retention: Int, Comparable, Sendable, CaseIterable {
+    /// reboot(2) calls the kernel refused (bad magic), and their exits.
+    case noise
+    /// Boot markers, intents, other commands, exits, the watchdog hunt's opens and closes.
+    case routine
+    /// What stops the machine or a PID namespace: reboot(2) with a stopping
+    /// command, kernel restart/halt/poweroff/panic paths, watchdog fires and
+    /// findings, pstore records of a panic.
+    case stopping
+
+    public static func < (a: Retention, b: Retention) -> Bool { a.rawValue < b.rawValue }
+}
+
+extension StoreEntry {
+    public var retention: Retention {
+        switch self {
+        case .caller(let record): return record.retention
+        case .start, .alive, .stop: return .routine
+        case .pstore, .watchdog: return .stopping
+        }
+    }
+}
+
+extension CallerRecord {
+    /// Probes whose records are requests or bookkeeping, never the stop itself.
+    private static let routineProbes: Set<String> = ["sched_process_exec", "dbus", "watchdog_open", "watchdog_release", "module_load"]
+    private static let syscallEntries: Set<String> = ["sys_enter_reboot", "__x64_sys_reboot", "__ia32_sys_reboot"]
+    /// -EINVAL: what reboot(2) returns for bad magic.
+    private static let invalidArgument: Int64 = -22
+
+    public var retention: Retention {
+        if probe == "sys_exit_reboot" { return retval == Self.invalidArgument ? .noise : .routine }
+        if Self.routineProbes.contains(probe) { return .routine }
+        if Self.syscallEntries.contains(probe) {
+            guard let cmd else { return .noise }
+            return cmd == .invalid ? .noise : cmd.stops ? .stopping : .routine
+        }
+        // sysrq: b and o stop (an action), c crashes; other keys do neither.
+        if probe == "write_sysrq_trigger" { return cmd != nil || cmdArg?.first == "c" ? .stopping : .routine }
+        return .stopping  // kernel restart/halt/poweroff/kexec paths, panics, watchdog fires
+    }
+}

@@ -18,6 +18,8 @@ struct Arm: ParsableCommand {
               reboot-witness arm --attach kprobe         # skip fentry (debugging a trampoline issue)
               reboot-witness arm --allow-exe /usr/sbin/fence_kdump_send
               reboot-witness arm --reboot2panic --panic-timeout 30   # watchdog hunt: restarts become panics
+              reboot-witness arm --keep-capture-on-exit   # a restart or upgrade loses no call (the unit does this)
+              reboot-witness arm --no-pin --store /tmp/w  # a throwaway arm beside the service
 
             REBOOT2PANIC:
               Held reboot(2) calls are recorded, named in the kernel log, then turned into a panic \
@@ -26,6 +28,19 @@ struct Arm: ParsableCommand {
             bpf_printk, and kernel.ftrace_dump_on_oops=1 puts those lines into the panic dump. \
             kernel.panic is set so the machine comes back. Every setting changed is saved in \
             DIR/reboot2panic.json and restored by a clean stop or by `reboot-witness disarm`.
+
+            CAPTURE PINS:
+              The programs, their links and the maps (both ring buffers included) are pinned in \
+            DIR (/sys/fs/bpf/reboot-witness; bpffs is mounted at /sys/fs/bpf if nothing is). \
+            When arm crashes, is killed or restarts, the kernel goes on capturing into the \
+            pinned rings (the hold lapses within a second); the next arm adopts the pinned \
+            programs of its own build without attaching anything twice and drains what the \
+            rings kept. Another build's programs are replaced without a gap: the new ones are \
+            attached beside them, then one write to the pinned rw_config switches over \
+            (bpf_link_update cannot swap tracepoint, kprobe or fentry links). A clean stop \
+            unpins everything unless --keep-capture-on-exit (as the packaged unit runs it); \
+            `reboot-witness disarm` always does. Before 5.15 tracepoint and kprobe links \
+            cannot be pinned: `status` names the points that stop with arm.
 
             FINAL STAGE (systemd):
               In a graceful reboot PID 1 becomes systemd-shutdown, kills every process, remounts \
@@ -119,9 +134,27 @@ struct Arm: ParsableCommand {
     @Flag(help: "When arming is refused (no BTF, no privileges, a read-only store), say why once and wait for a signal instead of exiting: a DaemonSet's pod then stays NotReady with the reason (`status --ready`) instead of crash-looping.")
     var idleOnRefusal = false
 
+    @Option(help: ArgumentHelp("Pin the capture (maps, programs, links) here so that it outlives this process (see CAPTURE PINS).",
+                               valueName: "DIR"))
+    var pinDir: String = CapturePins.defaultDirectory
+
+    @Flag(help: "Do not pin: the capture stops with this process, and a restart misses the calls in between.")
+    var noPin = false
+
+    @Flag(help: "On SIGTERM/SIGINT leave the pinned capture running for the next arm (restarts, upgrades); `disarm` removes it.")
+    var keepCaptureOnExit = false
+
+    @Flag(help: "Replace the pinned programs even when they are this build's (they are adopted otherwise).")
+    var replacePrograms = false
+
     /// Tests: the process whose exec of `systemd-shutdown` starts the final stage.
     @Option(help: .private)
     var finalPid: UInt32 = 1
+
+    /// Tests: a stand-in root for the /proc and /sys files --reboot2panic sets and the
+    /// sysrq-trigger it writes, so that no test changes the host or panics it.
+    @Option(help: .private)
+    var reboot2panicRoot: String = ""
 
     func validate() throws {
         guard panicTimeout > 0, panicTimeout <= 3600 else {
@@ -133,6 +166,12 @@ struct Arm: ParsableCommand {
         guard exportCount >= 0, exportCount <= 100 else { throw ValidationError("--export-count must be 0…100") }
         guard storeSize.bytes >= 3 * SlotStore.slotSize else {
             throw ValidationError("--store-size must hold two slots and the header: \(3 * SlotStore.slotSize / 1024)K at least")
+        }
+        if noPin && (keepCaptureOnExit || replacePrograms) {
+            throw ValidationError("--keep-capture-on-exit and --replace-programs need the pinned capture (not --no-pin)")
+        }
+        if !reboot2panicRoot.isEmpty && !reboot2panicRoot.hasPrefix("/") {
+            throw ValidationError("--reboot2panic-root must be an absolute path")
         }
         if !reboot2panic && (force || crashKexecPostNotifiers || reconfigureSoftdog) {
             throw ValidationError("--force, --crash-kexec-post-notifiers and --reconfigure-softdog go with --reboot2panic")
@@ -160,6 +199,10 @@ struct Arm: ParsableCommand {
             options.exportBytes = exportSize.bytes
             options.exportKeep = exportCount
             options.metricsDirectory = noMetrics ? nil : metricsDir
+            options.pinDirectory = noPin ? nil : pinDir
+            options.keepCapture = keepCaptureOnExit
+            options.replacePrograms = replacePrograms
+            options.reboot2panicRoot = reboot2panicRoot
             let session: ArmSession
             do {
                 session = try ArmSession(options: options)

@@ -1,24 +1,35 @@
 import ArgumentParser
 import Glibc
 import RebootWitness
+import WitnessCapture
 import WitnessStore
+import WitnessSystem
 
 struct Disarm: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Stop a running arm and restore every setting --reboot2panic changed.",
+        abstract: "Stop a running arm, remove its pinned capture, restore every setting --reboot2panic changed.",
         discussion: """
             Sends SIGTERM to the arm recorded in the store (it writes its clean-stop marker and \
-            restores its settings itself), then restores whatever DIR/reboot2panic.json still \
-            lists, which covers an arm that was killed.
+            restores its settings itself), unpins the capture (its programs detach: nothing is \
+            recorded any more), then restores whatever DIR/reboot2panic.json still lists, which \
+            covers an arm that was killed. --keep-capture leaves the pinned capture running for \
+            the next arm (the packaged unit's ExecStopPost: a restart loses no call).
 
             EXAMPLES:
               reboot-witness disarm
               reboot-witness disarm --store /srv/witness
+              reboot-witness disarm --keep-capture
             """
     )
 
     @Option(help: ArgumentHelp("Store directory.", valueName: "DIR"))
     var store: String = StoreDirectory.defaultPath
+
+    @Option(help: ArgumentHelp("Where arm pinned its capture.", valueName: "DIR"))
+    var pinDir: String = CapturePins.defaultDirectory
+
+    @Flag(help: "Leave the pinned capture running (for the next arm); only stop arm and restore settings.")
+    var keepCapture = false
 
     func run() throws {
         do {
@@ -32,6 +43,7 @@ struct Disarm: ParsableCommand {
                 }
                 print(kill(state.pid, 0) == 0 ? "arm (pid \(state.pid)) did not stop within 5 s" : "stopped arm (pid \(state.pid))")
             }
+            if !keepCapture { try unpin() }
             guard let settings = PanicSettings.load(from: store) else {
                 print("no reboot2panic settings to restore")
                 return
@@ -49,5 +61,20 @@ struct Disarm: ParsableCommand {
         } catch {
             throw CommandFailure(error)
         }
+    }
+
+    /// Unpins the capture unless another arm (of another store) still drains it.
+    private func unpin() throws {
+        let pins = CapturePins(directory: pinDir)
+        guard Files.exists(pinDir) else { return }
+        if let pinned = PinnedCapture.read(pins), pinned.ownerAlive {
+            throw CommandFailure(description: "the capture at \(pinDir) is drained by arm pid \(pinned.ownerPid) "
+                                 + "(another store?): stop that arm, or disarm its store")
+        }
+        pins.removeAll()
+        guard !Files.exists(pinDir) else {
+            throw CommandFailure(description: "could not remove everything pinned in \(pinDir)")
+        }
+        print("unpinned the capture in \(pinDir): its programs detach")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RebootWitness
+import WitnessCapture
 import WitnessStore
 
 struct Status: ParsableCommand {
@@ -13,6 +14,7 @@ struct Status: ParsableCommand {
               reboot-witness status
               reboot-witness status --json | jq '.probes[] | select(.state != "unavailable")'
               reboot-witness status --ready      readiness probe: exit 0 only when armed
+              reboot-witness status --json | jq .capture.counters   what the kernel dropped, spilled, aggregated
             """
     )
 
@@ -21,6 +23,9 @@ struct Status: ParsableCommand {
 
     @Flag(help: "Print one JSON object.")
     var json = false
+
+    @Option(help: ArgumentHelp("Where arm pins its capture (for its counters when no arm runs).", valueName: "DIR"))
+    var pinDir: String = CapturePins.defaultDirectory
 
     @Flag(help: "Readiness: exit 0 when an arm is running on the store in this boot, else 1; one line either way.")
     var ready = false
@@ -36,7 +41,7 @@ struct Status: ParsableCommand {
             if !armed { throw ExitCode(1) }
             return
         }
-        let report = StatusReport(storePath: store)
+        let report = StatusReport(storePath: store, pins: CapturePins(directory: pinDir))
         print(json ? RecordFormatter.json(report) : report.human())
     }
 }

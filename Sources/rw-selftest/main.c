@@ -7,6 +7,12 @@
  *       --vary-cmd passes a different command each call, so that the kernel
  *       does not count them as repeats of one caller (benchmarks of the
  *       ring buffer and store path).
+ *   rw-selftest flood [--workers N] [--seconds S] [--new-comm]
+ *       N children (2) call reboot(2) with wrong magic at full speed for S
+ *       seconds (4); with --new-comm each call comes under a new comm
+ *       (PR_SET_NAME), so that no two calls are one caller to the kernel's
+ *       repeat counting. Prints the calls made. A flood of noise for the
+ *       tests that stopping calls never share its fate.
  *   rw-selftest capable-loop [--count N]
  *       N setuid(0) calls as root: each is one CAP_SETUID check through
  *       security_capable(), the path the hold's fmod_ret program sits on.
@@ -44,6 +50,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/reboot.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -101,6 +108,52 @@ static int bad_magic(const char *cgroup, int count, long rate, int vary_cmd)
 	if (waitpid(child, &status, 0) < 0)
 		return perror("waitpid"), 1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int flood(int workers, int seconds, int new_comm)
+{
+	int fds[2];
+	long long total = 0;
+
+	if (workers < 1 || workers > 64 || seconds < 1 || seconds > 600)
+		return fprintf(stderr, "rw-selftest: flood needs 1..64 workers and 1..600 seconds\n"), 2;
+	if (pipe(fds) < 0)
+		return perror("pipe"), 1;
+	for (int w = 0; w < workers; w++) {
+		pid_t child = fork();
+
+		if (child < 0)
+			return perror("fork"), 1;
+		if (child == 0) {
+			struct timespec now, end;
+			long long calls = 0;
+			char comm[16];
+
+			close(fds[0]);
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			end.tv_sec += seconds;
+			do {
+				for (int i = 0; i < 256; i++, calls++) {
+					if (new_comm) {
+						snprintf(comm, sizeof(comm), "fl%02x%08llx", w, calls);
+						prctl(PR_SET_NAME, comm);
+					}
+					syscall(SYS_reboot, BAD_MAGIC1, 0, 0, NULL);
+				}
+				clock_gettime(CLOCK_MONOTONIC, &now);
+			} while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+			if (write(fds[1], &calls, sizeof(calls)) != sizeof(calls))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (long long calls; read(fds[0], &calls, sizeof(calls)) == sizeof(calls);)
+		total += calls;
+	while (wait(NULL) > 0)
+		;
+	printf("flood workers=%d seconds=%d calls=%lld calls_per_second=%lld\n", workers, seconds, total, total / seconds);
+	return 0;
 }
 
 int fake_bus_service(const char *address, int delay_ms);
@@ -267,6 +320,18 @@ int main(int argc, char **argv)
 		}
 		return bad_magic(cgroup, count > 0 ? count : 1, rate, vary_cmd);
 	}
+	if (argc >= 2 && strcmp(argv[1], "flood") == 0) {
+		int workers = 2, seconds = 4, new_comm = 0;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--new-comm") == 0)
+				new_comm = 1;
+			else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+				workers = atoi(argv[++i]);
+			else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+				seconds = atoi(argv[++i]);
+		}
+		return flood(workers, seconds, new_comm);
+	}
 	if (argc >= 2 && strcmp(argv[1], "capable-loop") == 0)
 		return capable_loop(argc == 4 && strcmp(argv[2], "--count") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 100000);
 	if (argc >= 2 && strcmp(argv[1], "exec-loop") == 0)
@@ -277,6 +342,6 @@ int main(int argc, char **argv)
 		return fake_bus_service(argv[3], argc == 6 && strcmp(argv[4], "--delay-ms") == 0 ? atoi(argv[5]) : 300);
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] | flood [--workers N] [--seconds S] [--new-comm] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | pidns-restart\n");
 	return 2;
 }

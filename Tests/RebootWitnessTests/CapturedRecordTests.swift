@@ -74,7 +74,7 @@ final class CapturedRecordTests: XCTestCase {
         var raw = Self.sampleRecord()
         raw.kstack.1 = 0xffff_ffff_8100_2010
         let record = resolver.resolve(CapturedRecord(raw))
-        XCTAssertEqual(record.cmd, "RESTART2", "kernel_restart with a command string")
+        XCTAssertEqual(record.cmd, .restart2, "kernel_restart with a command string")
         XCTAssertEqual(record.kernelStack, ["kernel_restart+0x0", "__do_sys_reboot+0x10"])
         XCTAssertEqual(record.user, "root")
         XCTAssertEqual(record.bootID, "boot-1")
@@ -82,13 +82,13 @@ final class CapturedRecordTests: XCTestCase {
     }
 
     func testRebootCommandNames() {
-        XCTAssertEqual(RebootCommand.name(magic1: 0xFEE1DEAD, magic2: 672_274_793, command: 0x0123_4567), "RESTART")
-        XCTAssertEqual(RebootCommand.name(magic1: 0xFEE1DEAD, magic2: 85_072_278, command: 0xA1B2_C3D4), "RESTART2")
-        XCTAssertEqual(RebootCommand.name(magic1: 0xFEE1DEAD, magic2: 369_367_448, command: 0x4321_FEDC), "POWER_OFF")
-        XCTAssertEqual(RebootCommand.name(magic1: 0xFEE1DEAD, magic2: 537_993_216, command: 0), "CAD_OFF")
-        XCTAssertEqual(RebootCommand.name(magic1: 0xDEADBEEF, magic2: 672_274_793, command: 0x0123_4567), "INVALID")
-        XCTAssertEqual(RebootCommand.name(magic1: 0xFEE1DEAD, magic2: 1, command: 0x0123_4567), "INVALID")
-        XCTAssertEqual(RebootCommand.name(magic1: 0xFEE1DEAD, magic2: 672_274_793, command: 42), "INVALID")
+        XCTAssertEqual(RebootCommand.action(magic1: 0xFEE1DEAD, magic2: 672_274_793, command: 0x0123_4567), .restart)
+        XCTAssertEqual(RebootCommand.action(magic1: 0xFEE1DEAD, magic2: 85_072_278, command: 0xA1B2_C3D4), .restart2)
+        XCTAssertEqual(RebootCommand.action(magic1: 0xFEE1DEAD, magic2: 369_367_448, command: 0x4321_FEDC), .powerOff)
+        XCTAssertEqual(RebootCommand.action(magic1: 0xFEE1DEAD, magic2: 537_993_216, command: 0), .cadOff)
+        XCTAssertEqual(RebootCommand.action(magic1: 0xDEADBEEF, magic2: 672_274_793, command: 0x0123_4567), .invalid)
+        XCTAssertEqual(RebootCommand.action(magic1: 0xFEE1DEAD, magic2: 1, command: 0x0123_4567), .invalid)
+        XCTAssertEqual(RebootCommand.action(magic1: 0xFEE1DEAD, magic2: 672_274_793, command: 42), .invalid)
     }
 
     func testWallClockFormat() {

@@ -3,29 +3,30 @@ import RebootWitness
 @testable import WitnessAttribution
 import WitnessCapture
 import WitnessStore
+import WitnessSystem
 import XCTest
 
 final class IntentFilterTests: XCTestCase {
     func testWhichCommandLinesAreIntents() {
-        let cases: [([String], String?)] = [
-            (["reboot"], "RESTART"), (["/sbin/reboot", "-f"], "RESTART"), (["reboot", "--help"], nil),
-            (["reboot", "-w"], nil), (["poweroff"], "POWER_OFF"), (["halt"], "HALT"), (["halt", "-p"], "POWER_OFF"),
-            (["shutdown", "-r", "now"], "RESTART"), (["shutdown", "now"], "POWER_OFF"), (["shutdown", "-h", "+5"], "POWER_OFF"),
-            (["shutdown", "-H", "now"], "HALT"), (["shutdown", "-c"], nil), (["shutdown", "-k", "now"], nil),
-            (["systemctl", "reboot"], "RESTART"), (["systemctl", "--force", "reboot"], "RESTART"),
+        let cases: [([String], RebootAction?)] = [
+            (["reboot"], .restart), (["/sbin/reboot", "-f"], .restart), (["reboot", "--help"], nil),
+            (["reboot", "-w"], nil), (["poweroff"], .powerOff), (["halt"], .halt), (["halt", "-p"], .powerOff),
+            (["shutdown", "-r", "now"], .restart), (["shutdown", "now"], .powerOff), (["shutdown", "-h", "+5"], .powerOff),
+            (["shutdown", "-H", "now"], .halt), (["shutdown", "-c"], nil), (["shutdown", "-k", "now"], nil),
+            (["systemctl", "reboot"], .restart), (["systemctl", "--force", "reboot"], .restart),
             (["systemctl", "reboot", "--help"], nil), (["systemctl", "status"], nil), (["systemctl"], nil),
-            (["systemctl", "poweroff", "-i"], "POWER_OFF"), (["systemctl", "kexec"], "KEXEC"),
-            (["systemctl", "start", "reboot.target"], "RESTART"), (["systemctl", "isolate", "poweroff.target"], "POWER_OFF"),
+            (["systemctl", "poweroff", "-i"], .powerOff), (["systemctl", "kexec"], .kexec),
+            (["systemctl", "start", "reboot.target"], .restart), (["systemctl", "isolate", "poweroff.target"], .powerOff),
             (["systemctl", "start", "nginx.service"], nil), (["systemctl", "restart", "sshd"], nil),
-            (["init", "6"], "RESTART"), (["telinit", "0"], "POWER_OFF"), (["init", "3"], nil), (["init"], nil),
-            (["kexec", "-e"], "KEXEC"), (["kexec", "-l", "/boot/vmlinuz"], nil),
-            (["busctl", "call", "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager", "Reboot", "b", "false"], "RESTART"),
+            (["init", "6"], .restart), (["telinit", "0"], .powerOff), (["init", "3"], nil), (["init"], nil),
+            (["kexec", "-e"], .kexec), (["kexec", "-l", "/boot/vmlinuz"], nil),
+            (["busctl", "call", "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager", "Reboot", "b", "false"], .restart),
             (["dbus-send", "--system", "--print-reply", "--dest=org.freedesktop.login1", "/org/freedesktop/login1",
-              "org.freedesktop.login1.Manager.PowerOff", "boolean:true"], "POWER_OFF"),
+              "org.freedesktop.login1.Manager.PowerOff", "boolean:true"], .powerOff),
             (["busctl", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-              "StartUnit", "ss", "\"reboot.target\"", "replace-irreversibly"], "RESTART"),
+              "StartUnit", "ss", "\"reboot.target\"", "replace-irreversibly"], .restart),
             (["busctl", "list"], nil),
-            (["/usr/lib/systemd/systemd-shutdown", "reboot", "--timeout", "90000000us"], "RESTART"),
+            (["/usr/lib/systemd/systemd-shutdown", "reboot", "--timeout", "90000000us"], .restart),
         ]
         for (argv, expected) in cases {
             XCTAssertEqual(IntentFilter.action(argv: argv), expected, argv.joined(separator: " "))
@@ -51,7 +52,7 @@ final class SSHPeerTests: XCTestCase {
 }
 
 final class InitiatorLinkTests: XCTestCase {
-    func record(probe: String, pid: UInt32, comm: String, cmd: String?, argv: String? = nil, time: String) -> CallerRecord {
+    func record(probe: String, pid: UInt32, comm: String, cmd: RebootAction?, argv: String? = nil, time: String) -> CallerRecord {
         CallerRecord(bootID: "b1", time: time, probe: probe, attach: "tracepoint", cmd: cmd, cmdArg: argv, magic1: nil,
                      magic2: nil, retval: nil, pid: pid, tid: pid, ppid: 1, comm: comm, exe: "/bin/\(comm)", uid: 0,
                      user: "root", gid: 0, euid: 0, loginuid: 1000, loginUser: "alice", sessionid: 3, tty: "pts0",
@@ -60,11 +61,11 @@ final class InitiatorLinkTests: XCTestCase {
     }
 
     func testPidOnesRebootIsLinkedToTheLastIntent() {
-        var intent = record(probe: "sched_process_exec", pid: 4242, comm: "systemctl", cmd: "RESTART",
+        var intent = record(probe: "sched_process_exec", pid: 4242, comm: "systemctl", cmd: .restart,
                             argv: "systemctl reboot", time: "2026-01-01T00:00:01.000Z")
         intent.sshPeer = "10.10.10.34:51234"
-        let shutdown = record(probe: "sys_enter_reboot", pid: 1, comm: "systemd-shutdow", cmd: "RESTART", time: "2026-01-01T00:00:09.000Z")
-        let other = record(probe: "sys_enter_reboot", pid: 77, comm: "reboot", cmd: "RESTART", time: "2026-01-01T00:00:10.000Z")
+        let shutdown = record(probe: "sys_enter_reboot", pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
+        let other = record(probe: "sys_enter_reboot", pid: 77, comm: "reboot", cmd: .restart, time: "2026-01-01T00:00:10.000Z")
         let report = DumpReport(contents: StoreContents(entries: [.caller(intent), .caller(shutdown), .caller(other)], skipped: 0),
                                 selection: .all, currentBoot: "b2")
         let linked = report.items.map(\.record)

@@ -39,7 +39,7 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(bound, 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Built.witness)
-        process.arguments = ["arm", "--store", store.path, "--json"]
+        process.arguments = ["arm", "--store", store.path, "--json", "--no-pin"]
         process.environment = ["NOTIFY_SOCKET": notifyPath, "PATH": "/usr/bin:/bin"]
         let err = Pipe()
         process.standardError = err

@@ -69,7 +69,8 @@ final class OutputsTests: XCTestCase {
         m.armed = true
         m.probesAttached = 12
         m.recordsByProbe = ["sys_enter_reboot": 3, "sched_process_exec": 1]
-        m.lostRecords = 2
+        m.lostByClass = ["stopping": 0, "bad_magic": 2]
+        m.aggregatedCalls = 40
         m.lastBoot = verdict(.reboot, .user, detail: "alice \"the\" admin\\")
         m.bootsByReason = ["reboot": 4, "hard_reset": 1]
         m.lastAlive = Instant(seconds: 1_767_225_600, microseconds: 123_000)

@@ -1,57 +1,88 @@
 import Foundation
+@testable import RebootWitness
+import WitnessStore
 import XCTest
 
-/// `arm --reboot2panic` on this host changes only harmless settings (nothing
-/// can be held here, so nothing panics): they must be set while armed, shown
-/// by `status`, and restored by `disarm` even after arm was SIGKILLed.
+/// `arm --reboot2panic` against a stand-in /proc and /sys (--reboot2panic-root):
+/// no test changes this machine's kernel settings or can panic it. The
+/// settings must be set while armed, shown by `status`, and restored by
+/// `disarm` even after arm was SIGKILLed.
 final class Reboot2PanicLiveTests: XCTestCase {
-    func sysctl(_ name: String) throws -> String {
-        try String(contentsOfFile: "/proc/sys/kernel/\(name)", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// A stand-in root with the files reboot2panic reads and writes.
+    func standIn(pstoreBackend: String?) throws -> URL {
+        let root = try temporaryDirectory("r2p-root")
+        let files = [("proc/sys/kernel/panic", "0"), ("proc/sys/kernel/ftrace_dump_on_oops", "0"), ("proc/sysrq-trigger", ""),
+                     ("sys/module/pstore/parameters/backend", pstoreBackend ?? "(null)"), ("sys/kernel/kexec_crash_loaded", "0")]
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try (text + "\n").write(to: url, atomically: false, encoding: .utf8)
+        }
+        return root
+    }
+
+    func read(_ root: URL, _ path: String) throws -> String {
+        try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func testDisarmRestoresWhatReboot2PanicChangedAfterAKill() throws {
         guard geteuid() == 0, FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
             throw XCTSkip("live tests need root and kernel BTF")
         }
+        let hostPanic = try String(contentsOfFile: "/proc/sys/kernel/panic", encoding: .utf8)
         let store = try temporaryDirectory("r2p")
-        let before = (panic: try sysctl("panic"), dump: try sysctl("ftrace_dump_on_oops"))
-        let timeout = before.panic == "17" ? "19" : "17"
+        let bare = try standIn(pstoreBackend: nil)
+        let refused = try runProgram(Built.witness, ["arm", "--no-pin", "--reboot2panic", "--reboot2panic-root", bare.path,
+                                                     "--store", store.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("use --force"), refused.stderr)
 
-        let refused = try runProgram(Built.witness, ["arm", "--reboot2panic", "--store", store.path])
-        if PanicDestinationsProbe.none {
-            XCTAssertEqual(refused.status, 1)
-            XCTAssertTrue(refused.stderr.contains("use --force"), refused.stderr)
-        }
-        let (arm, text) = try startArm(["--reboot2panic", "--force", "--panic-timeout", timeout, "--store", store.path])
-        XCTAssertTrue(text.contains("reboot2panic: kernel.panic=\(timeout)"), text)
-        XCTAssertEqual(try sysctl("panic"), timeout)
-        if !text.contains("ftrace_dump_on_oops not set") {  // some hosts refuse it (EPERM): said, not fatal
-            XCTAssertEqual(try sysctl("ftrace_dump_on_oops"), "1")
-        }
+        let root = try standIn(pstoreBackend: "ramoops")
+        let (arm, text) = try startArm(["--reboot2panic", "--reboot2panic-root", root.path, "--panic-timeout", "17",
+                                        "--store", store.path])
+        XCTAssertTrue(text.contains("reboot2panic: kernel.panic=17"), text)
+        XCTAssertEqual(try read(root, "proc/sys/kernel/panic"), "17")
+        XCTAssertEqual(try read(root, "proc/sys/kernel/ftrace_dump_on_oops"), "1")
         let status = try runProgram(Built.witness, ["status", "--json", "--store", store.path])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
         let changed = try XCTUnwrap((object["reboot2panic"] as? [String: Any])?["changed"] as? [[String: Any]])
-        XCTAssertEqual(changed.first { $0["path"] as? String == "/proc/sys/kernel/panic" }?["original"] as? String, before.panic)
+        XCTAssertEqual(changed.first { $0["path"] as? String == root.path + "/proc/sys/kernel/panic" }?["original"] as? String, "0")
 
         kill(arm.processIdentifier, SIGKILL)  // no clean stop: only disarm can restore now
         arm.waitUntilExit()
-        XCTAssertEqual(try sysctl("panic"), timeout, "a killed arm restores nothing itself")
-        let disarm = try runProgram(Built.witness, ["disarm", "--store", store.path])
+        XCTAssertEqual(try read(root, "proc/sys/kernel/panic"), "17", "a killed arm restores nothing itself")
+        let disarm = try runProgram(Built.witness, ["disarm", "--store", store.path, "--keep-capture"])
         XCTAssertEqual(disarm.status, 0, disarm.stderr)
-        XCTAssertTrue(disarm.stdout.contains("restored /proc/sys/kernel/panic = \(before.panic)"), disarm.stdout)
-        XCTAssertEqual(try sysctl("panic"), before.panic)
-        XCTAssertEqual(try sysctl("ftrace_dump_on_oops"), before.dump)
-        let again = try runProgram(Built.witness, ["disarm", "--store", store.path])
+        XCTAssertTrue(disarm.stdout.contains("restored \(root.path)/proc/sys/kernel/panic = 0"), disarm.stdout)
+        XCTAssertEqual(try read(root, "proc/sys/kernel/panic"), "0")
+        XCTAssertEqual(try read(root, "proc/sys/kernel/ftrace_dump_on_oops"), "0")
+        let again = try runProgram(Built.witness, ["disarm", "--store", store.path, "--keep-capture"])
         XCTAssertTrue(again.stdout.contains("no reboot2panic settings to restore"), again.stdout)
+        XCTAssertEqual(try String(contentsOfFile: "/proc/sys/kernel/panic", encoding: .utf8), hostPanic, "the host was never touched")
     }
-}
 
-/// Whether this machine has neither a pstore backend nor kdump.
-enum PanicDestinationsProbe {
-    static var none: Bool {
-        let backend = (try? String(contentsOfFile: "/sys/module/pstore/parameters/backend", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let kdump = (try? String(contentsOfFile: "/sys/kernel/kexec_crash_loaded", encoding: .utf8))?.hasPrefix("1") ?? false
-        return (backend.isEmpty || backend == "(null)") && !kdump
+    /// The hold never keeps a reboot from happening: where the panic cannot
+    /// be triggered (the write fails, or returns), the held call is replayed.
+    func testAPanicThatDoesNotHappenReplaysTheHeldCall() throws {
+        let record = sampleCaller(boot: "b1")
+        let log = try temporaryDirectory("r2p-kmsg").appendingPathComponent("kmsg")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let kmsg = KernelLog(path: log.path, priorityPrefix: false)
+
+        let failing = try standIn(pstoreBackend: "ramoops")
+        try FileManager.default.removeItem(at: failing.appendingPathComponent("proc/sysrq-trigger"))
+        try FileManager.default.createDirectory(at: failing.appendingPathComponent("proc/sysrq-trigger"),
+                                                withIntermediateDirectories: false)  // open(O_WRONLY) fails: EISDIR
+        var replays = 0
+        Reboot2Panic(options: .init(root: failing.path), savedIn: failing.path).panic(for: record, kmsg: kmsg) { replays += 1 }
+        XCTAssertEqual(replays, 1, "a failed sysrq write replays the held call")
+
+        let returning = try standIn(pstoreBackend: "ramoops")
+        Reboot2Panic(options: .init(root: returning.path), savedIn: returning.path).panic(for: record, kmsg: kmsg) { replays += 1 }
+        XCTAssertEqual(replays, 2, "a sysrq write that returns (no panic) replays the held call too")
+        XCTAssertEqual(try read(returning, "proc/sysrq-trigger"), "c")
+        let lines = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertTrue(lines.contains("reboot2panic: no panic (open"), lines)
+        XCTAssertTrue(lines.contains("replaying the held reboot(2)"), lines)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import WitnessStore
+import WitnessSystem
 import XCTest
 
 /// Paths of the binaries `swift build` produced next to the test bundle.
@@ -45,7 +46,7 @@ func temporaryDirectory(_ name: String) throws -> URL {
 func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 = 10, retval: Int64? = nil,
                   comm: String = "reboot", exe: String = "/usr/sbin/reboot") -> CallerRecord {
     CallerRecord(bootID: boot, time: "2026-11-23T00:00:00.000Z", probe: probe, attach: "tracepoint",
-                 cmd: probe == "sys_exit_reboot" ? nil : "RESTART", cmdArg: nil, magic1: 0xFEE1DEAD,
+                 cmd: probe == "sys_exit_reboot" ? nil : .restart, cmdArg: nil, magic1: 0xFEE1DEAD,
                  magic2: 672_274_793, retval: retval, pid: tid, tid: tid, ppid: 1, comm: comm, exe: exe,
                  uid: 0, user: "root", gid: 0, euid: 0, loginuid: nil, loginUser: nil, sessionid: nil, tty: nil,
                  cgroup: "/", cgroupID: 1, cgroupV1: false, container: nil, podUID: nil, pidNs: 4_026_531_836,
@@ -53,11 +54,13 @@ func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 
                  count: 1)
 }
 
-/// Starts `reboot-witness arm` with `arguments`; its stderr is the pipe returned.
+/// Starts `reboot-witness arm` with `arguments`; its stderr is the pipe
+/// returned. Unpinned unless the test pins on purpose (`--pin-dir`): a test
+/// that kills arm must not leave programs attached for the next one to adopt.
 func launchArm(_ arguments: [String]) throws -> (Process, Pipe) {
     let arm = Process()
     arm.executableURL = URL(fileURLWithPath: Built.witness)
-    arm.arguments = ["arm"] + arguments
+    arm.arguments = ["arm"] + arguments + (arguments.contains("--pin-dir") ? [] : ["--no-pin"])
     let err = Pipe()
     arm.standardError = err
     arm.standardOutput = FileHandle.nullDevice

@@ -2,11 +2,12 @@
 import WitnessAttribution
 import WitnessEvidence
 import WitnessStore
+import WitnessSystem
 import XCTest
 
 /// `last` over fixtures in the forms the real sources produce, one per verdict.
 final class VerdictTests: XCTestCase {
-    func caller(_ probe: String = "sys_enter_reboot", cmd: String? = "RESTART", pid: UInt32 = 812, comm: String = "reboot",
+    func caller(_ probe: String = "sys_enter_reboot", cmd: RebootAction? = .restart, pid: UInt32 = 812, comm: String = "reboot",
                 time: String = "2026-01-01T10:00:00.000Z", loginuid: UInt32? = nil, cgroup: String = "/system.slice/x.service",
                 container: ContainerID? = nil, argv: String? = nil, count: UInt64 = 1) -> CallerRecord {
         CallerRecord(bootID: "b1", time: time, probe: probe, attach: "tracepoint", cmd: cmd, cmdArg: argv, magic1: nil,
@@ -117,10 +118,10 @@ final class VerdictTests: XCTestCase {
         let j = journal {
             $0.powerKey = line("2026-01-01T09:59:50.000Z", "systemd-logind", "Power key pressed short.")
             $0.shutdown = [ShutdownStep(line: line("2026-01-01T09:59:50.100Z", "systemd-logind", "System is powering down."),
-                                        action: "POWER_OFF")]
+                                        action: .powerOff)]
         }
         let v = VerdictEngine.decide(facts {
-            $0.records = [caller(cmd: "POWER_OFF", pid: 1, comm: "systemd-shutdow")]
+            $0.records = [caller(cmd: .powerOff, pid: 1, comm: "systemd-shutdow")]
             $0.journal = j
         })
         XCTAssertEqual(v.triple, ["poweroff", "acpi", "high"])
@@ -210,7 +211,7 @@ final class VerdictTests: XCTestCase {
     }
 
     func testKexecAndTheUnknown() {
-        let kexec = VerdictEngine.decide(facts { $0.records = [caller(cmd: "KEXEC", comm: "kexec", loginuid: 0)] })
+        let kexec = VerdictEngine.decide(facts { $0.records = [caller(cmd: .kexec, comm: "kexec", loginuid: 0)] })
         XCTAssertEqual(kexec.reason, .kexec)
         let nothing = VerdictEngine.decide(BootFacts(bootID: "b1"))
         XCTAssertEqual(nothing.triple, ["unknown", "no_evidence", "low"])
@@ -231,9 +232,9 @@ final class VerdictTests: XCTestCase {
     }
 
     func testAPersonFromTheJournalAndTheAuditLog() {
-        let sudo = UserCommand(time: "2026-01-01T09:59:40.000Z", action: "RESTART", command: "/usr/sbin/reboot", user: "alice",
+        let sudo = UserCommand(time: "2026-01-01T09:59:40.000Z", action: .restart, command: "/usr/sbin/reboot", user: "alice",
                                runAs: "root", tty: "pts/0", session: 4, sshPeer: "10.10.10.34:51633", source: "journal", pid: 1500)
-        let steps = [ShutdownStep(line: line("2026-01-01T09:59:41.000Z", "systemd-logind", "System is rebooting."), action: "RESTART")]
+        let steps = [ShutdownStep(line: line("2026-01-01T09:59:41.000Z", "systemd-logind", "System is rebooting."), action: .restart)]
         let v = VerdictEngine.decide(facts { $0.witness = nil; $0.journal = journal { $0.commands = [sudo]; $0.shutdown = steps } })
         XCTAssertEqual(v.triple + [v.detail], ["reboot", "user", "medium", "alice"])
         XCTAssertEqual(v.initiator?.sshPeer, "10.10.10.34:51633")

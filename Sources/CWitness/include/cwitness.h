@@ -18,6 +18,11 @@ const char *cw_libbpf_log(void);
  * at all. Returns 0 or -errno from the load. */
 int cw_probe_fentry(int btf_id);
 
+/* Sets a `const volatile` u32 of an opened, not yet loaded object's .rodata,
+ * found through the object's BTF, as a bpftool skeleton would. 0 or -errno. */
+struct bpf_object;
+int cw_set_rodata_u32(struct bpf_object *obj, const char *name, unsigned int value);
+
 
 
 /* signalfd(2) and its siginfo are not imported by Swift's Glibc module.

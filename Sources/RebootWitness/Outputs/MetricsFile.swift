@@ -11,7 +11,10 @@ public struct Metrics: Equatable, Sendable {
     public var armed = false
     public var probesAttached = 0
     public var recordsByProbe: [String: UInt64] = [:]
-    public var lostRecords: UInt64 = 0
+    /// Records the kernel could not hand to arm, by class (lost_stopping… of `CaptureCounters`).
+    public var lostByClass: [String: UInt64] = [:]
+    /// Refused calls counted per cgroup and executable instead of recorded.
+    public var aggregatedCalls: UInt64 = 0
     public var lastBoot: Verdict?
     public var bootsByReason: [String: Int] = [:]
     public var lastAlive: Instant?
@@ -33,8 +36,12 @@ public struct Metrics: Equatable, Sendable {
         metric("reboot_witness_probes_attached", "gauge", "Probe points the running arm attached.", [([], String(probesAttached))])
         metric("reboot_witness_records_total", "counter", "Caller records this arm made durable, by probe.",
                recordsByProbe.sorted { $0.key < $1.key }.map { ([("probe", $0.key)], String($0.value)) })
-        metric("reboot_witness_lost_records_total", "counter", "Records the kernel could not hand to arm (ring buffer full).",
-               [([], String(lostRecords))])
+        metric("reboot_witness_lost_records_total", "counter",
+               "Records no ring, spill or aggregate could take, by class (stopping must stay 0).",
+               lostByClass.sorted { $0.key < $1.key }.map { ([("class", $0.key)], String($0.value)) })
+        metric("reboot_witness_aggregated_calls_total", "counter",
+               "Refused reboot(2) calls counted per cgroup and executable instead of recorded (a flood).",
+               [([], String(aggregatedCalls))])
         if let lastBoot {
             metric("reboot_witness_last_boot_info", "gauge", "How the previous boot ended, as reboot-witness last says.",
                    [([("reason", lastBoot.reason.rawValue), ("subreason", lastBoot.subreason.rawValue),

@@ -1,3 +1,4 @@
+import WitnessSystem
 import WitnessStore
 
 /// How a boot ended, as `last` answers it: one verdict, how sure it is, who
@@ -15,13 +16,13 @@ public struct Verdict: Codable, Equatable, Sendable {
         public var isOrderly: Bool { [.reboot, .poweroff, .halt, .kexec, .shutdown].contains(self) }
 
         /// reboot(2)'s command (RESTART, POWER_OFF…) → the verdict's reason.
-        public init?(command: String) {
+        public init?(command: RebootAction) {
             switch command {
-            case "RESTART", "RESTART2": self = .reboot
-            case "POWER_OFF": self = .poweroff
-            case "HALT": self = .halt
-            case "KEXEC": self = .kexec
-            default: return nil
+            case .restart, .restart2: self = .reboot
+            case .powerOff: self = .poweroff
+            case .halt: self = .halt
+            case .kexec: self = .kexec
+            case .cadOn, .cadOff, .suspend, .invalid: return nil
             }
         }
     }

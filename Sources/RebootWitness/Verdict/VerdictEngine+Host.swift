@@ -25,7 +25,7 @@ extension VerdictEngine {
         if let entry = wtmpShutdown { evidence.append(Evidence(source: .wtmp, time: entry.time, excerpt: "shutdown entry")) }
         let began = [steps.first?.line.time, auditShutdown?.time.iso8601, wtmpShutdown?.time].compactMap { $0 }.min()
         let runlevel = facts.audit.last { $0.type == "SYSTEM_RUNLEVEL" }?["new-level"]
-        var action = facts.journal?.shutdownAction ?? ["6": "RESTART", "0": "POWER_OFF"][runlevel ?? ""]
+        var action = facts.journal?.shutdownAction ?? (["6": .restart, "0": .powerOff] as [String: RebootAction])[runlevel ?? ""]
 
         var subreason = Verdict.Subreason.graceful, detail = "", who = "", initiator: CallerRecord.Initiator?
         if let requester = steps.last(where: { $0.requester != nil }), let caller = requester.requester {
@@ -167,7 +167,7 @@ extension VerdictEngine {
     static func crashLoop(_ facts: BootFacts) -> Verdict.CrashLoop? {
         var best: Verdict.CrashLoop?
         for r in facts.records where r.count >= 100 && r.count > (best?.count ?? 0) {
-            best = .init(what: "\(r.probe) \(r.cmd ?? "") by \(r.exe ?? r.comm)", count: r.count, source: .witness)
+            best = .init(what: "\(r.probe) \(r.cmd?.rawValue ?? "") by \(r.exe ?? r.comm)", count: r.count, source: .witness)
         }
         for loop in facts.journal?.restarts ?? [] where loop.count >= 100 && loop.count > (best?.count ?? 0) {
             best = .init(what: loop.unit, count: loop.count, source: .journal)

@@ -92,7 +92,7 @@ public enum VerdictEngine {
             return intentOnly(facts)
         }
 
-        let reason = Verdict.Reason(command: call.cmd ?? "") ?? .reboot
+        let reason = call.cmd.flatMap(Verdict.Reason.init(command:)) ?? .reboot
         var evidence = [Evidence(source: .witness, time: call.time, excerpt: RecordFormatter.oneLine(call))]
         if call.probe == "write_sysrq_trigger" {
             return Verdict(reason: reason, subreason: .sysrq, summary: "sysrq \(call.cmdArg ?? "") written by "
@@ -152,7 +152,7 @@ public enum VerdictEngine {
     }
 
     /// PID 1 becoming `systemd-shutdown reboot`: the last step before its reboot(2).
-    static func pid1WentOn(_ facts: BootFacts, cmd: String?) -> (CallerRecord, Evidence)? {
+    static func pid1WentOn(_ facts: BootFacts, cmd: RebootAction?) -> (CallerRecord, Evidence)? {
         guard let exec = facts.records.last(where: { $0.pid == 1 && $0.probe == "sched_process_exec" && $0.cmd == cmd }) else {
             return nil
         }

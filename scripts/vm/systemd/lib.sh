@@ -5,7 +5,9 @@ STORE=/var/lib/reboot-witness
 section() {
 	echo "@@RW-BEGIN $1@@"
 	shift
-	"$@"
+	# Through a pipe: on the serial console (StandardOutput=tty) systemd's
+	# tools would colour their JSON.
+	"$@" | cat
 	echo "@@RW-END@@"
 }
 

@@ -12,93 +12,103 @@ import WitnessSystem
 /// slots, closes the store, and from then on writes records through the block
 /// device. PID 1's reboot(2) waits in the kernel until its record is durable
 /// (never denied: a failed reboot(2) freezes systemd-shutdown).
-extension ArmSession {
+final class FinalStage {
     /// Slots reserved for the final stage: PID 1's last call and a few stragglers.
-    static let finalSlotCount = 8
+    static let slotCount = 8
     /// The longest PID 1's reboot(2) waits for its record.
-    static let finalBudgetMilliseconds: UInt64 = 2000
+    static let budgetMilliseconds: UInt64 = 2000
 
-    /// Is this record PID 1 (or the test's stand-in) becoming systemd-shutdown?
-    func isShutdownExec(_ record: CallerRecord) -> Bool {
-        !inFinalStage && record.probe == "sched_process_exec" && record.pid == options.finalPid
-            && record.comm.hasPrefix("systemd-shutdow") && record.cmd != nil
+    /// Off (`--no-final-stage`): arm stops as on SIGTERM when PID 1 becomes systemd-shutdown.
+    let enabled: Bool
+    /// Whose exec of systemd-shutdown starts it: PID 1, or a test's stand-in.
+    let pid: UInt32
+    /// PID 1 became systemd-shutdown: the store is closed.
+    private(set) var active = false
+
+    init(enabled: Bool, pid: UInt32) {
+        self.enabled = enabled
+        self.pid = pid
     }
 
     /// Whether a process killer that spares argv[0] "@" processes spares us.
     static var survivesShutdownKill: Bool { CommandLine.arguments.first?.hasPrefix("@") == true }
 
+    /// Is this record our PID becoming systemd-shutdown?
+    func isTrigger(_ record: CallerRecord) -> Bool {
+        !active && record.probe == "sched_process_exec" && record.pid == pid
+            && record.comm.hasPrefix("systemd-shutdow") && record.cmd != nil
+    }
+
     /// What `status` says about the final stage before it starts.
-    func finalStagePlan() -> String {
-        guard options.finalStage else { return "off (--no-final-stage)" }
+    func plan(finalWaitPossible: Bool) -> String {
+        guard enabled else { return "off (--no-final-stage)" }
         let survival = Self.survivesShutdownKill ? "argv[0] starts with @, so systemd-shutdown's kill spares arm"
             : "argv[0] has no @: systemd-shutdown's kill ends arm first (start it as @reboot-witness, see the unit)"
-        let wait = probes.finalWaitPossible ? "its reboot(2) waits in the kernel until the record is durable"
+        let wait = finalWaitPossible ? "its reboot(2) waits in the kernel until the record is durable"
             : "its reboot(2) cannot wait for the record (no bpf_loop, kernel before 5.17): whether it lands first is a race"
-        return "when PID \(options.finalPid) becomes systemd-shutdown: close the store, write its reboot(2) through the "
+        return "when PID \(pid) becomes systemd-shutdown: close the store, write its reboot(2) through the "
             + "block device; \(wait); \(survival)"
     }
 
-    /// Closes the store for systemd-shutdown's read-only remount and switches
-    /// to reserved slots written through the block device.
-    func enterFinalStage(after trigger: CallerRecord) {
-        bus = nil  // dbus-daemon is gone (or going); its socket would only wake the loop
-        signal(SIGPIPE, SIG_IGN)  // journald's stream socket closes under us
-        heartbeat?.beat()
-        inFinalStage = true
-        var line: String
+    /// Closes the store for systemd-shutdown's read-only remount (after
+    /// `closing` stored the stop marker) and switches `sink` to reserved
+    /// slots written through the block device. Returns the line to log.
+    func enter(after trigger: CallerRecord, sink: RecordSink, probes: WitnessProbes, closing: () throws -> Void) -> String {
+        active = true
         do {
-            try store.append([.stop(marker())])
-            try publishState(running: false)
-            guard let slotStore = store as? SlotStore else { throw StoreError("the store is not a slot store") }
+            try closing()
+            guard let slotStore = sink.store as? SlotStore else { throw StoreError("the store is not a slot store") }
             let slots: FinalSlots
             do {
-                slots = try slotStore.reserveFinalSlots(count: Self.finalSlotCount)
+                slots = try slotStore.reserveFinalSlots(count: Self.slotCount)
             } catch {
                 slotStore.close()
                 throw error
             }
             slotStore.close()
-            store = slots
-            var waiting = "waiting up to \(Self.finalBudgetMilliseconds) ms in the kernel for them"
-            if SystemCalls.onlineCPUs() < 2 {
-                waiting = "without waiting (one CPU online: a waiting caller would starve us)"
-            } else if !probes.finalWaitPossible {
-                waiting = "without waiting (no bpf_loop in this kernel, before 5.17: the reboot(2) program cannot wait)"
-            } else {
-                do {
-                    try probes.setFinalWait(tgid: options.finalPid, budgetMilliseconds: Self.finalBudgetMilliseconds)
-                } catch {
-                    waiting = "without waiting (\(error))"
-                }
-            }
-            line = "final stage: store closed for `\(trigger.cmdArg ?? "systemd-shutdown")`; PID \(options.finalPid)'s "
-                + "reboot(2) goes to \(slots.remaining) reserved slots through \(slots.device) (\(slots.fileSystem)), " + waiting
+            sink.store = slots
+            return "final stage: store closed for `\(trigger.cmdArg ?? "systemd-shutdown")`; PID \(pid)'s "
+                + "reboot(2) goes to \(slots.remaining) reserved slots through \(slots.device) (\(slots.fileSystem)), "
+                + wait(probes)
         } catch {
-            (store as? SlotStore)?.close()
-            store = ClosedStore(location: options.store)
-            line = "final stage: store closed for systemd-shutdown; PID \(options.finalPid)'s reboot(2) cannot be stored: \(error)"
+            (sink.store as? SlotStore)?.close()
+            sink.store = ClosedStore(location: sink.store.location)
+            return "final stage: store closed for systemd-shutdown; PID \(pid)'s reboot(2) cannot be stored: \(error)"
         }
-        SystemCalls.detachFromRegularFiles([1, 2])  // a log file on / would block the remount too
-        StandardError.write(line + "\n")
-        kmsg.write("reboot-witness: " + line)
+    }
+
+    /// Makes PID 1's reboot(2) wait in the kernel for its record, where it can.
+    private func wait(_ probes: WitnessProbes) -> String {
+        if SystemCalls.onlineCPUs() < 2 {
+            return "without waiting (one CPU online: a waiting caller would starve us)"
+        }
+        guard probes.finalWaitPossible else {
+            return "without waiting (no bpf_loop in this kernel, before 5.17: the reboot(2) program cannot wait)"
+        }
+        do {
+            try probes.setFinalWait(tgid: pid, budgetMilliseconds: Self.budgetMilliseconds)
+            return "waiting up to \(Self.budgetMilliseconds) ms in the kernel for them"
+        } catch {
+            return "without waiting (\(error))"
+        }
     }
 
     /// Makes caller records durable. In the final stage a failure is reported
     /// and returned: arm must go on for the records after it.
-    func storeCallers(_ records: [CallerRecord]) throws -> Bool {
+    func store(_ records: [CallerRecord], in sink: RecordSink) throws -> Bool {
         do {
             try sink.keep(records.map { .caller($0) })
             return true
-        } catch where inFinalStage {
+        } catch where active {
             StandardError.write("final stage: \(error)\n")
-            kmsg.write("reboot-witness: final stage: \(error)")
+            sink.kmsg.write("reboot-witness: final stage: \(error)")
             return false
         }
     }
 
     /// Lets callers waiting in the kernel go on once their records are durable
     /// (or could not be made so: waiting longer would not help).
-    func releaseFinalWaiters(_ captured: [CapturedRecord], stored: Bool) {
+    func release(_ captured: [CapturedRecord], stored: Bool, probes: WitnessProbes, kmsg: KernelLog) {
         for record in captured where record.finalWait {
             // Logged before the release: the machine goes down right after it,
             // and pstore's shutdown dump (where there is one) keeps the line.
@@ -108,7 +118,7 @@ extension ArmSession {
                 + "released after \(waited) ms"
             kmsg.write("reboot-witness: " + line)
             do {
-                try probes.acknowledgeFinal(tgid: options.finalPid, budgetMilliseconds: Self.finalBudgetMilliseconds,
+                try probes.acknowledgeFinal(tgid: pid, budgetMilliseconds: Self.budgetMilliseconds,
                                             bootNanoseconds: record.bootNanoseconds)
                 StandardError.write(line + " (acknowledged at boottime \(releasing) ns or later)\n")
             } catch {

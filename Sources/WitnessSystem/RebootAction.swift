@@ -1,0 +1,29 @@
+/// What a reboot(2) call, a kernel path or a request does to the machine:
+/// the vocabulary records, intents and verdicts share. Raw values are
+/// reboot(2)'s command names, as records store them.
+public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable {
+    case restart = "RESTART"
+    /// RESTART with a command string for the firmware or boot loader.
+    case restart2 = "RESTART2"
+    case halt = "HALT"
+    case powerOff = "POWER_OFF"
+    case kexec = "KEXEC"
+    case cadOn = "CAD_ON"
+    case cadOff = "CAD_OFF"
+    case suspend = "SW_SUSPEND"
+    /// A reboot(2) the kernel refuses: bad magic or an unknown command.
+    case invalid = "INVALID"
+
+    /// Ends the machine (or, called in a child PID namespace, that namespace).
+    public var stops: Bool {
+        switch self {
+        case .restart, .restart2, .halt, .powerOff, .kexec: return true
+        case .cadOn, .cadOff, .suspend, .invalid: return false
+        }
+    }
+
+    /// A restart of either form.
+    public var restarts: Bool { self == .restart || self == .restart2 }
+
+    public static func < (a: RebootAction, b: RebootAction) -> Bool { a.rawValue < b.rawValue }
+}
