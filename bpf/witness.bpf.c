@@ -36,7 +36,12 @@ struct {
 	__type(value, struct rw_noise_count);
 } rw_noise SEC(".maps");
 
-/* Threads whose reboot(2) entry went through the ring: only their exit does. */
+/* Threads whose reboot(2) entry went through a ring: only their exit does,
+ * through the same ring (RW_EXIT_STOPPING: rw_urgent, where the EPERM of a
+ * held call is kept whatever floods rw_events). */
+#define RW_EXIT_ROUTINE 1
+#define RW_EXIT_STOPPING 2
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
@@ -350,9 +355,9 @@ static __always_inline int rw_emit_reboot_syscall(void *ctx, __u16 probe, __u16 
 		return 0;
 	}
 	if (attach == RW_ATTACH_TRACEPOINT) {
-		__u32 one = 1;
+		__u32 ring = bits & RW_EMIT_STOPPING ? RW_EXIT_STOPPING : RW_EXIT_ROUTINE;
 
-		bpf_map_update_elem(&rw_exit_wanted, &id, &one, BPF_ANY);
+		bpf_map_update_elem(&rw_exit_wanted, &id, &ring, BPF_ANY);
 	}
 	if (budget_ns)
 		rw_final_wait_for_ack(r->boot_ns, budget_ns);
@@ -385,9 +390,12 @@ int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rw_record *r;
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 *wanted = bpf_map_lookup_elem(&rw_exit_wanted, &id);
+	__u32 ring;
 
-	if (!bpf_map_lookup_elem(&rw_exit_wanted, &id))
+	if (!wanted)
 		return 0; /* a counted repeat */
+	ring = *wanted;
 	bpf_map_delete_elem(&rw_exit_wanted, &id);
 	bpf_map_delete_elem(&rw_held, &id);
 	if (rw_stands_by())
@@ -400,7 +408,10 @@ int tp_sys_exit_reboot(struct trace_event_raw_sys_exit *ctx)
 	r->retval = ctx->ret;
 	r->flags |= RW_F_HAS_RETVAL;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	rw_submit_routine(r, false);
+	if (ring == RW_EXIT_STOPPING)
+		rw_submit_stopping(r, 0);
+	else
+		rw_submit_routine(r, false);
 	return 0;
 }
 

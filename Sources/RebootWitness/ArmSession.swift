@@ -106,8 +106,19 @@ public final class ArmSession {
     /// Start → armed, by phase (init's share included).
     private var phases = ArmPhases()
 
-    /// Records of rw_events handled per loop turn: a flood waits its turn, the heartbeat does not.
-    static let eventBatch = 2048
+    /// The controller's nice value: a flood of callers at the default
+    /// priority must not starve the loop that stores records and beats for the hold.
+    static let loopNice: Int32 = -10
+    private var niceDescription = ""
+
+    /// Records of rw_events stored at a time, and how long the loop spends on
+    /// them before it beats and looks at rw_urgent again: a flood waits its
+    /// turn, the heartbeat and the stopping records do not.
+    static let eventBatch = 64
+    static let eventBudgetNanoseconds: Int64 = 25_000_000
+    /// The kernel's counters alone changing rewrites arm-state.json at most this often.
+    static let countersPublishInterval: Int64 = 1_000_000_000
+    private var countersPublishedAt: Int64 = 0
 
     /// Fails, with one line for the operator, when arming cannot work here.
     public init(options: Options) throws {
@@ -155,6 +166,8 @@ public final class ArmSession {
     public func run() throws -> Int32 {
         let signals = try SystemCalls.signalDescriptor([SIGINT, SIGTERM])
         defer { try? signals.close() }
+        let (nice, niceError) = SystemCalls.setNice(Self.loopNice)
+        niceDescription = niceError.map { "nice \(nice) (could not set \(Self.loopNice): \($0.symbolicName))" } ?? "nice \(nice)"
         var activated = false
         // A failure before the programs run leaves nothing pinned that this arm pinned.
         defer { if !activated { probes.abandon() } }
@@ -215,15 +228,16 @@ public final class ArmSession {
             // replayed, whatever flood waits in rw_events.
             try takeStopping(rings.urgent)
             beat()
-            backlog = try rings.events.drain(limit: Self.eventBatch)
-            try flush()
+            backlog = try takeEvents(rings)
             // In the final stage the store is closed: only reboot(2) records count.
             guard !finalStage.active else { continue }
             try storeBusIntents(busIntents)
             try foldRepeats()
             try huntWatchdogs()
-            if probes.counters != publishedCounters { try publishState(running: true) }
             let now = SystemCalls.clocks().boottime
+            if now - countersPublishedAt >= Self.countersPublishInterval, probes.counters != publishedCounters {
+                try publishState(running: true)
+            }
             // Armed early in boot, before dbus.service: the bus appears later.
             if options.dbus && bus == nil && now - lastBusAttempt >= 1_000_000_000 {
                 lastBusAttempt = now
@@ -242,8 +256,7 @@ public final class ArmSession {
         ServiceNotify.send("STOPPING=1")
         heartbeat?.stop()
         try takeStopping(rings.urgent)
-        while try rings.events.drain(limit: Self.eventBatch) { try flush() }
-        try flush()
+        while try takeEvents(rings) {}
         // The machine is going down: the capture stays as it is to the end.
         guard !finalStage.active else { return 0 }
         try foldRepeats()
@@ -255,6 +268,20 @@ public final class ArmSession {
         let kept = options.keepCapture && probes.pins != nil ? "; the capture stays pinned in \(probes.pins!.directory) until the next arm or `disarm`" : ""
         StandardError.write("disarmed: \(sink.stored) record(s) stored in \(options.store)\(kept)\n")
         return 0
+    }
+
+    /// rw_events in batches, for a bounded time, with rw_urgent taken and the
+    /// heartbeat beaten between them. Returns whether records are still waiting.
+    private func takeEvents(_ rings: (urgent: RingBufferReader, events: RingBufferReader)) throws -> Bool {
+        let started = SystemCalls.clocks().boottime
+        while try rings.events.drain(limit: Self.eventBatch) {
+            try flush()
+            beat()
+            try takeStopping(rings.urgent)
+            if SystemCalls.clocks().boottime - started >= Self.eventBudgetNanoseconds { return true }
+        }
+        try flush()
+        return false
     }
 
     /// Tells the kernel the loop is alive (the hold's heartbeat), and keeps the longest gap.
@@ -327,6 +354,7 @@ public final class ArmSession {
 
     func publishState(running: Bool) throws {
         publishedCounters = probes.counters
+        countersPublishedAt = SystemCalls.clocks().boottime
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
                              probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription,
                              finalStage: finalStage.plan(finalWaitPossible: probes.finalWaitPossible), outputs: outputsDescription,
@@ -335,7 +363,8 @@ public final class ArmSession {
                              capture: ArmState.Capture(pinning: probes.pinningSummary, counters: publishedCounters,
                                                        noise: Array(probes.noiseGroups().prefix(10)),
                                                        stoppingLatency: stoppingLatencies.summary, armPhases: phases.phases,
-                                                       longestBeatGapMs: (Double(longestBeatGap) / 1e4).rounded() / 100))
+                                                       longestBeatGapMs: (Double(longestBeatGap) / 1e4).rounded() / 100,
+                                                       loopPriority: niceDescription))
         try state.write(to: options.store)
     }
 

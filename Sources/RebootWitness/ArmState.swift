@@ -46,10 +46,12 @@ public struct ArmState: Codable, Equatable {
         public var armPhases: [ArmPhases.Phase]
         /// The longest the loop went between heartbeats: the hold lapses past 750 ms.
         public var longestBeatGapMs: Double?
+        /// The loop's scheduling priority (arm raises it above a flood's).
+        public var loopPriority: String?
 
         enum CodingKeys: String, CodingKey {
             case pinning, counters, noise, stoppingLatency = "stopping_latency", armPhases = "arm_phases"
-            case longestBeatGapMs = "longest_beat_gap_ms"
+            case longestBeatGapMs = "longest_beat_gap_ms", loopPriority = "loop_priority"
         }
     }
 

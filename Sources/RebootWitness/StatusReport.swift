@@ -66,7 +66,7 @@ public struct StatusReport: Encodable {
             pinning = "nothing pinned at \(pins.directory)"
         }
         return ArmState.Capture(pinning: pinning, counters: WitnessProbes.pinnedCounters(pins) ?? CaptureCounters(),
-                                noise: [], stoppingLatency: nil, armPhases: [], longestBeatGapMs: nil)
+                                noise: [], stoppingLatency: nil, armPhases: [], longestBeatGapMs: nil, loopPriority: nil)
     }
 
     /// Where a panic would be kept, softdog's mode, and what an armed
@@ -213,7 +213,8 @@ public struct StatusReport: Encodable {
             lines.append("stopping     event→durable p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, max \(latency.maxMs) ms over \(latency.records)")
         }
         if let gap = capture.longestBeatGapMs {
-            lines.append("loop         longest gap between heartbeats \(gap) ms (the hold lapses after 750 ms)")
+            lines.append("loop         \(capture.loopPriority ?? "priority unknown"); longest gap between heartbeats \(gap) ms "
+                         + "(the hold lapses after 750 ms)")
         }
         if !capture.armPhases.isEmpty {
             lines.append("armed in     " + capture.armPhases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", "))

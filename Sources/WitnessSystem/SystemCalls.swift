@@ -92,6 +92,15 @@ public enum SystemCalls {
                 Int64(boot.tv_sec) * 1_000_000_000 + Int64(boot.tv_nsec))
     }
 
+    /// setpriority(2) of this process to `nice` (lower runs first); the nice
+    /// value in effect afterwards, and the error if it could not be set.
+    public static func setNice(_ nice: Int32) -> (nice: Int32, error: Errno?) {
+        let error: Errno? = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 ? nil : Errno(rawValue: errno)
+        errno = 0
+        let now = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return (now, error)
+    }
+
     /// CPUs online now (at least 1).
     public static func onlineCPUs() -> Int {
         max(1, sysconf(CInt(_SC_NPROCESSORS_ONLN)))

@@ -26,6 +26,7 @@ SCENARIOS = {
     "reboot2panic": "arm --reboot2panic: a held reboot -f becomes a panic whose pstore record names the culprit",
     "sysrq-b-reboot2panic": "sysrq b under --reboot2panic with tp_printk: the Emergency pstore record names the writer",
     "systemctl-reboot": "systemd guest: `systemctl reboot` in a container-like cgroup is named as the initiator by `last`",
+    "reboot-f-flood": "reboot -f during a flood of distinct refused callers (a new comm per call): held, stored, replayed; the flood counted",
     "reboot-f-x20": "20 consecutive reboot -f under the hold: every record survives; held delay p50/p99 (extended: ~9 min per kernel)",
     "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
     "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
@@ -127,6 +128,11 @@ def check_probes(sections, console, kernel):
     else:
         for name in hunt:
             assert armed[name]["state"] == "attached", f"{name}: {armed[name]}"
+    # The capture is pinned; before 5.15 tracepoints and kprobes attach through
+    # perf events, whose links cannot be pinned: status must name them.
+    pinning = status(sections, "status-armed")["capture"]["pinning"]
+    assert "pinned now" in pinning, pinning
+    assert ("not pinnable" in pinning) == (kernel_version(kernel) < (5, 15)), f"pinning on {kernel}: {pinning}"
     kprobe = probe_states(status(sections, "status-kprobe"))
     for name in must_fentry:
         assert kprobe[name]["attach"] == "kprobe", f"--attach kprobe: {name}: {kprobe[name]}"
@@ -172,6 +178,18 @@ def check_reboot_f(sections, console, kernel):
     verdict_line = verdict(sections, "reboot", "container", CONTAINER_ID[:12])
     result, detail = check_survival(sections, console, kernel, "RESTART", "reboot")
     return result, f"{verdict_line}; {detail}"
+
+
+def check_reboot_f_flood(sections, console, kernel):
+    capture = status(sections, "flood-status")["capture"]
+    counters = capture["counters"]
+    assert counters["lost_stopping"] == 0 and counters["unheld"] == 0, counters
+    flood = sum(r["count"] for r in previous_boot(sections, console) if r["cmd"] == "INVALID")
+    assert flood > 0, "the flood's calls were not recorded"
+    result, detail = check_survival(sections, console, kernel, "RESTART", "reboot")
+    return result, (f"{detail}; flood before it: {flood} refused calls stored, {counters['aggregated']} aggregated, "
+                    f"{counters['lost_bad_magic']} lost; loop {capture.get('loop_priority')}, "
+                    f"longest heartbeat gap {capture.get('longest_beat_gap_ms')} ms")
 
 
 def check_panic(sections, console, kernel):
@@ -458,6 +476,10 @@ def check_package_lifecycle(sections, console, kernel):
     pid = int(re.search(r"pid=(\d+)", sections["record-before"]).group(1))
     kept = [o for o in objects({"dump": sections["dump-after-upgrade"]}) if o.get("pid") == pid]
     assert kept and kept[0]["probe"] == "sys_enter_reboot", f"the record made before the upgrade is gone: pid {pid}"
+    # Calls made all through the restart: the pinned capture bridged it, the new arm adopted it.
+    refused = sum(o["count"] for o in objects({"dump": sections["dump-after-upgrade"]}) if o.get("cmd") == "INVALID")
+    assert refused == 61, f"calls across the upgrade: {refused} stored of 61"
+    assert "adopted generation" in after["capture"]["pinning"], after["capture"]["pinning"]
     # (systemd's own cgroup programs are named sd_*)
     ours = {n for n in sections["programs-armed"].split() if n != "name" and not n.startswith("sd_")}
     assert ours, "bpftool saw none of our programs while armed"
@@ -472,7 +494,7 @@ def check_package_lifecycle(sections, console, kernel):
     purged = sections["after-purge"]
     assert "No such file" in purged and "no binary" in purged, purged
     return "PASS", (f"armed {float(armed.group(1)):.1f} s after kernel start; upgrade restarted pid {before['store']['armed_pid']} → "
-                    f"{after['store']['armed_pid']}, record kept; dpkg -r detached {len(ours)} program(s); purge removed the store")
+                    f"{after['store']['armed_pid']} adopting the pinned capture, 61 of 61 calls stored across it; dpkg -r detached {len(ours)} program(s); purge removed the store")
 
 
 def check_textpoke(sections, console, kernel):
@@ -483,6 +505,7 @@ def check_textpoke(sections, console, kernel):
 CHECKS = {
     "probes": check_probes,
     "reboot-f": lambda s, c, k: check_reboot_f(s, c, k),
+    "reboot-f-flood": check_reboot_f_flood,
     "poweroff": lambda s, c, k: check_survival(s, c, k, "POWER_OFF", "poweroff"),
     "restart2": lambda s, c, k: check_survival(s, c, k, "RESTART2", "guest-reboot", arg="rescue-mode"),
     "halt": lambda s, c, k: check_survival(s, c, k, "HALT", "guest-reboot"),

@@ -3,8 +3,9 @@
 # The .deb's life on a systemd machine. The image was built with `dpkg -i`
 # (no hand-copied binary or unit): the unit is enabled and arms at boot.
 # An upgrade (dpkg -i of a newer version) restarts it once and keeps the
-# store; dpkg -r stops it and leaves no BPF program or link behind; dpkg
-# --purge removes the store.
+# store, and calls made during the restart are all stored (the pinned
+# capture bridges it); dpkg -r stops it and leaves no BPF program or link
+# behind; dpkg --purge removes the store.
 phase_0() {
 	wait_armed
 	section armed-at sh -c 'journalctl -b -u reboot-witness.service -o short-monotonic --no-pager | grep -m1 " armed:"'
@@ -12,8 +13,11 @@ phase_0() {
 	section record-before sh -c 'rw-selftest bad-magic'
 	sleep 1
 	section programs-armed sh -c 'bpftool prog show | grep -o "name [a-z_0-9]*" | sort -u'
+	( for i in $(seq 1 60); do rw-selftest bad-magic > /dev/null; sleep 0.1; done; touch /run/rw-calls-done ) &
 	section upgrade dpkg -i /usr/local/lib/rw/upgrade.deb
 	wait_armed
+	while [ ! -e /run/rw-calls-done ]; do sleep 0.2; done
+	sleep 1
 	section after-upgrade reboot-witness status --json
 	section dump-after-upgrade reboot-witness dump --json --boot current
 	section remove dpkg -r reboot-witness
