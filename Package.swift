@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "CSystemd"),
         // libauparse (audit-userspace), loaded with dlopen: the audit log's events.
         .target(name: "CAudit"),
+        // libarchive, loaded with dlopen: initramfs images read as streams (preflight).
+        .target(name: "CArchive"),
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),
@@ -47,9 +49,12 @@ let package = Package(
         .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CISAL", "CZlib"]),
         // What the host itself kept about earlier boots: journal, audit log, wtmp, watchdog boot status.
         .target(name: "WitnessEvidence", dependencies: ["WitnessSystem", "WitnessCapture", "CSystemd", "CAudit"]),
+        // Will the next boot come up? Next-boot resolution, initramfs contents, the root device's driver chain.
+        .target(name: "WitnessPreflight", dependencies: ["WitnessSystem", "CArchive", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "RebootWitness",
-            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence", "CSystemd"]
+            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence",
+                           "WitnessPreflight", "CSystemd"]
         ),
         .executableTarget(
             name: "reboot-witness",
@@ -63,7 +68,8 @@ let package = Package(
 
         .testTarget(
             name: "RebootWitnessTests",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence", "CWitness", "CISAL", "CZlib"]
+            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence",
+                           "WitnessPreflight", "CWitness", "CISAL", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -65,6 +65,13 @@ public enum SystemCalls {
         return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// realpath(3): `path` with every symbolic link resolved, or nil.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     public static func fileStatus(_ path: String) -> Glibc.stat? {
         var st = Glibc.stat()
         return stat(path, &st) == 0 ? st : nil

@@ -21,9 +21,10 @@ struct RebootWitnessCommand: ParsableCommand {
               reboot-witness arm --json | jq .comm       live records as NDJSON
               reboot-witness dump --boot previous        every record of the previous boot
               reboot-witness dump --json --boot all | jq 'select(.container != null)'
+              reboot-witness preflight                   will the next boot mount root?
               reboot-witness disarm                      stop arm, undo --reboot2panic
             """,
         version: Version.string,
-        subcommands: [Arm.self, Status.self, Dump.self, Last.self, Disarm.self]
+        subcommands: [Arm.self, Status.self, Dump.self, Last.self, Preflight.self, Disarm.self]
     )
 }
