@@ -9,6 +9,9 @@
 
 #define RW_LIBSYSTEMD_FUNCTIONS(X) \
 	X(sd_bus_call) \
+	X(sd_bus_call_method) \
+	X(sd_bus_open_system) \
+	X(sd_bus_message_read) \
 	X(sd_bus_creds_get_pid) \
 	X(sd_bus_creds_unref) \
 	X(sd_bus_error_free) \

@@ -54,6 +54,10 @@ extension ArmSession {
             }
         }
         for (captured, record) in zip(callers, records) { repeats.register(captured, as: record) }
+        // A request to reboot: is the next boot sound? (Not in the final stage: the store is closed.)
+        if !finalStage.active {
+            for record in records where record.isIntent && record.cmd?.stops == true { preflight?.intent(record) }
+        }
         records.forEach { sink.publish($0) }
         sink.flushOutput()
         if let trigger = records.first(where: finalStage.isTrigger) {

@@ -4,6 +4,7 @@ import Synchronization
 import Glibc
 import SystemPackage
 import WitnessCapture
+import WitnessPreflight
 import WitnessStore
 import WitnessSystem
 
@@ -51,6 +52,10 @@ public final class ArmSession {
         public var replacePrograms = false
         /// Prefix of every /proc and /sys path --reboot2panic touches (tests: a stand-in tree).
         public var reboot2panicRoot = ""
+        /// Run preflight at start, when the boot files change, and with each reboot intent.
+        public var preflight = true
+        /// While preflight fails, hold a logind "block" inhibitor for shutdown.
+        public var blockBadReboot = false
         public init(store: String, json: Bool, attach: WitnessProbes.AttachPolicy = .auto, hold: Bool = true,
                     allowlist: HoldAllowlist = HoldAllowlist(), storeSize: Int = SlotStore.defaultSize,
                     holdVia: HoldMechanism? = nil) {
@@ -93,6 +98,8 @@ public final class ArmSession {
     var hunt = WatchdogHunt()
     let finalStage: FinalStage
     let reboot2panic: Reboot2Panic?
+    let preflight: PreflightWatch?
+    private var bootFilesCheckedAt: Int64 = 0
     /// PID 1 became systemd-shutdown and the final stage is off: stop as on SIGTERM.
     var shutdownSeen = false
     /// The kernel's repeat counter at the last fold: the caller map is walked only when it moved.
@@ -149,6 +156,7 @@ public final class ArmSession {
         resolver = RecordResolver()
         probes = WitnessProbes(features: features, policy: options.attach, pins: options.pinDirectory.map(CapturePins.init))
         finalStage = FinalStage(enabled: options.finalStage, pid: options.finalPid)
+        preflight = options.preflight ? PreflightWatch(block: options.blockBadReboot) : nil
         startedAt = WallClock.now()
         phases.end("open store and outputs")
     }
@@ -177,7 +185,11 @@ public final class ArmSession {
         }
         phases.end("load and attach")
         let harvested = harvestPstore()
-        try store.append([.start(marker(time: startedAt)), .alive(marker(time: startedAt))] + harvested)
+        // What the boot loader says of the attempts before this boot, read before the system marks it good.
+        var start = marker(time: startedAt)
+        let notes = BootAttempts.bootLoaderNotes()
+        start.bootLoader = notes.isEmpty ? nil : notes
+        try store.append([.start(start), .alive(marker(time: startedAt))] + harvested)
         if options.clearPstore {  // durable in the store now
             for failure in PstoreHarvest.clear(harvested) { StandardError.write("pstore: could not delete \(failure)\n") }
         }
@@ -207,6 +219,7 @@ public final class ArmSession {
         metrics.lastAlive = Instant.now()
         updateMetrics()
         startPreviousBootReport()
+        preflight?.request(.started)
 
         var lastAlive = SystemCalls.clocks().boottime
         var lastBusAttempt = lastAlive
@@ -251,6 +264,7 @@ public final class ArmSession {
                 metrics.lastAlive = Instant.now()
             }
             collectPreviousBoot()
+            try storePreflights(now: now)
             if now - metricsUpdated >= 1_000_000_000 { updateMetrics() }
         }
         ServiceNotify.send("STOPPING=1")
@@ -282,6 +296,30 @@ public final class ArmSession {
         }
         try flush()
         return false
+    }
+
+    /// Preflight results as they come (stored, published); the boot files looked at every 5 s.
+    private func storePreflights(now: Int64) throws {
+        guard let preflight else { return }
+        if now - bootFilesCheckedAt >= 5_000_000_000 {
+            bootFilesCheckedAt = now
+            preflight.checkBootFiles()
+        }
+        let results = preflight.collect()
+        guard !results.isEmpty else { return }
+        let records = results.map { PreflightWatch.record($0, bootID: resolver.bootID) }
+        try sink.keep(records.map { .preflight($0) })
+        records.forEach { sink.publish($0) }
+        sink.flushOutput()
+        try publishState(running: true)
+    }
+
+    /// What status says of preflight.
+    private var preflightDescription: String {
+        guard let preflight else { return "off (--no-preflight)" }
+        var text = preflight.latest.map { "last: \($0.report.headline)" } ?? "not run yet"
+        if preflight.block { text += "; " + (preflight.inhibitorNote ?? "--block-bad-reboot: no inhibitor needed so far") }
+        return text
     }
 
     /// Tells the kernel the loop is alive (the hold's heartbeat), and keeps the longest gap.
@@ -358,6 +396,7 @@ public final class ArmSession {
         let state = ArmState(pid: getpid(), bootID: resolver.bootID, started: startedAt, updated: WallClock.now(),
                              probes: ArmState.points(probes.states), hold: holdDescription, dbus: busDescription,
                              finalStage: finalStage.plan(finalWaitPossible: probes.finalWaitPossible), outputs: outputsDescription,
+                             preflight: preflightDescription,
                              recordsStored: sink.stored, lostRecords: publishedCounters.lost,
                              durableLatency: latencies.summary, running: running,
                              capture: ArmState.Capture(pinning: probes.pinningSummary, counters: publishedCounters,

@@ -26,6 +26,8 @@ public struct ArmState: Codable, Equatable {
     public var finalStage: String?
     /// Where records go besides the store: journal entries, export file, metrics file.
     public var outputs: String?
+    /// The last preflight's answer (and the inhibitor, with --block-bad-reboot).
+    public var preflight: String?
     public var recordsStored: UInt64
     public var lostRecords: UInt64
     public var durableLatency: Latency?
@@ -66,7 +68,8 @@ public struct ArmState: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, finalStage = "final_stage", outputs, recordsStored = "records_stored"
+        case pid, bootID = "boot_id", started, updated, probes, hold, dbus, finalStage = "final_stage", outputs, preflight
+        case recordsStored = "records_stored"
         case lostRecords = "lost_records", durableLatency = "durable_latency", running, capture
     }
 

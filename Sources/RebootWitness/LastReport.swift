@@ -120,6 +120,9 @@ public enum LastReport {
                      "  bootstat    \(verdict.bootstat)"]
         if let seen = verdict.lastSeen { lines.append("  last seen   \(seen)") }
         if let loop = verdict.crashLoop { lines.append("  crash loop  \(loop.what) ×\(loop.count) (\(loop.source.rawValue))") }
+        for attempt in verdict.failedAttempts {
+            lines.append("  failed boot attempt after it: \(attempt.source.rawValue): \(attempt.excerpt)")
+        }
         lines.append("  evidence")
         for item in verdict.evidence {
             lines.append("    \(item.stance.mark) \(item.source.rawValue.padding(10)) \((item.time ?? "").padding(24))  \(item.excerpt)")
@@ -129,12 +132,17 @@ public enum LastReport {
 
     public static func human(_ list: [Line]) -> [String] {
         let header = " IDX BOOT ID                          START                    LAST SEEN                ENDED AS (BOOTSTAT)                  CONF    INITIATOR"
-        return [header] + list.map { line in
+        return [header] + list.flatMap { line -> [String] in
             let id = JournalReader.journalBootID(line.bootID)
             let ended = line.current ? "running" : line.verdict?.bootstat ?? "?"
-            return String(line.index).leftPadded(4) + " " + id.padding(32) + " " + (line.start ?? "?").padding(24) + " "
+            // Failed attempts came after this boot: listed above it, newest first as the list goes.
+            let attempts = (line.verdict?.failedAttempts ?? []).map { attempt in
+                "   ↳ " + "FAILED BOOT ATTEMPT (no boot id: it never reached userspace)".padding(89) + " "
+                    + "failed_boot,\(attempt.source.rawValue),".padding(36) + " " + attempt.excerpt
+            }
+            return attempts + [String(line.index).leftPadded(4) + " " + id.padding(32) + " " + (line.start ?? "?").padding(24) + " "
                 + (line.current ? "-" : line.lastSeen ?? "?").padding(24) + " " + ended.padding(36) + " "
-                + (line.verdict?.confidence.rawValue ?? "").padding(7) + " " + (line.initiator ?? "")
+                + (line.verdict?.confidence.rawValue ?? "").padding(7) + " " + (line.initiator ?? "")]
         }
     }
 }

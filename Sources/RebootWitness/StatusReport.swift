@@ -44,6 +44,8 @@ public struct StatusReport: Encodable {
     public var finalStage: String?
     /// Where a running arm copies its records (journal, export file, metrics).
     public var outputs: String?
+    /// A running arm's last preflight.
+    public var preflight: String?
     public var lsms: [String]?
     public var pstore: [String]
     public var probes: [Point]
@@ -101,7 +103,8 @@ public struct StatusReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, finalStage = "final_stage", outputs, lsms, pstore, probes, store
+        case kernel, btf, tracefs, fentry, kprobes, ringBuffer = "ring_buffer", hold, dbus, finalStage = "final_stage", outputs, preflight
+        case lsms, pstore, probes, store
         case reboot2panic, capture
     }
 
@@ -129,6 +132,7 @@ public struct StatusReport: Encodable {
             dbus = live.dbus
             finalStage = live.finalStage
             outputs = live.outputs
+            preflight = live.preflight
         } else if !privileged && !bpfLSM {
             hold = "unknown (probing needs root)"
         } else {
@@ -185,6 +189,7 @@ public struct StatusReport: Encodable {
             "D-Bus        \(dbus ?? "not armed (arm monitors the system bus for logind/systemd reboot calls)")",
             "final stage  \(finalStage ?? "not armed (arm follows PID 1 into systemd-shutdown to record its reboot(2))")",
             "outputs      \(outputs ?? "not armed (journal entries, --export FILE, node_exporter textfile)")",
+            "preflight    \(preflight ?? "not armed (`reboot-witness preflight` checks the next boot now)")",
             "pstore       \(pstore.isEmpty ? "no backend (nothing survives a reset in pstore)" : pstore.joined(separator: ", "))",
         ]
         var storeLine = "store        \(store.path)"

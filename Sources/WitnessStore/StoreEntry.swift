@@ -12,20 +12,27 @@ public enum StoreEntry: Codable, Equatable, Sendable {
     case pstore(PstoreRecord)
     /// The watchdog hunt: a watchdog starving, and who stopped feeding it.
     case watchdog(WatchdogRecord)
+    /// What preflight said about the next boot.
+    case preflight(PreflightRecord)
 
     public struct BootMarker: Codable, Equatable, Sendable {
         public var bootID: String
         public var time: String
         public var kernel: String
         public var pid: Int32
+        /// On a start marker: what the boot loader said of the attempts before
+        /// this boot (GRUB's recordfail, boot counters), read before the
+        /// system clears them.
+        public var bootLoader: [String]?
 
-        enum CodingKeys: String, CodingKey { case bootID = "boot_id", time, kernel, pid }
+        enum CodingKeys: String, CodingKey { case bootID = "boot_id", time, kernel, pid, bootLoader = "boot_loader" }
 
-        public init(bootID: String, time: String, kernel: String, pid: Int32) {
+        public init(bootID: String, time: String, kernel: String, pid: Int32, bootLoader: [String]? = nil) {
             self.bootID = bootID
             self.time = time
             self.kernel = kernel
             self.pid = pid
+            self.bootLoader = bootLoader
         }
     }
 
@@ -35,6 +42,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .start(let marker), .alive(let marker), .stop(let marker): return marker.bootID
         case .pstore(let record): return record.bootID ?? "unknown"
         case .watchdog(let record): return record.bootID
+        case .preflight(let record): return record.bootID
         }
     }
 
@@ -46,7 +54,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .alive(let marker): return "alive\u{1f}\(marker.bootID)"
         case .pstore(let record): return "pstore\u{1f}\(record.file)\u{1f}\(record.header)\u{1f}\(record.bytes)"
         case .watchdog(let record): return "watchdog\u{1f}\(record.bootID)\u{1f}\(record.device)\u{1f}\(record.lastKeepaliveBootNs)"
-        case .start, .stop: return nil
+        case .start, .stop, .preflight: return nil
         }
     }
 
@@ -61,7 +69,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         return .caller(record)
     }
 
-    private enum Kind: String, Codable { case caller, start, alive, stop, pstore, watchdog }
+    private enum Kind: String, Codable { case caller, start, alive, stop, pstore, watchdog, preflight }
     private enum TypeKey: String, CodingKey { case type }
 
     public init(from decoder: Decoder) throws {
@@ -73,6 +81,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .stop: self = .stop(try BootMarker(from: decoder))
         case .pstore: self = .pstore(try PstoreRecord(from: decoder))
         case .watchdog: self = .watchdog(try WatchdogRecord(from: decoder))
+        case .preflight: self = .preflight(try PreflightRecord(from: decoder))
         }
     }
 
@@ -84,6 +93,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         case .stop: return .stop
         case .pstore: return .pstore
         case .watchdog: return .watchdog
+        case .preflight: return .preflight
         }
     }
 
@@ -101,6 +111,9 @@ public enum StoreEntry: Codable, Equatable, Sendable {
             try record.encode(to: encoder)
         case .watchdog(let record):
             try container.encode(Kind.watchdog, forKey: .type)
+            try record.encode(to: encoder)
+        case .preflight(let record):
+            try container.encode(Kind.preflight, forKey: .type)
             try record.encode(to: encoder)
         }
     }
@@ -153,7 +166,7 @@ extension StoreEntry {
     public var retention: Retention {
         switch self {
         case .caller(let record): return record.retention
-        case .start, .alive, .stop: return .routine
+        case .start, .alive, .stop, .preflight: return .routine
         case .pstore, .watchdog: return .stopping
         }
     }

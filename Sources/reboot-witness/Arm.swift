@@ -20,6 +20,7 @@ struct Arm: ParsableCommand {
               reboot-witness arm --reboot2panic --panic-timeout 30   # watchdog hunt: restarts become panics
               reboot-witness arm --keep-capture-on-exit   # a restart or upgrade loses no call (the unit does this)
               reboot-witness arm --no-pin --store /tmp/w  # a throwaway arm beside the service
+              reboot-witness arm --block-bad-reboot       # refuse `systemctl reboot` into an image that cannot mount root
 
             REBOOT2PANIC:
               Held reboot(2) calls are recorded, named in the kernel log, then turned into a panic \
@@ -147,6 +148,12 @@ struct Arm: ParsableCommand {
     @Flag(help: "Replace the pinned programs even when they are this build's (they are adopted otherwise).")
     var replacePrograms = false
 
+    @Flag(help: "Do not run preflight (see `preflight --help`) at start, when the boot files change, and with each reboot intent.")
+    var noPreflight = false
+
+    @Flag(help: "While preflight says the next boot would fail, hold a logind \"block\" inhibitor for shutdown, so that `systemctl reboot` names the reason. reboot(2) and `reboot -f` are never blocked.")
+    var blockBadReboot = false
+
     /// Tests: the process whose exec of `systemd-shutdown` starts the final stage.
     @Option(help: .private)
     var finalPid: UInt32 = 1
@@ -167,6 +174,7 @@ struct Arm: ParsableCommand {
         guard storeSize.bytes >= 3 * SlotStore.slotSize else {
             throw ValidationError("--store-size must hold two slots and the header: \(3 * SlotStore.slotSize / 1024)K at least")
         }
+        if noPreflight && blockBadReboot { throw ValidationError("--block-bad-reboot needs preflight (not --no-preflight)") }
         if noPin && (keepCaptureOnExit || replacePrograms) {
             throw ValidationError("--keep-capture-on-exit and --replace-programs need the pinned capture (not --no-pin)")
         }
@@ -203,6 +211,8 @@ struct Arm: ParsableCommand {
             options.keepCapture = keepCaptureOnExit
             options.replacePrograms = replacePrograms
             options.reboot2panicRoot = reboot2panicRoot
+            options.preflight = !noPreflight
+            options.blockBadReboot = blockBadReboot
             let session: ArmSession
             do {
                 session = try ArmSession(options: options)

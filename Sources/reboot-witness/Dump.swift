@@ -17,7 +17,7 @@ struct Dump: ParsableCommand {
     @Option(help: ArgumentHelp("Store directory.", valueName: "DIR"))
     var store: String = StoreDirectory.defaultPath
 
-    @Flag(help: "One JSON object per line: caller records, and watchdog hunt findings (objects with \"type\": \"watchdog\").")
+    @Flag(help: "One JSON object per line: caller records, watchdog hunt findings (\"type\": \"watchdog\") and preflight results (\"type\": \"preflight\").")
     var json = false
 
     @Option(help: "Which boot: current, previous or all.")
@@ -54,6 +54,9 @@ struct Dump: ParsableCommand {
                         print("  \(record.time)  \(record.summary)")
                         for frame in record.pinger.kernelStack.prefix(12) { print("      \(frame)") }
                     }
+                }
+                for record in report.witness[boot]?.preflight ?? [] {
+                    print(json ? RecordFormatter.json(StoreEntry.preflight(record)) : "  \(record.time)  \(record.summary)")
                 }
                 for item in report.witness[boot]?.items ?? [] {
                     print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))

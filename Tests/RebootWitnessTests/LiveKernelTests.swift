@@ -212,6 +212,34 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(ancestry.first?["pid"] as? Int, Int(shell.processIdentifier))
     }
 
+    /// arm runs preflight at start and again with a reboot intent, and stores each answer.
+    func testPreflightRunsAtStartAndWithAnIntent() throws {
+        let dir = try temporaryDirectory("tools")
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: dir.appendingPathComponent("systemctl").path)
+        let deadline = Date().addingTimeInterval(20)
+        var stored: [[String: Any]] = []
+        func preflights() throws -> [[String: Any]] {
+            try ndjsonObjects(try runProgram(Built.witness, ["dump", "--json", "--store", store.path]).stdout)
+                .filter { $0["type"] as? String == "preflight" }
+        }
+        while Date() < deadline, try preflights().isEmpty { usleep(100_000) }
+        _ = try runProgram(dir.appendingPathComponent("systemctl").path, ["reboot"])
+        while Date() < deadline {
+            stored = try preflights()
+            if stored.count >= 2 { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(stored.map { $0["trigger"] as? String ?? "" }.first, "arm started")
+        XCTAssertTrue((stored.last?["trigger"] as? String ?? "").hasPrefix("intent: \(dir.path)/systemctl reboot by "), "\(stored)")
+        // This host boots a kernel its hypervisor gives: preflight says it cannot tell, and why.
+        let expected = FileManager.default.fileExists(atPath: "/boot/grub/grub.cfg") || ((try? FileManager.default.contentsOfDirectory(atPath: "/boot"))?
+            .contains { $0.hasPrefix("vmlinuz-") } ?? false)
+        if !expected {
+            XCTAssertEqual(stored.last?["outcome"] as? String, "unknown")
+            XCTAssertTrue((stored.last?["problems"] as? [String] ?? []).contains { $0.contains("no boot loader configuration") })
+        }
+    }
+
     func testArmTellsSystemdItIsReady() throws {
         var buffer = [UInt8](repeating: 0, count: 256)
         // READY=1 follows the armed line: wait for it a little.

@@ -194,12 +194,19 @@ final class OutputsTests: XCTestCase {
         XCTAssertEqual(v["REBOOT_WITNESS_BOOTSTAT"], "hard_reset,oom_then_reset,")
         XCTAssertEqual(v["REBOOT_WITNESS_BOOT_ID_ENDED"], "3f2a4c6e-8d1b-4f0a-9e7c-5b3d1f2e4a6c")
         XCTAssertEqual(v["PRIORITY"], "4", "an unexpected end is a warning")
+        let check = PreflightRecord(bootID: "b1", time: "t", trigger: "intent: systemctl reboot by alice[812]", outcome: "likely_fails",
+                                    kernel: "/boot/vmlinuz-6.1", version: "6.1", initrds: ["/boot/initrd.img-6.1"], rule: nil,
+                                    problems: ["root driver: virtio_blk missing"])
+        let p = Dictionary(JournalFields.of(check), uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(p["MESSAGE_ID"], WitnessMessageID.preflight)
+        XCTAssertEqual(p["PRIORITY"], "3", "a boot that would fail is an error")
         // Every field the catalog's texts name is one these entries carry.
         let catalog = (try? String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scripts/packaging/reboot-witness.catalog").path, encoding: .utf8)) ?? ""
-        XCTAssertTrue(catalog.contains("-- \(WitnessMessageID.record)") && catalog.contains("-- \(WitnessMessageID.verdict)"))
+        XCTAssertTrue(catalog.contains("-- \(WitnessMessageID.record)") && catalog.contains("-- \(WitnessMessageID.verdict)")
+                      && catalog.contains("-- \(WitnessMessageID.preflight)"))
         let named = Set(catalog.split(separator: "@").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) })
-        let carried = Set(fields.keys).union(v.keys)
+        let carried = Set(fields.keys).union(v.keys).union(p.keys)
         XCTAssertTrue(named.isSubset(of: carried), "catalog fields no entry carries: \(named.subtracting(carried))")
     }
 }

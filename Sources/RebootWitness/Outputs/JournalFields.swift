@@ -11,6 +11,8 @@ public enum WitnessMessageID {
     public static let record = "b1f7528de1a645298eb16b5baa51deea"
     /// How a boot ended: `last`'s verdict, logged by `arm` once at start for the previous boot.
     public static let verdict = "5e049ba2966c447d96ffa8689a1f09d3"
+    /// What preflight said about the next boot (error priority when it would likely fail).
+    public static let preflight = "3a4768f21a934afba9590e8819224ebd"
 }
 
 /// Records and verdicts as structured journal entries: MESSAGE_ID from the
@@ -44,6 +46,15 @@ public enum JournalFields {
          ("MESSAGE", "reboot-witness: " + finding.summary), ("REBOOT_WITNESS_PROBE", "watchdog_hunt"),
          ("REBOOT_WITNESS_PID", String(finding.pinger.pid)), ("REBOOT_WITNESS_COMM", finding.pinger.comm),
          ("REBOOT_WITNESS_EXE", finding.pinger.exe ?? ""), ("REBOOT_WITNESS_RECORD_BOOT_ID", finding.bootID)]
+    }
+
+    /// A preflight result: error when the next boot would likely fail, notice otherwise.
+    public static func of(_ preflight: PreflightRecord) -> [(String, String)] {
+        [("MESSAGE_ID", WitnessMessageID.preflight), ("PRIORITY", preflight.failing ? "3" : "5"),
+         ("SYSLOG_IDENTIFIER", "reboot-witness"), ("MESSAGE", "reboot-witness: " + preflight.summary),
+         ("REBOOT_WITNESS_PREFLIGHT", preflight.outcome), ("REBOOT_WITNESS_TRIGGER", preflight.trigger),
+         ("REBOOT_WITNESS_NEXT_KERNEL", preflight.kernel ?? ""), ("REBOOT_WITNESS_NEXT_INITRD", preflight.initrds.joined(separator: " ")),
+         ("REBOOT_WITNESS_PROBLEMS", preflight.problems.joined(separator: "; ")), ("REBOOT_WITNESS_RECORD_BOOT_ID", preflight.bootID)]
     }
 
     /// A verdict on how `verdict.bootID` ended: notice when someone asked

@@ -16,10 +16,10 @@ final class KernelLog {
         if fd >= 0 { close(fd) }
     }
 
-    /// One message (the kernel takes one write as one record; <5> = notice).
-    func write(_ line: String) {
+    /// One message (the kernel takes one write as one record; <5> = notice, <3> = error).
+    func write(_ line: String, priority: Int = 5) {
         guard fd >= 0 else { return }
-        let bytes = Array(((priorityPrefix ? "<5>" : "") + line.prefix(900) + "\n").utf8)
+        let bytes = Array(((priorityPrefix ? "<\(priority)>" : "") + line.prefix(900) + "\n").utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 

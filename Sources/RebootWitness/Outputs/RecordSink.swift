@@ -78,6 +78,19 @@ final class RecordSink {
         print(json ? object : "watchdog: \(finding.summary)")
     }
 
+    /// A durable preflight result: a failing one loudly (kernel log at error
+    /// priority, the journal, standard error), every one to the export file and standard output.
+    func publish(_ preflight: PreflightRecord) {
+        if preflight.failing {
+            kmsg.write("reboot-witness: PREFLIGHT: the next boot would likely fail to mount root: " + preflight.summary, priority: 3)
+            StandardError.write("reboot-witness: PREFLIGHT FAILED: \(preflight.summary)\n")
+        }
+        if journal { send(JournalFields.of(preflight)) }
+        let object = RecordFormatter.json(StoreEntry.preflight(preflight))
+        exportLine(object)
+        print(json ? object : preflight.summary)
+    }
+
     /// How the previous boot ended, logged once when arm starts.
     func publish(_ verdict: Verdict) {
         if journal { send(JournalFields.of(verdict)) }

@@ -19,6 +19,10 @@ public struct WitnessBoot: Equatable, Sendable {
     public var watchdog: [WatchdogRecord] = []
     /// pstore records harvested for this boot.
     public var pstore: [PstoreRecord] = []
+    /// What preflight said about the boot after this one, oldest first.
+    public var preflight: [PreflightRecord] = []
+    /// What the boot loader said at this boot's start of the attempts before it.
+    public var bootLoader: [String] = []
     /// The earliest and latest time of anything stored for this boot.
     public var first: String?
     public var last: String?
@@ -55,11 +59,14 @@ public struct WitnessBoot: Equatable, Sendable {
                 boot.last = max(boot.last ?? to, to)
             }
             switch entry {
-            case .start(let m): boot.armed = boot.armed ?? m.time
+            case .start(let m):
+                boot.armed = boot.armed ?? m.time
+                boot.bootLoader += m.bootLoader ?? []
             case .alive(let m): boot.lastAlive = m.time
             case .stop(let m): boot.stopped = m.time
             case .pstore(let record): boot.pstore.append(record)
             case .watchdog(let record): boot.watchdog.append(record)
+            case .preflight(let record): boot.preflight.append(record)
             case .caller(var record):
                 if record.isIntent && (!record.isRelayedIntent || lastIntent[id] == nil) { lastIntent[id] = record }
                 // A graceful reboot reaches the kernel as PID 1: name who asked for it.
@@ -103,6 +110,7 @@ extension StoreEntry {
         case .caller(let record): return (record.time, record.lastTime ?? record.time)
         case .start(let m), .alive(let m), .stop(let m): return (m.time, m.time)
         case .watchdog(let record): return (record.time, record.time)
+        case .preflight(let record): return (record.time, record.time)
         case .pstore: return nil  // written in an earlier boot, harvested in a later one
         }
     }

@@ -24,6 +24,10 @@ public struct BootFacts: Equatable, Sendable {
     public var uncleanMarkers: [Evidence] = []
     /// The watchdogs' boot status, when the boot that followed is this one.
     public var watchdogStatus: [WatchdogBootStatus] = []
+    /// Boot attempts after this boot that failed: pstore records of a root
+    /// that did not mount, the next boot's boot loader notes, a failing
+    /// preflight before the reboot (see FailedAttempts).
+    public var failedAttempts: [Evidence] = []
     /// What each source had or lacked for this boot ("witness not armed in that boot").
     public var sourceNotes: [Evidence] = []
 

@@ -16,6 +16,8 @@ public enum FactGathering {
 
         witness(boot, host, &facts)
         pstore(index, host, &facts)
+        facts.failedAttempts = FailedAttempts.gather(boot: boot.witness, next: next?.witness, pstore: facts.pstore)
+        facts.pstore.removeAll(where: FailedAttempts.isAttempt)
         journal(boot, next: next, host, &facts)
         if next?.isCurrent == true && host.thisHost {
             // This boot's kernel ring still holds its first lines (the journal may not have them yet).

@@ -71,6 +71,9 @@ public struct Verdict: Codable, Equatable, Sendable {
     public var bootID: String
     public var initiator: CallerRecord.Initiator?
     public var crashLoop: CrashLoop?
+    /// Boot attempts after this boot that never came up (a root that did not
+    /// mount, a boot loader's failed tries), with what says so.
+    public var failedAttempts: [Evidence] = []
     public var evidence: [Evidence]
     /// The short third field of `bootstat`: container id, unit, user, culprit comm.
     public var detail: String = ""
@@ -98,7 +101,7 @@ public struct Verdict: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case reason, subreason, summary, confidence, bootID = "boot_id", initiator, crashLoop = "crash_loop"
-        case evidence, bootstat, detail, lastSeen = "last_seen"
+        case evidence, bootstat, detail, lastSeen = "last_seen", failedAttempts = "failed_attempts"
     }
 
     public init(reason: Reason, subreason: Subreason, summary: String, confidence: Confidence, bootID: String,
@@ -121,6 +124,7 @@ public struct Verdict: Codable, Equatable, Sendable {
         evidence = try c.decode([Evidence].self, forKey: .evidence)
         detail = try c.decodeIfPresent(String.self, forKey: .detail) ?? ""
         lastSeen = try c.decodeIfPresent(String.self, forKey: .lastSeen)
+        failedAttempts = try c.decodeIfPresent([Evidence].self, forKey: .failedAttempts) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -130,7 +134,7 @@ public struct Verdict: Codable, Equatable, Sendable {
         try c.encode(bootID, forKey: .bootID); try c.encode(initiator, forKey: .initiator)
         try c.encode(crashLoop, forKey: .crashLoop); try c.encode(evidence, forKey: .evidence)
         try c.encode(bootstat, forKey: .bootstat); try c.encode(detail, forKey: .detail)
-        try c.encode(lastSeen, forKey: .lastSeen)
+        try c.encode(lastSeen, forKey: .lastSeen); try c.encode(failedAttempts, forKey: .failedAttempts)
     }
 }
 
@@ -141,6 +145,10 @@ public struct Evidence: Codable, Equatable, Sendable {
         case kernelLog = "kernel-log"
         /// A watchdog driver's boot status (sysfs).
         case bootstatus
+        /// The boot loader's own state (GRUB's grubenv, systemd-boot's boot counters).
+        case bootLoader = "boot-loader"
+        /// What `preflight` said before the reboot.
+        case preflight
     }
 
     /// How a piece of evidence bears on the verdict: `note` is context, such

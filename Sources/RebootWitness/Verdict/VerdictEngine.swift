@@ -19,6 +19,10 @@ public enum VerdictEngine {
         }
         verdict.evidence += contradictions(facts, verdict) + facts.sourceNotes
         verdict.lastSeen = facts.lastSeen
+        verdict.failedAttempts = facts.failedAttempts
+        if let first = facts.failedAttempts.first {
+            verdict.summary += "; then the next boot failed before one came up (\(first.source.rawValue): \(first.excerpt))"
+        }
         // `high` only where a direct record (the witness's, or the kernel's in pstore) supports it.
         if verdict.confidence == .high,
            !verdict.evidence.contains(where: { $0.supports && ($0.source == .witness || $0.source == .pstore) }) {
