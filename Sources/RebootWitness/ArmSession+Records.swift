@@ -178,4 +178,18 @@ extension ArmSession {
             }
         }
     }
+
+    /// pstore records not yet in the store, tagged with the last boot the
+    /// store saw before this one (pstore itself does not say which boot).
+    func harvestPstore() -> [StoreEntry] {
+        let entries: [StoreEntry]
+        do {
+            entries = try store.load().entries
+        } catch {
+            StandardError.write("pstore: the store could not be read (\(error)); records harvested now are tagged with no boot\n")
+            entries = []
+        }
+        let previous = entries.last { $0.bootID != resolver.bootID && $0.mergeKey?.hasPrefix("pstore") != true }?.bootID
+        return PstoreHarvest.collect(previousBoot: previous)
+    }
 }

@@ -99,7 +99,7 @@ public final class ArmSession {
     let finalStage: FinalStage
     let reboot2panic: Reboot2Panic?
     let preflight: PreflightWatch?
-    private var bootFilesCheckedAt: Int64 = 0
+    var bootFilesCheckedAt: Int64 = 0
     /// PID 1 became systemd-shutdown and the final stage is off: stop as on SIGTERM.
     var shutdownSeen = false
     /// The kernel's repeat counter at the last fold: the caller map is walked only when it moved.
@@ -298,30 +298,6 @@ public final class ArmSession {
         return false
     }
 
-    /// Preflight results as they come (stored, published); the boot files looked at every 5 s.
-    private func storePreflights(now: Int64) throws {
-        guard let preflight else { return }
-        if now - bootFilesCheckedAt >= 5_000_000_000 {
-            bootFilesCheckedAt = now
-            preflight.checkBootFiles()
-        }
-        let results = preflight.collect()
-        guard !results.isEmpty else { return }
-        let records = results.map { PreflightWatch.record($0, bootID: resolver.bootID) }
-        try sink.keep(records.map { .preflight($0) })
-        records.forEach { sink.publish($0) }
-        sink.flushOutput()
-        try publishState(running: true)
-    }
-
-    /// What status says of preflight.
-    private var preflightDescription: String {
-        guard let preflight else { return "off (--no-preflight)" }
-        var text = preflight.latest.map { "last: \($0.report.headline)" } ?? "not run yet"
-        if preflight.block { text += "; " + (preflight.inhibitorNote ?? "--block-bad-reboot: no inhibitor needed so far") }
-        return text
-    }
-
     /// Tells the kernel the loop is alive (the hold's heartbeat), and keeps the longest gap.
     private func beat() {
         heartbeat?.beat()
@@ -367,20 +343,6 @@ public final class ArmSession {
         case .failure(let error):
             busDescription = "unavailable: \(error)"
         }
-    }
-
-    /// pstore records not yet in the store, tagged with the last boot the
-    /// store saw before this one (pstore itself does not say which boot).
-    private func harvestPstore() -> [StoreEntry] {
-        let entries: [StoreEntry]
-        do {
-            entries = try store.load().entries
-        } catch {
-            StandardError.write("pstore: the store could not be read (\(error)); records harvested now are tagged with no boot\n")
-            entries = []
-        }
-        let previous = entries.last { $0.bootID != resolver.bootID && $0.mergeKey?.hasPrefix("pstore") != true }?.bootID
-        return PstoreHarvest.collect(previousBoot: previous)
     }
 
     /// How often the store's "last seen alive" marker is rewritten.

@@ -220,10 +220,11 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     public var isRelayedIntent: Bool { isIntent && (comm == "systemd-logind" || pid == 1) }
 
     /// The intent that asked for what `records` end with: the last one not
-    /// relayed by the system, else the last relayed one.
+    /// relayed by the system (a D-Bus call whose sender was gone before it
+    /// could be named only when nothing better is known), else the last relayed one.
     public static func initiatingIntent(in records: [CallerRecord], before time: String) -> CallerRecord? {
         let intents = records.filter { $0.isIntent && $0.time <= time }
-        return intents.last { !$0.isRelayedIntent } ?? intents.last
+        return intents.last { !$0.isRelayedIntent && $0.pid != 0 } ?? intents.last { !$0.isRelayedIntent } ?? intents.last
     }
 
     /// What makes two calls "the same caller" for deduplication within a

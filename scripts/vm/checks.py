@@ -32,6 +32,7 @@ SCENARIOS = {
     "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
     "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
     "package-lifecycle": "systemd guest: the .deb (dpkg -i) arms at boot; an upgrade restarts it and keeps the store; dpkg -r leaves nothing attached; --purge removes the store",
+    "preflight-initramfs": "systemd guest with Debian's kernel and initramfs-tools: preflight passes, then names virtio_blk after a broken depmod; --block-bad-reboot refuses systemctl reboot; the broken image really fails to mount root; `last` names the failed attempt",
     "tcg-textpoke": "no witness: syscall tracepoints toggled 400 times against a syscall loop on 2 vCPUs (TCG reproducer, extended)",
 }
 
@@ -497,6 +498,41 @@ def check_package_lifecycle(sections, console, kernel):
                     f"{after['store']['armed_pid']} adopting the pinned capture, 61 of 61 calls stored across it; dpkg -r detached {len(ours)} program(s); purge removed the store")
 
 
+def check_preflight_initramfs(sections, console, kernel):
+    def report(name):
+        text = sections.get(name, "")
+        found = re.search(r"exit=(\d+)", text)
+        return json.loads(next(l for l in text.splitlines() if l.startswith("{"))), int(found.group(1)) if found else None
+    good, code = report("preflight-good")
+    assert code == 0 and good["outcome"] == "bootable", (code, [f["message"] for f in good["findings"]])
+    assert good["initramfs"]["generator"] == "initramfs-tools" and good["initramfs"]["modules"] > 100, good["initramfs"]
+    needs = {n["module"] for n in good["root"]["needs"]}
+    assert {"virtio_blk", "ext4"} <= needs, f"the root chain read from sysfs: {needs}"
+    bad, code = report("preflight-bad")
+    errors = [f["message"] for f in bad["findings"] if f["severity"] == "error"]
+    assert code == 1 and bad["outcome"] == "likely_fails", (code, errors)
+    assert any(m.startswith("virtio_blk") for m in errors), f"preflight must name virtio_blk: {errors}"
+    assert bad["initramfs"]["modules"] < 50, f"{good['initramfs']['modules']} modules before, {bad['initramfs']['modules']} after"
+    armed = status(sections)
+    assert "holding a logind block inhibitor" in (armed.get("preflight") or ""), armed.get("preflight")
+    refused = sections.get("inhibited", "")
+    assert "exit=0" not in refused and "reboot-witness" in refused and "would likely fail" in refused, refused
+    own = console.split("@@RW-OWN-BOOT-BEGIN@@")
+    assert len(own) == 2, "the host did not boot the guest's own image"
+    failed = own[1].split("@@RW-OWN-BOOT-END@@")[0]
+    line = next((l for l in failed.splitlines() if "Gave up waiting for root" in l or "does not exist" in l), None)
+    assert line, f"the broken image did not fail to mount root: {failed[-600:]}"
+    last = json.loads(sections["last"])
+    attempts = last.get("failed_attempts") or []
+    assert attempts, f"last names no failed attempt: {last['summary']}"
+    assert "FAILED BOOT ATTEMPT" in sections.get("last-list", ""), sections.get("last-list", "")[-600:]
+    intent = [o for o in objects(sections) if o.get("type") == "preflight" and o["trigger"].startswith("intent:")]
+    assert intent and intent[-1]["outcome"] == "likely_fails", f"no failing preflight stored with the reboot intent: {intent}"
+    return "PASS", (f"{good['initramfs']['modules']} → {bad['initramfs']['modules']} modules, virtio_blk named; "
+                    f"systemctl reboot refused; the image failed: {line.strip()[:60]}; last: "
+                    + "; ".join(f"{a['source']}: {a['excerpt'][:70]}" for a in attempts))
+
+
 def check_textpoke(sections, console, kernel):
     assert sections.get("toggles", "").strip() == "1600", f"the toggles did not finish: {sections.get('toggles')}"
     return "PASS", "1600 tracepoint switches against a syscall loop, no oops"
@@ -531,6 +567,7 @@ CHECKS = {
     "never-armed-reset": check_never_armed_reset,
     "package-lifecycle": check_package_lifecycle,
     "tcg-textpoke": check_textpoke,
+    "preflight-initramfs": check_preflight_initramfs,
 }
 assert CHECKS.keys() == SCENARIOS.keys(), "every scenario needs a description and a check"
 

@@ -14,8 +14,11 @@ SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 # sudo, OpenSSH and pam_systemd (logind sessions, as on a standard install): the never-armed
 # scenario logs in by ssh on loopback and runs `sudo reboot`;
-# bpftool: the package scenario checks that removal leaves no program or link behind.
-PACKAGES = "systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,libpam-systemd,bpftool"
+# bpftool: the package scenario checks that removal leaves no program or link behind;
+# initramfs-tools, zstd: the preflight scenario installs a kernel package, which builds its initramfs;
+# libarchive13: what the .deb recommends for preflight (apt installs it with the package, dpkg -i does not).
+PACKAGES = ("systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,libpam-systemd,bpftool,"
+            "initramfs-tools,zstd,libarchive13")
 
 
 def ensure_root(cache, log):
@@ -36,10 +39,12 @@ def ensure_root(cache, log):
     return root
 
 
-def build_image(cache, root, deb, selftest, libraries, vm_dir, log):
-    """A raw ext4 image of the root with the witness installed; returns its path."""
+def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=None):
+    """A raw ext4 image of the root with the witness installed; returns its path.
+    With `kernel_deb`, the kernel package is installed too (dpkg -i: initramfs-tools
+    builds its initramfs in /boot, as on an installed system)."""
     stage = tempfile.mkdtemp(prefix="rw-systemd-")
-    image = os.path.join(cache, "systemd-base.img")
+    image = os.path.join(cache, "systemd-kernel.img" if kernel_deb else "systemd-base.img")
     try:
         subprocess.run(["cp", "-a", root + "/.", stage], check=True)
         shutil.copy(deb, os.path.join(stage, "tmp"))
@@ -79,14 +84,46 @@ def build_image(cache, root, deb, selftest, libraries, vm_dir, log):
             f.write("rw-guest\n")
         with open(os.path.join(stage, "etc", "fstab"), "w") as f:
             f.write("/dev/vda / ext4 rw,errors=remount-ro 0 1\n")
+        if kernel_deb:
+            install_kernel(stage, kernel_deb)
         if os.path.exists(image):
             os.remove(image)
-        subprocess.run(["truncate", "-s", "1200M", image], check=True)
+        subprocess.run(["truncate", "-s", "2400M" if kernel_deb else "1200M", image], check=True)
         subprocess.run(["mkfs.ext4", "-q", "-F", "-O", "^metadata_csum,^64bit", "-d", stage, image], check=True)
         log(f"vm-test: systemd guest image {image}")
         return image
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def install_kernel(stage, kernel_deb):
+    """dpkg -i of a Debian kernel package in the staged root (with /proc, for
+    update-initramfs), so that /boot holds its vmlinuz and initrd.img."""
+    shutil.copy(kernel_deb, os.path.join(stage, "tmp", "kernel.deb"))
+    proc = os.path.join(stage, "proc")
+    subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
+    try:
+        subprocess.run(["chroot", stage, "dpkg", "-i", "/tmp/kernel.deb"], check=True, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    finally:
+        subprocess.run(["umount", proc], check=False)
+        os.remove(os.path.join(stage, "tmp", "kernel.deb"))
+
+
+def extract(disk, paths, out_dir):
+    """Files of the guest's root, read from its qcow2 disk (qemu-img to raw, then debugfs)."""
+    raw = os.path.join(out_dir, "disk.raw")
+    subprocess.run(["qemu-img", "convert", "-O", "raw", disk, raw], check=True)
+    try:
+        found = []
+        for path in paths:
+            target = os.path.join(out_dir, os.path.basename(path))
+            subprocess.run(["debugfs", "-R", f"dump {path} {target}", raw], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            found.append(target)
+        return found
+    finally:
+        os.remove(raw)
 
 
 def newer_version(deb, path):

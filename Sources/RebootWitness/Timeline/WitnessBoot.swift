@@ -68,7 +68,8 @@ public struct WitnessBoot: Equatable, Sendable {
             case .watchdog(let record): boot.watchdog.append(record)
             case .preflight(let record): boot.preflight.append(record)
             case .caller(var record):
-                if record.isIntent && (!record.isRelayedIntent || lastIntent[id] == nil) { lastIntent[id] = record }
+                // (A D-Bus call whose sender was gone before it was named does not replace a known intent.)
+                if record.isIntent && (lastIntent[id] == nil || (!record.isRelayedIntent && record.pid != 0)) { lastIntent[id] = record }
                 // A graceful reboot reaches the kernel as PID 1: name who asked for it.
                 let syscallEntry = ProbeCatalog.point(named: record.probe)?.isRebootSyscallEntry == true
                 let pidOneStops = syscallEntry
