@@ -13,7 +13,27 @@ extension ArmSession {
     func takeStopping(_ urgent: RingBufferReader) throws {
         try urgent.drain()
         pending += probes.takeSpilled().map(CapturedRecord.init)
+        try awaitHeldExits(urgent)
         try flush()
+    }
+
+    /// A held caller gets EPERM at once, but on a busy or single CPU this loop
+    /// can take its record before the caller has returned. Its exit record
+    /// ("refused, then replayed") must be stored before the replay ends the
+    /// machine, so wait for it, bounded.
+    private func awaitHeldExits(_ urgent: RingBufferReader) throws {
+        func isEnter(_ r: CapturedRecord) -> Bool { r.probePoint?.name == "sys_enter_reboot" }
+        func isExit(_ r: CapturedRecord) -> Bool { r.probePoint?.name == "sys_exit_reboot" }
+        var waiting = Set(pending.filter { $0.held && isEnter($0) }.map(\.tid))
+        guard !waiting.isEmpty else { return }
+        let deadline = SystemCalls.clocks().boottime + Self.heldExitWaitNanoseconds
+        while true {
+            waiting.subtract(pending.filter(isExit).map(\.tid))
+            if waiting.isEmpty || SystemCalls.clocks().boottime >= deadline { return }
+            _ = try SystemCalls.pollReadable([urgent.descriptor], timeoutMilliseconds: 2)
+            try urgent.drain()
+            pending += probes.takeSpilled().map(CapturedRecord.init)
+        }
     }
 
     /// Stores everything captured so far (one fdatasync), then prints it.

@@ -123,6 +123,9 @@ public final class ArmSession {
     /// turn, the heartbeat and the stopping records do not.
     static let eventBatch = 64
     static let eventBudgetNanoseconds: Int64 = 25_000_000
+    /// How long a held call's replay waits for the caller's exit record
+    /// (it comes within microseconds once the caller runs again).
+    static let heldExitWaitNanoseconds: Int64 = 200_000_000
     /// The kernel's counters alone changing rewrites arm-state.json at most this often.
     static let countersPublishInterval: Int64 = 1_000_000_000
     private var countersPublishedAt: Int64 = 0

@@ -13,6 +13,8 @@ public enum MessageID {
     public static let restartScheduled = "5eb03494b6584870a536b337290809b3"
     /// logind: "New session N of user U." with SESSION_ID and LEADER.
     public static let sessionStart = "8d45620c1a4348dbb17410da57c60c66"
+    /// systemd: "Startup finished in …" (the default target reached).
+    public static let startupFinished = "b07a249cd024414a82dd00cd181378ff"
 }
 
 /// One step of an orderly shutdown the journal kept.
@@ -73,6 +75,14 @@ public enum JournalEvidence {
     static let unitWindow = 300, kernelWindow = 3000, restartWindow = 500, nextBootKernelWindow = 4000
     /// How far before the boot's last entry PID 1's lines are read for the shutdown (µs).
     static let shutdownSpan: Int64 = 30 * 60 * 1_000_000
+
+    /// Did `boot` finish starting up (PID 1 said "Startup finished")? nil
+    /// when the journal has no line of PID 1 in that boot to tell.
+    public static func finishedStartup(_ boot: String, in journal: JournalReader) -> Bool? {
+        let id = JournalMatch.boot(boot)
+        if journal.edge(JournalMatch([id, "_PID=1", "MESSAGE_ID=" + MessageID.startupFinished]), .forward) != nil { return true }
+        return journal.edge(JournalMatch([id, "_PID=1"]), .forward) == nil ? nil : false
+    }
 
     /// Facts of `boot` (either id form) from `journal`.
     public static func facts(of boot: String, in journal: JournalReader) -> JournalBootFacts {

@@ -1,7 +1,7 @@
 /// What a reboot(2) call, a kernel path or a request does to the machine:
 /// the vocabulary records, intents and verdicts share. Raw values are
 /// reboot(2)'s command names, as records store them.
-public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable {
+public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     case restart = "RESTART"
     /// RESTART with a command string for the firmware or boot loader.
     case restart2 = "RESTART2"
@@ -24,6 +24,9 @@ public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable {
 
     /// A restart of either form.
     public var restarts: Bool { self == .restart || self == .restart2 }
+
+    /// The kernel's name, as in records, kernel log lines and the Panic record.
+    public var description: String { rawValue }
 
     public static func < (a: RebootAction, b: RebootAction) -> Bool { a.rawValue < b.rawValue }
 }

@@ -1,4 +1,5 @@
 @testable import RebootWitness
+import WitnessEvidence
 import WitnessStore
 import XCTest
 
@@ -43,5 +44,25 @@ final class FailedAttemptsTests: XCTestCase {
         let list = LastReport.human([LastReport.Line(index: -1, bootID: "b1", start: nil, lastSeen: nil, current: false, verdict: verdict)])
         XCTAssertEqual(list.count, 3)
         XCTAssertTrue(list[1].contains("FAILED BOOT ATTEMPT"), list[1])
+    }
+}
+
+/// A boot that reached userspace but never its default target (no
+/// "Startup finished" from PID 1) is a failed attempt of the boot before it.
+final class StartupFinishedTests: XCTestCase {
+    func testABootWithoutStartupFinished() throws {
+        var fixture = JournalFixture()
+        let good = JournalFixture.boot("a"), stuck = JournalFixture.boot("b"), empty = JournalFixture.boot("c")
+        fixture.add(boot: good, second: 1, "Startup finished in 2.1s (kernel) + 5.0s (userspace) = 7.1s.",
+                    ["_PID": "1", "MESSAGE_ID": "b07a249cd024414a82dd00cd181378ff", "SYSLOG_IDENTIFIER": "systemd"])
+        fixture.add(boot: good, second: 2, "Startup finished in 1s.", ["_PID": "900", "MESSAGE_ID": "b07a249cd024414a82dd00cd181378ff"])
+        fixture.add(boot: stuck, second: 100, "Starting Emergency Shell...", ["_PID": "1", "SYSLOG_IDENTIFIER": "systemd"])
+        fixture.add(boot: stuck, second: 101, "Startup finished in 1s.", ["_PID": "905", "MESSAGE_ID": "b07a249cd024414a82dd00cd181378ff"])
+        fixture.add(boot: empty, second: 200, "a line from a daemon", ["_PID": "77"])
+        let dir = try fixture.write(to: try temporaryDirectory("startup"))
+        let journal = try JournalReader(directory: dir.path)
+        XCTAssertEqual(JournalEvidence.finishedStartup(good, in: journal), true)
+        XCTAssertEqual(JournalEvidence.finishedStartup(stuck, in: journal), false, "a user manager's Startup finished is not PID 1's")
+        XCTAssertNil(JournalEvidence.finishedStartup(empty, in: journal), "no line of PID 1: cannot tell")
     }
 }

@@ -109,6 +109,7 @@ final class PreflightTests: XCTestCase {
         // EFI variables: 4 bytes of attributes, then UTF-16LE with a NUL.
         let bytes: [UInt8] = [7, 0, 0, 0] + Array("debian-x.conf".utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }) + [0, 0]
         XCTAssertEqual(try LoaderVariable.decode(bytes).get(), "debian-x.conf")
+        if case .success = LoaderVariable.decode([7, 0, 0, 0, 0x64]) { XCTFail("an odd-length EFI variable is not a UTF-16 string") }
     }
 
     func testBadInputIsOneFindingEach() throws {

@@ -82,6 +82,8 @@ final class Reboot2PanicLiveTests: XCTestCase {
         XCTAssertEqual(replays, 2, "a sysrq write that returns (no panic) replays the held call too")
         XCTAssertEqual(try read(returning, "proc/sysrq-trigger"), "c")
         let lines = try String(contentsOf: log, encoding: .utf8)
+        // The line the Panic record keeps names the call as the kernel does (the QEMU check reads it).
+        XCTAssertTrue(lines.contains("reboot-witness: reboot2panic: sys_enter_reboot RESTART by \(record.comm)[\(record.pid)]"), lines)
         XCTAssertTrue(lines.contains("reboot2panic: no panic (open"), lines)
         XCTAssertTrue(lines.contains("replaying the held reboot(2)"), lines)
     }

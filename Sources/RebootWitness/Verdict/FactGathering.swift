@@ -101,6 +101,12 @@ public enum FactGathering {
             facts.uncleanMarkers = JournalEvidence.uncleanMarkers(nextBoot: nextID, in: journal).map {
                 Evidence(source: .journal, time: $0.time, excerpt: "next boot: " + $0.quoted)
             }
+            // A next boot that reached userspace but never its default target (emergency mode, a hang) is a failed attempt.
+            if next?.isCurrent == false, JournalEvidence.finishedStartup(nextID, in: journal) == false {
+                facts.failedAttempts.append(Evidence(source: .journal, time: next?.start?.iso8601,
+                                                     excerpt: "the next boot \(JournalReader.journalBootID(nextID)) never finished starting up "
+                                                         + "(no \"Startup finished\" from PID 1 in its journal)"))
+            }
         }
         if journal.unreadable > problems {
             facts.sourceNotes.append(Evidence(source: .journal, time: nil,
