@@ -41,6 +41,20 @@ extension ArmSession {
         }
     }
 
+    /// rw_events in batches, for a bounded time, with rw_urgent taken and the
+    /// heartbeat beaten between them. Returns whether records are still waiting.
+    func takeEvents(_ rings: (urgent: RingBufferReader, events: RingBufferReader)) throws -> Bool {
+        let started = SystemCalls.clocks().boottime
+        while try rings.events.drain(limit: Self.eventBatch) {
+            try flush()
+            beat()
+            try takeStopping(rings.urgent)
+            if SystemCalls.clocks().boottime - started >= Self.eventBudgetNanoseconds { return true }
+        }
+        try flush()
+        return false
+    }
+
     /// Stores everything captured so far (one fdatasync), then prints it.
     func flush() throws {
         guard !pending.isEmpty else { return }

@@ -287,22 +287,8 @@ public final class ArmSession {
         return 0
     }
 
-    /// rw_events in batches, for a bounded time, with rw_urgent taken and the
-    /// heartbeat beaten between them. Returns whether records are still waiting.
-    private func takeEvents(_ rings: (urgent: RingBufferReader, events: RingBufferReader)) throws -> Bool {
-        let started = SystemCalls.clocks().boottime
-        while try rings.events.drain(limit: Self.eventBatch) {
-            try flush()
-            beat()
-            try takeStopping(rings.urgent)
-            if SystemCalls.clocks().boottime - started >= Self.eventBudgetNanoseconds { return true }
-        }
-        try flush()
-        return false
-    }
-
     /// Tells the kernel the loop is alive (the hold's heartbeat), and keeps the longest gap.
-    private func beat() {
+    func beat() {
         heartbeat?.beat()
         let now = SystemCalls.clocks().boottime
         longestBeatGap = max(longestBeatGap, now - lastBeat)

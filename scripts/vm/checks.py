@@ -3,8 +3,12 @@
 check() returns (verdict, detail) with verdict PASS or SKIP, and raises
 AssertionError with a readable message on failure.
 """
-import json
 import re
+
+from scenario_output import (CONTAINER_ID, objects, records, status, probe_states, kernel_version, boot_ids,
+                             previous_boot, verdict, first, pstore_text, percentile)
+from checks_host import (check_systemctl_reboot, check_never_armed_sudo, check_never_armed_reset,
+                         check_package_lifecycle, check_preflight_initramfs)
 
 SCENARIOS = {
     "probes": "every probe loads on the kernel (fentry and kprobe fallback); safe triggers are recorded",
@@ -38,62 +42,6 @@ SCENARIOS = {
 
 # Run only when named: too long for every CI run.
 EXTENDED = {"reboot-f-x20", "bench-capable", "tcg-textpoke"}
-
-CONTAINER_ID = "c0ffee00" * 8
-
-
-def objects(sections):
-    return [json.loads(line) for line in sections.get("dump", "").splitlines() if line.startswith("{")]
-
-
-def records(sections):
-    """Caller records (other objects, such as watchdog findings, carry a "type")."""
-    return [o for o in objects(sections) if "type" not in o]
-
-
-def status(sections, name="status"):
-    assert name in sections, f"guest printed no {name} section"
-    return json.loads(sections[name])
-
-
-def probe_states(report):
-    return {p["name"]: p for p in report["probes"]}
-
-
-def kernel_version(release):
-    """(major, minor) of "5.10.0-46-amd64"."""
-    major, minor = re.match(r"(\d+)\.(\d+)", release).groups()
-    return int(major), int(minor)
-
-
-def boot_ids(console):
-    return re.findall(r"@@RW-BOOT@@ .* boot_id=(\S+)", console)
-
-
-def previous_boot(sections, console):
-    """Records of the boot that ended; asserts the scenario spanned two boots."""
-    boots = boot_ids(console)
-    assert len(boots) == 2 and boots[0] != boots[1], f"expected two distinct boots, saw {boots}"
-    return [r for r in records(sections) if r["boot_id"] == boots[0]]
-
-
-def verdict(sections, reason, subreason, detail=None):
-    """`last --json` of the boot that ended: asserts reason and subreason."""
-    assert "last" in sections, "guest printed no last section"
-    v = json.loads(sections["last"])
-    assert (v["reason"], v["subreason"]) == (reason, subreason), f"last says {v['bootstat']}: {v['summary']}"
-    if detail is not None:
-        assert v["detail"] == detail, f"last detail {v['detail']!r}, expected {detail!r}"
-    assert v["evidence"], "a verdict without evidence"
-    return f"last: {v['bootstat']} ({v['confidence']})"
-
-
-def first(items, what, predicate):
-    for item in items:
-        if predicate(item):
-            return item
-    raise AssertionError(f"no {what} among {len(items)} record(s): "
-                         + "; ".join(f"{r.get('probe', r.get('type'))}/{r.get('cmd')}/{r.get('comm')}" for r in items))
 
 
 def check_probes(sections, console, kernel):
@@ -246,10 +194,6 @@ def check_softdog_load(sections, console, kernel):
     return "PASS", "softdog_fire attached by fentry after the module loaded"
 
 
-def pstore_text(sections):
-    return sections.get("pstore-records", "")
-
-
 def check_softdog_hunt(sections, console, kernel):
     hunts = [o for o in objects(sections) if o.get("type") == "watchdog"]
     boots = boot_ids(console)
@@ -297,65 +241,6 @@ def check_sysrq_b_reboot2panic(sections, console, kernel):
     return "PASS", f"Emergency record: {writer.group(0)[16:]}; {handled.group(0)[16:]}"
 
 
-def check_systemctl_reboot(sections, console, kernel):
-    boots = boot_ids(console)
-    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
-    previous = [r for r in records(sections) if r["boot_id"] == boots[0]]
-    intent = first(previous, "systemctl reboot intent", lambda r: r["probe"] == "sched_process_exec" and r["comm"] == "systemctl")
-    assert intent["cmd"] == "RESTART" and intent["container"] == {"runtime": "docker", "id": CONTAINER_ID}, intent
-    last = verdict(sections, "reboot", "container", CONTAINER_ID[:12])
-    v = json.loads(sections["last"])
-    assert v["initiator"] and v["initiator"]["comm"] == "systemctl", v["initiator"]
-    bus = [r for r in previous if r["probe"] == "dbus"]
-    pid1 = first(previous, "PID 1's systemd-shutdown record", lambda r: r["pid"] == 1 and r["probe"] == "sched_process_exec")
-    assert pid1["cmd"] == "RESTART" and (pid1.get("initiator") or {}).get("comm") == "systemctl", \
-        f"PID 1's systemd-shutdown is not linked to the systemctl intent: {pid1.get('initiator')}"
-    assert any(e["excerpt"].startswith("PID 1 went on") for e in v["evidence"]), v["evidence"]
-    journal_summary = check_journal_entries(sections, boots[0])
-    if kernel_version(kernel) < (5, 17):
-        # No bpf_loop: PID 1's reboot(2) cannot wait for its record, which may or may not land; status says so.
-        plan = status(sections).get("final_stage") or ""
-        assert "cannot wait for the record (no bpf_loop" in plan, f"final stage plan on {kernel}: {plan}"
-        finals = [r for r in previous if r["pid"] == 1 and r["probe"] == "sys_enter_reboot"]
-        return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container; PID 1's `{pid1['cmd_arg'][:40]}` "
-                        f"linked to it; no bpf_loop: PID 1's reboot(2) not waited for ({'stored anyway' if finals else 'not stored'}); "
-                        + journal_summary)
-    # The final stage: PID 1's own reboot(2), written after the store was closed.
-    final = first(previous, "PID 1's reboot(2) (final stage)", lambda r: r["pid"] == 1 and r["probe"] == "sys_enter_reboot")
-    assert final["cmd"] == "RESTART" and final["final_stage"] and final["comm"].startswith("systemd-shutdow"), final
-    assert (final.get("initiator") or {}).get("comm") == "systemctl", \
-        f"PID 1's reboot(2) is not linked to the systemctl intent: {final.get('initiator')}"
-    assert "final stage: written through the block device" in sections["dump-human"], sections["dump-human"][-600:]
-    # With arm alive (and spared), systemd-shutdown still got / read-only and the next mount needed no recovery.
-    log = sections["shutdown-log"]
-    # (systemd says so only once / is read-only; 6.12's ext4 also says "re-mounted <uuid> ro", 6.1's does not)
-    assert "All filesystems unmounted" in log, log
-    assert "Failed to" not in log and "recovery complete" not in log, log
-    released = re.search(r"reboot-witness: final stage: .*record durable, released after ([0-9.]+) ms", log)
-    assert released, f"no release line in the last boot's kernel log: {log[-600:]}"
-    return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container, D-Bus calls seen: {len(bus)}; "
-                    f"PID 1's `{pid1['cmd_arg'][:40]}` and its reboot(2) (final stage, waited {released.group(1)} ms) linked to it; "
-                    + journal_summary)
-
-
-def check_journal_entries(sections, ended_boot):
-    """The records of the boot that ended, as structured journal entries, and
-    the verdict on it logged when arm started again, with its catalog text."""
-    records = [json.loads(l) for l in sections.get("journal-record", "").splitlines() if l.startswith("{")]
-    intent = [r for r in records if r.get("REBOOT_WITNESS_COMM") == "systemctl" and r.get("REBOOT_WITNESS_CMD") == "RESTART"]
-    assert intent, f"no journal entry for the systemctl intent among {len(records)}"
-    assert intent[0].get("REBOOT_WITNESS_CONTAINER_ID") == CONTAINER_ID, intent[0]
-    assert intent[0].get("REBOOT_WITNESS_PROBE") == "sched_process_exec", intent[0]
-    verdicts = [json.loads(l) for l in sections.get("journal-verdict", "").splitlines() if l.startswith("{")]
-    assert len(verdicts) == 1, f"one verdict entry at start, saw {len(verdicts)}"
-    v = verdicts[0]
-    assert v.get("REBOOT_WITNESS_BOOT_ID_ENDED") == ended_boot, v
-    assert v.get("REBOOT_WITNESS_BOOTSTAT") == f"reboot,container,{CONTAINER_ID[:12]}", v
-    catalog = sections.get("journal-catalog", "")
-    assert f"Boot {ended_boot} ended: reboot,container,{CONTAINER_ID[:12]}" in catalog, catalog[-600:]
-    return f"journal: {len(records)} record entries, the verdict entry with its catalog text"
-
-
 def check_failopen(sections, console, kernel):
     held = [r for r in previous_boot(sections, console) if r.get("held")]
     assert not held, f"nothing can be held with the controller dead: {held}"
@@ -389,10 +274,6 @@ def check_x20(sections, console, kernel):
     return "PASS", (f"20 of 20 reboot -f records survived; held delay over {len(delays)} reboots: "
                     f"p50 {percentile(delays, 0.5):.2f} ms, p99 {percentile(delays, 0.99):.2f} ms, max {delays[-1]:.2f} ms "
                     f"(of which event→durable p50 {percentile(durable, 0.5):.2f} ms)")
-
-
-def percentile(sorted_values, q):
-    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
 def check_bench_capable(sections, console, kernel):
@@ -432,111 +313,6 @@ def check_allowlist(sections, console, kernel):
     return "PASS", "allowlisted executable rebooted without a hold"
 
 
-def never_armed(sections, console):
-    """`last --json` of a scenario where the witness never ran: its verdict, after the common checks."""
-    boots = boot_ids(console)
-    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
-    assert "No such file" in sections.get("store", ""), f"`last` must not create a store: {sections.get('store')}"
-    v = json.loads(sections["last"])
-    assert v["boot_id"] == boots[0], f"last judged {v['boot_id']}, the boot that ended is {boots[0]}"
-    assert v["confidence"] != "high", "never high without a witness record"
-    notes = [e["excerpt"] for e in v["evidence"] if e["stance"] == "note"]
-    assert any("never armed" in n for n in notes), notes
-    listed = [json.loads(l) for l in sections.get("last-list", "").splitlines() if l.startswith("{")]
-    assert [l["boot_id"] for l in listed[:2]] == [boots[1], boots[0]] and listed[0]["current"], \
-        f"--list: {[(l['boot_id'], l['current']) for l in listed]}"
-    assert listed[1]["bootstat"] == v["bootstat"], (listed[1]["bootstat"], v["bootstat"])
-    return v
-
-
-def check_never_armed_sudo(sections, console, kernel):
-    v = never_armed(sections, console)
-    assert (v["reason"], v["subreason"], v["detail"]) == ("reboot", "user", "alice"), f"last says {v['bootstat']}: {v['summary']}"
-    assert v["confidence"] == "medium", v["confidence"]
-    i = v["initiator"] or {}
-    assert (i.get("ssh_peer") or "").startswith("127.0.0.1:"), f"ssh client: {i}"
-    assert i.get("argv") == "/usr/sbin/reboot" and (i.get("tty") or "").startswith("pts/"), i
-    return "PASS", f"last: {v['bootstat']} ({v['confidence']}), ssh from {i['ssh_peer']} on {i['tty']}, from the journal alone"
-
-
-def check_never_armed_reset(sections, console, kernel):
-    v = never_armed(sections, console)
-    assert (v["reason"], v["subreason"]) == ("hard_reset", "no_shutdown_path"), f"last says {v['bootstat']}: {v['summary']}"
-    assert v["confidence"] == "medium", f"the next boot's recovery makes it medium: {v['confidence']}"
-    support = [e["excerpt"] for e in v["evidence"] if e["stance"] == "supports"]
-    assert any("the journal ends with no shutdown sequence" in e for e in support), support
-    assert any("recovery complete" in e or "uncleanly shut down" in e for e in support), support
-    mark = re.search(r"@@RW-MARK@@ (\S+)", console).group(1)
-    assert v["last_seen"][:16] == mark[:16], f"last seen {v['last_seen']}, last words written at {mark}"
-    return "PASS", f"last: {v['bootstat']} ({v['confidence']}), last seen {v['last_seen']}; " \
-                   f"{sum('next boot' in e for e in support)} recovery line(s) at the next boot"
-
-
-def check_package_lifecycle(sections, console, kernel):
-    armed = re.search(r"\[\s*([0-9.]+)\]", sections.get("armed-at", ""))
-    assert armed, f"no 'armed' line from the unit in this boot's journal: {sections.get('armed-at')}"
-    before, after = status(sections, "before-upgrade"), status(sections, "after-upgrade")
-    assert before["store"]["armed_pid"] and after["store"]["armed_pid"], (before["store"], after["store"])
-    assert before["store"]["armed_pid"] != after["store"]["armed_pid"], "the upgrade did not restart the witness"
-    pid = int(re.search(r"pid=(\d+)", sections["record-before"]).group(1))
-    kept = [o for o in objects({"dump": sections["dump-after-upgrade"]}) if o.get("pid") == pid]
-    assert kept and kept[0]["probe"] == "sys_enter_reboot", f"the record made before the upgrade is gone: pid {pid}"
-    # Calls made all through the restart: the pinned capture bridged it, the new arm adopted it.
-    refused = sum(o["count"] for o in objects({"dump": sections["dump-after-upgrade"]}) if o.get("cmd") == "INVALID")
-    assert refused == 61, f"calls across the upgrade: {refused} stored of 61"
-    assert "adopted generation" in after["capture"]["pinning"], after["capture"]["pinning"]
-    # (systemd's own cgroup programs are named sd_*)
-    ours = {n for n in sections["programs-armed"].split() if n != "name" and not n.startswith("sd_")}
-    assert ours, "bpftool saw none of our programs while armed"
-    removed = sections["after-remove"]
-    state, _, rest = removed.partition("\n")
-    assert state.strip() in ("inactive", "failed", "unknown"), f"the unit still runs after dpkg -r: {state}"
-    left = ours & set(rest.split("links:")[0].split())
-    assert not left, f"programs left attached after dpkg -r: {sorted(left)}"
-    pins = rest.split("pins:")[1].split("store:")[0].split()
-    assert not pins, f"pins left in /sys/fs/bpf: {pins}"
-    assert "witness.store" in rest.split("store:")[1], f"dpkg -r must keep the store: {rest}"
-    purged = sections["after-purge"]
-    assert "No such file" in purged and "no binary" in purged, purged
-    return "PASS", (f"armed {float(armed.group(1)):.1f} s after kernel start; upgrade restarted pid {before['store']['armed_pid']} → "
-                    f"{after['store']['armed_pid']} adopting the pinned capture, 61 of 61 calls stored across it; dpkg -r detached {len(ours)} program(s); purge removed the store")
-
-
-def check_preflight_initramfs(sections, console, kernel):
-    def report(name):
-        text = sections.get(name, "")
-        found = re.search(r"exit=(\d+)", text)
-        return json.loads(next(l for l in text.splitlines() if l.startswith("{"))), int(found.group(1)) if found else None
-    good, code = report("preflight-good")
-    assert code == 0 and good["outcome"] == "bootable", (code, [f["message"] for f in good["findings"]])
-    assert good["initramfs"]["generator"] == "initramfs-tools" and good["initramfs"]["modules"] > 100, good["initramfs"]
-    needs = {n["module"] for n in good["root"]["needs"]}
-    assert {"virtio_blk", "ext4"} <= needs, f"the root chain read from sysfs: {needs}"
-    bad, code = report("preflight-bad")
-    errors = [f["message"] for f in bad["findings"] if f["severity"] == "error"]
-    assert code == 1 and bad["outcome"] == "likely_fails", (code, errors)
-    assert any(m.startswith("virtio_blk") for m in errors), f"preflight must name virtio_blk: {errors}"
-    assert bad["initramfs"]["modules"] < 50, f"{good['initramfs']['modules']} modules before, {bad['initramfs']['modules']} after"
-    armed = status(sections)
-    assert "holding a logind block inhibitor" in (armed.get("preflight") or ""), armed.get("preflight")
-    refused = sections.get("inhibited", "")
-    assert "exit=0" not in refused and "reboot-witness" in refused and "would likely fail" in refused, refused
-    own = console.split("@@RW-OWN-BOOT-BEGIN@@")
-    assert len(own) == 2, "the host did not boot the guest's own image"
-    failed = own[1].split("@@RW-OWN-BOOT-END@@")[0]
-    line = next((l for l in failed.splitlines() if "Gave up waiting for root" in l or "does not exist" in l), None)
-    assert line, f"the broken image did not fail to mount root: {failed[-600:]}"
-    last = json.loads(sections["last"])
-    attempts = last.get("failed_attempts") or []
-    assert attempts, f"last names no failed attempt: {last['summary']}"
-    assert "FAILED BOOT ATTEMPT" in sections.get("last-list", ""), sections.get("last-list", "")[-600:]
-    intent = [o for o in objects(sections) if o.get("type") == "preflight" and o["trigger"].startswith("intent:")]
-    assert intent and intent[-1]["outcome"] == "likely_fails", f"no failing preflight stored with the reboot intent: {intent}"
-    return "PASS", (f"{good['initramfs']['modules']} → {bad['initramfs']['modules']} modules, virtio_blk named; "
-                    f"systemctl reboot refused; the image failed: {line.strip()[:60]}; last: "
-                    + "; ".join(f"{a['source']}: {a['excerpt'][:70]}" for a in attempts))
-
-
 def check_textpoke(sections, console, kernel):
     assert sections.get("toggles", "").strip() == "1600", f"the toggles did not finish: {sections.get('toggles')}"
     return "PASS", "1600 tracepoint switches against a syscall loop, no oops"
@@ -565,8 +341,6 @@ CHECKS = {
     "systemctl-reboot": check_systemctl_reboot,
     "reboot-f-x20": check_x20,
     "bench-capable": check_bench_capable,
-    "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
-    "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
     "never-armed-sudo": check_never_armed_sudo,
     "never-armed-reset": check_never_armed_reset,
     "package-lifecycle": check_package_lifecycle,
