@@ -110,15 +110,22 @@ extension Preflight {
                        hint: rebuildHint(image.generator, version, path))
     }
 
-    /// The running boot's own initramfs, when it is another file: far fewer modules in the next one is a warning.
+    /// The running boot's own initramfs, when it is another file: far fewer
+    /// modules in the next one is a warning.
     private func comparedWithRunning(nextImage: String, modules: Int, version: String) -> Finding? {
-        guard root == "/" else { return nil }
-        var name = utsname()
-        uname(&name)
-        let running = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard let current = ["/boot/initrd.img-\(running)", "/boot/initramfs-\(running).img"].first(where: Files.exists),
-              SystemCalls.realPath(current) != SystemCalls.realPath(nextImage),
-              let image = try? Initramfs.read(current), image.failure == nil else { return nil }
+        guard let running = runningRelease else { return nil }
+        let boot = root == "/" ? "/boot" : root + "/boot"
+        guard let current = ["\(boot)/initrd.img-\(running)", "\(boot)/initramfs-\(running).img"].first(where: Files.exists),
+              SystemCalls.realPath(current) != SystemCalls.realPath(nextImage) else { return nil }
+        let image: InitramfsContents
+        do {
+            image = try Initramfs.read(current)
+        } catch {
+            return Finding(severity: .info, check: "modules", message: "not compared with the running boot's \(current): \(error)")
+        }
+        if let failure = image.failure {
+            return Finding(severity: .info, check: "modules", message: "not compared with the running boot's \(current): \(failure)")
+        }
         let theirs = image.tree(running)?.modules.count ?? 0
         guard theirs >= 40, modules * 2 < theirs else { return nil }
         return Finding(severity: .warning, check: "modules",

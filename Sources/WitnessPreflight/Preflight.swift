@@ -81,11 +81,21 @@ public struct Preflight {
     public var efivars: String? = "/sys/firmware/efi/efivars"
     public var proc = "/proc"
     public var sys = "/sys"
+    /// The running kernel's release: its initramfs (under `root`) is what the
+    /// next one is compared with. nil with --root: another system's images
+    /// have no running boot.
+    public var runningRelease: String?
 
     public init(root: String = "/", kernelVersion: String? = nil) {
         self.root = root
         self.kernelVersion = kernelVersion
-        if root != "/" { efivars = nil }
+        if root != "/" {
+            efivars = nil
+        } else {
+            var name = utsname()
+            uname(&name)
+            runningRelease = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
     }
 
     public func run() -> PreflightReport {

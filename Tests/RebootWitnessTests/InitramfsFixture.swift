@@ -22,15 +22,19 @@ enum InitramfsFixture {
         var builtin: [String] = []
         var microcode = false
         var generatorFile = "conf/initramfs.conf"
+        var version = InitramfsFixture.version
+        /// Modules beyond the disk stack (a fuller image, such as a good running boot's).
+        var extraModules = 0
     }
 
     /// A staging tree, packed into an image at `path`.
     static func image(at path: URL, _ options: Options = Options()) throws {
         let stage = try temporaryDirectory("initramfs-stage")
         defer { try? FileManager.default.removeItem(at: stage) }
-        let base = stage.appendingPathComponent("usr/lib/modules/\(version)")
+        let version = options.version
+        let extra = (0..<options.extraModules).map { ("kernel/drivers/misc/extra\($0).ko", [String]()) }
         var dep = ""
-        for (module, needs) in modules.sorted(by: { $0.key < $1.key }) where !options.without.contains(name(module)) {
+        for (module, needs) in modules.sorted(by: { $0.key < $1.key }) + extra where !options.without.contains(name(module)) {
             try write(stage, "usr/lib/modules/\(version)/\(module)", "\u{7f}ELF fake module")
             dep += "\(module): \(needs.joined(separator: " "))\n"
         }
@@ -38,7 +42,6 @@ enum InitramfsFixture {
         try write(stage, "usr/lib/modules/\(version)/modules.builtin", options.builtin.map { $0 + "\n" }.joined())
         try write(stage, options.generatorFile, "MODULES=most\n")
         try write(stage, "init", "#!/bin/sh\n")
-        _ = base
         let main = stage.appendingPathComponent("main.cpio")
         try pack(stage, excluding: "main.cpio", to: main)
         var bytes = Data()

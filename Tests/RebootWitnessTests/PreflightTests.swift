@@ -70,6 +70,35 @@ final class PreflightTests: XCTestCase {
         XCTAssertTrue(report.findings.contains { $0.message.contains("not what it needs: jbd2") }, PreflightText.human(report))
     }
 
+    /// The next image against the running boot's own: far fewer modules is a
+    /// warning (not an error: a smaller MODULES=dep image is legitimate).
+    func testFarFewerModulesThanTheRunningBootsImage() throws {
+        let root = try InitramfsFixture.root()
+        let running = "6.1.0-12-amd64"
+        let runningImage = root.appendingPathComponent("boot/initrd.img-\(running)")
+        try InitramfsFixture.image(at: runningImage, .init(version: running, extraModules: 40))
+        var preflight = Preflight(root: root.path)
+        XCTAssertNil(preflight.runningRelease, "--root: another system's images have no running boot")
+        XCTAssertFalse(preflight.run().findings.contains { $0.check == "modules" })
+
+        preflight.runningRelease = running
+        var report = preflight.run()
+        XCTAssertEqual(report.outcome, .bootable, PreflightText.human(report))
+        let fewer = try XCTUnwrap(report.findings.first { $0.check == "modules" }, PreflightText.human(report))
+        XCTAssertEqual(fewer.severity, .warning)
+        XCTAssertTrue(fewer.message.hasPrefix("8 modules of \(version) inside, against 48 in the running boot's"), fewer.message)
+
+        preflight.runningRelease = version  // the next image is the running one: nothing to compare
+        XCTAssertFalse(preflight.run().findings.contains { $0.check == "modules" })
+
+        try Data("not an initramfs".utf8).write(to: runningImage)
+        preflight.runningRelease = running
+        report = preflight.run()
+        let uncompared = try XCTUnwrap(report.findings.first { $0.check == "modules" }, PreflightText.human(report))
+        XCTAssertEqual(uncompared.severity, .info)
+        XCTAssertTrue(uncompared.message.hasPrefix("not compared with the running boot's"), uncompared.message)
+    }
+
     func testTheNextBootRules() throws {
         // A one-time next_entry wins over the default; a submenu path by ids.
         var root = try InitramfsFixture.root(grubenv: ["next_entry": "gnulinux-advanced-1234>gnulinux-5.10.0-9-amd64-advanced-1234"])
