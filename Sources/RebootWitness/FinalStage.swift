@@ -24,6 +24,9 @@ final class FinalStage {
     let pid: UInt32
     /// PID 1 became systemd-shutdown: the store is closed.
     private(set) var active = false
+    /// PID 1's reboot(2) has its reserved slot.
+    private var ownCallStored = false
+    private var warnedDropping = false
 
     init(enabled: Bool, pid: UInt32) {
         self.enabled = enabled
@@ -94,8 +97,27 @@ final class FinalStage {
     }
 
     /// Makes caller records durable. In the final stage a failure is reported
-    /// and returned: arm must go on for the records after it.
+    /// and returned: arm must go on for the records after it. There, PID 1's
+    /// own reboot(2) goes first, and the last reserved slot stays its own
+    /// until it came: stragglers calling reboot(2) never take its place.
     func store(_ records: [CallerRecord], in sink: RecordSink) throws -> Bool {
+        var records = records
+        if active, let slots = sink.store as? FinalSlots {
+            let own = records.filter { $0.pid == pid }
+            var others = records.filter { $0.pid != pid }
+            let kept = ownCallStored || !own.isEmpty ? 0 : 1
+            let room = max(0, slots.remaining - own.count - kept)
+            if others.count > room, !warnedDropping {
+                warnedDropping = true
+                let line = "final stage: records of other processes no longer stored: "
+                    + "the last reserved slot is PID \(pid)'s"
+                StandardError.write(line + "\n")
+                sink.kmsg.write("reboot-witness: " + line)
+            }
+            others = Array(others.prefix(room))
+            records = own + others
+            if own.contains(where: { $0.probe == "sys_enter_reboot" }) { ownCallStored = true }
+        }
         do {
             try sink.keep(records.map { .caller($0) })
             return true

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RebootWitness
 
 /// The final stage on the host, with a stand-in for PID 1: a process that
 /// execs a copy of rw-selftest named `systemd-shutdown` (arm is told its pid
@@ -86,20 +87,44 @@ final class FinalStageLiveTests: XCTestCase {
         arm.waitUntilExit()
         XCTAssertEqual(arm.terminationStatus, 0)
 
-        // Read back from the disk, not from the page cache of the old mount.
-        XCTAssertEqual(try runProgram("/usr/bin/env", ["umount", mountPoint.path]).status, 0)
-        let image = workDirectory.appendingPathComponent("fs.img").path
-        XCTAssertEqual(try runProgram("/usr/bin/env", ["mount", "-o", "loop,ro", image, mountPoint.path]).status, 0)
-        let dump = try runProgram(Built.witness, ["dump", "--store", store, "--json", "--boot", "all"])
-        XCTAssertEqual(dump.status, 0, dump.stderr)
-        let records = try ndjsonObjects(dump.stdout).filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) }
-        let entry = try XCTUnwrap(records.first { $0["probe"] as? String == "sys_enter_reboot" }, dump.stdout)
+        let records = try recordsOnDisk().filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) }
+        let entry = try XCTUnwrap(records.first { $0["probe"] as? String == "sys_enter_reboot" }, "\(records)")
         XCTAssertEqual(entry["final_stage"] as? Bool, true)
         XCTAssertEqual(entry["comm"] as? String, "systemd-shutdow")
         XCTAssertTrue(records.contains { $0["probe"] as? String == "sched_process_exec" }, "the exec that started the final stage")
         let human = try runProgram(Built.witness, ["dump", "--store", store, "--boot", "all"]).stdout
         XCTAssertTrue(human.contains("stopped cleanly"), "the stop marker written before the store closed: \(human)")
         XCTAssertTrue(human.contains("final stage: written through the block device"), human)
+    }
+
+    /// Stragglers calling reboot(2) in the last moments (a flood of distinct
+    /// callers here) never take the reserved slot of PID 1's own call.
+    func testPIDOnesCallKeepsItsSlotThroughAFlood() throws {
+        let (standIn, goAhead, standInOut) = try startStandIn()
+        defer { if standIn.isRunning { standIn.terminate() } }
+        let (arm, armErr) = try startArm(finalPid: standIn.processIdentifier)
+        defer { if arm.isRunning { arm.terminate() } }
+        var log = try readUntil(armErr, contains: "armed:")
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))
+        log += try readUntil(armErr, contains: "final stage: store closed")
+
+        let flood = try runProgram(Built.selftest, ["flood", "--workers", "2", "--seconds", "1", "--new-comm"])
+        XCTAssertEqual(flood.status, 0, flood.stderr)
+        log += try readUntil(armErr, contains: "records of other processes no longer stored")
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // PID 1's reboot(2), after the flood took the rest
+        _ = standInOut.fileHandleForReading.readDataToEndOfFile()
+        standIn.waitUntilExit()
+        log += try readUntil(armErr, contains: "record durable, released")
+        arm.interrupt()
+        arm.waitUntilExit()
+
+        let records = try recordsOnDisk()
+        let own = records.filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) && $0["probe"] as? String == "sys_enter_reboot" }
+        XCTAssertEqual(own.first?["final_stage"] as? Bool, true, "PID 1's call is on disk: \(log)")
+        let stragglers = records.filter { ($0["comm"] as? String)?.hasPrefix("fl") == true }
+        // Entries and exits of the flood took the other slots (an exit reads back joined to its entry).
+        XCTAssertFalse(stragglers.isEmpty, "the flood had the other reserved slots")
+        XCTAssertLessThan(stragglers.count, FinalStage.slotCount)
     }
 
     func testWithoutTheFinalStageArmStopsWhenPIDOneBecomesSystemdShutdown() throws {
@@ -121,6 +146,16 @@ final class FinalStageLiveTests: XCTestCase {
         let human = try runProgram(Built.witness, ["dump", "--store", store, "--boot", "all"]).stdout
         XCTAssertTrue(human.contains("stopped cleanly") && human.contains("systemd-shutdown reboot"), human)
         XCTAssertFalse(human.contains("sys_enter_reboot"), "nothing after the stop: \(human)")
+    }
+
+    /// The store read back from the disk, not from the page cache of the old mount.
+    private func recordsOnDisk() throws -> [[String: Any]] {
+        XCTAssertEqual(try runProgram("/usr/bin/env", ["umount", mountPoint.path]).status, 0)
+        let image = workDirectory.appendingPathComponent("fs.img").path
+        XCTAssertEqual(try runProgram("/usr/bin/env", ["mount", "-o", "loop,ro", image, mountPoint.path]).status, 0)
+        let dump = try runProgram(Built.witness, ["dump", "--store", store, "--json", "--boot", "all"])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        return try ndjsonObjects(dump.stdout)
     }
 
     private func readUntil(_ pipe: Pipe, contains needle: String) throws -> String {

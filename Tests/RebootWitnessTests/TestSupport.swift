@@ -79,7 +79,12 @@ func startArm(_ arguments: [String]) throws -> (Process, String) {
 func read(_ pipe: Pipe, until needle: String, timeout: TimeInterval = 20) -> String {
     var text = ""
     let deadline = Date().addingTimeInterval(timeout)
-    while !text.contains(needle) && Date() < deadline {
+    let descriptor = pipe.fileHandleForReading.fileDescriptor
+    while !text.contains(needle) {
+        // availableData blocks: wait with poll(2) so that a silent process fails the test instead of hanging it.
+        let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard left > 0, poll(&entry, 1, left) > 0 else { break }
         let chunk = pipe.fileHandleForReading.availableData
         if chunk.isEmpty { break }
         text += String(decoding: chunk, as: UTF8.self)
