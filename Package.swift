@@ -30,7 +30,7 @@ let package = Package(
         // libauparse (audit-userspace), loaded with dlopen: the audit log's events.
         .target(name: "CAudit"),
         // libarchive, loaded with dlopen: initramfs images read as streams (preflight).
-        .target(name: "CArchive"),
+        .target(name: "CArchive", dependencies: ["CISAL"]),
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),

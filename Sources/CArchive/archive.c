@@ -3,7 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dlfcn.h>
+#include <isa-l/igzip_lib.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 	X(archive_read_support_filter_all) \
 	X(archive_read_support_format_cpio) \
 	X(archive_read_open_fd) \
+	X(archive_read_open) \
+	X(archive_set_error) \
 	X(archive_read_next_header) \
 	X(archive_read_data) \
 	X(archive_read_header_position) \
@@ -58,6 +62,7 @@ struct cw_initramfs {
 	long long entries;
 	long long unpacked_done;    /* cpio bytes of the segments before this one */
 	int pending;                /* an error to report at the next cw_initramfs_next() */
+	struct gunzip *gunzip;      /* the current segment is gzip, inflated here (ISA-L) */
 	char compressions[256];
 	char error[512];
 };
@@ -68,6 +73,105 @@ static int fail(struct cw_initramfs *image, int code, const char *format, const 
 	return code;
 }
 
+/* gzip, by far the slowest compression to read through libarchive's zlib,
+ * is inflated with ISA-L (several times faster) and handed to libarchive as
+ * plain cpio. Concatenated members are read on, as the kernel does. */
+struct gunzip {
+	int fd;
+	long long offset;           /* the next compressed byte to read */
+	int eof;
+	int finished;               /* the last member ended */
+	struct inflate_state state;
+	unsigned char in[256 * 1024];
+	unsigned char out[256 * 1024];
+};
+
+static int gzip_magic_at(int fd, long long offset)
+{
+	unsigned char magic[2];
+
+	return pread(fd, magic, sizeof(magic), offset) == (ssize_t)sizeof(magic) && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+static int gunzip_fill(struct gunzip *z)
+{
+	ssize_t n;
+
+	if (z->state.avail_in || z->eof)
+		return 0;
+	n = pread(z->fd, z->in, sizeof(z->in), z->offset);
+	if (n < 0)
+		return -errno;
+	z->eof = n == 0;
+	z->offset += n;
+	z->state.next_in = z->in;
+	z->state.avail_in = (uint32_t)n;
+	return 0;
+}
+
+/* After a member: another one follows (gzip magic), or the image ends. */
+static int gunzip_next_member(struct gunzip *z)
+{
+	if (gunzip_fill(z) < 0 || z->state.avail_in < 2 || z->state.next_in[0] != 0x1f || z->state.next_in[1] != 0x8b)
+		return 0;
+	uint8_t *next = z->state.next_in;
+	uint32_t avail = z->state.avail_in;
+
+	isal_inflate_reset(&z->state);
+	z->state.crc_flag = ISAL_GZIP;
+	z->state.next_in = next;
+	z->state.avail_in = avail;
+	return 1;
+}
+
+static la_ssize_t gunzip_read(struct archive *a, void *client, const void **buffer)
+{
+	struct gunzip *z = client;
+
+	while (!z->finished) {
+		int rc = gunzip_fill(z);
+
+		if (rc < 0) {
+			rw_archive_set_error(a, -rc, "read: %s", strerror(-rc));
+			return -1;
+		}
+		z->state.next_out = z->out;
+		z->state.avail_out = sizeof(z->out);
+		rc = isal_inflate(&z->state);
+		if (rc < 0) {
+			rw_archive_set_error(a, EINVAL, "gzip data is corrupt (ISA-L inflate error %d)", rc);
+			return -1;
+		}
+		size_t produced = sizeof(z->out) - z->state.avail_out;
+
+		if (z->state.block_state == ISAL_BLOCK_FINISH && !gunzip_next_member(z))
+			z->finished = 1;
+		if (produced) {
+			*buffer = z->out;
+			return (la_ssize_t)produced;
+		}
+		if (!z->finished && z->eof && !z->state.avail_in) {
+			rw_archive_set_error(a, EINVAL, "truncated gzip data");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct gunzip *gunzip_new(int fd, long long offset)
+{
+	struct gunzip *z = malloc(sizeof(*z));
+
+	if (!z)
+		return NULL;
+	memset(z, 0, offsetof(struct gunzip, in));
+	z->fd = fd;
+	z->offset = offset;
+	isal_inflate_init(&z->state);
+	z->state.crc_flag = ISAL_GZIP;
+	return z;
+}
+
 static void end_segment(struct cw_initramfs *image)
 {
 	if (!image->archive)
@@ -75,23 +179,37 @@ static void end_segment(struct cw_initramfs *image)
 	image->unpacked_done += rw_archive_filter_bytes(image->archive, 0);
 	rw_archive_read_free(image->archive);
 	image->archive = NULL;
+	free(image->gunzip);
+	image->gunzip = NULL;
 }
 
 static int start_segment(struct cw_initramfs *image, long long offset)
 {
 	struct archive *a = rw_archive_read_new();
+	int rc;
 
 	if (!a)
 		return fail(image, -ENOMEM, "libarchive: out of memory%s", NULL);
 	rw_archive_read_support_filter_all(a);
 	rw_archive_read_support_format_cpio(a);
-	if (lseek(image->fd, offset, SEEK_SET) < 0) {
+	if (gzip_magic_at(image->fd, offset)) {
+		image->gunzip = gunzip_new(image->fd, offset);
+		if (!image->gunzip) {
+			rw_archive_read_free(a);
+			return fail(image, -ENOMEM, "out of memory%s", NULL);
+		}
+		rc = rw_archive_read_open(a, image->gunzip, NULL, gunzip_read, NULL);
+	} else if (lseek(image->fd, offset, SEEK_SET) < 0) {
 		rw_archive_read_free(a);
 		return fail(image, -errno, "seek: %s", strerror(errno));
+	} else {
+		rc = rw_archive_read_open_fd(a, image->fd, 64 * 1024);
 	}
-	if (rw_archive_read_open_fd(a, image->fd, 64 * 1024) != ARCHIVE_OK) {
+	if (rc != ARCHIVE_OK) {
 		fail(image, -EINVAL, "%s", rw_archive_error_string(a));
 		rw_archive_read_free(a);
+		free(image->gunzip);
+		image->gunzip = NULL;
 		return -EINVAL;
 	}
 	image->archive = a;
@@ -182,7 +300,7 @@ static long long next_segment_offset(struct cw_initramfs *image, int *error)
 
 static void note_compression(struct cw_initramfs *image)
 {
-	const char *name = rw_archive_filter_name(image->archive, 0);
+	const char *name = image->gunzip ? "gzip" : rw_archive_filter_name(image->archive, 0);
 	size_t used = strlen(image->compressions);
 
 	snprintf(image->compressions + used, sizeof(image->compressions) - used, "%s%s", used ? "," : "",
@@ -224,7 +342,7 @@ int cw_initramfs_next(struct cw_initramfs *image, struct cw_initramfs_entry *ent
 		}
 		if (rc != ARCHIVE_EOF)
 			return fail(image, -EIO, "%s", rw_archive_error_string(image->archive));
-		if (rw_archive_filter_code(image->archive, 0) != ARCHIVE_FILTER_NONE) {
+		if (image->gunzip || rw_archive_filter_code(image->archive, 0) != ARCHIVE_FILTER_NONE) {
 			end_segment(image);  /* a compressed segment ends the image */
 			break;
 		}

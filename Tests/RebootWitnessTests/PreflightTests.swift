@@ -169,6 +169,29 @@ final class PreflightTests: XCTestCase {
 
     /// A cpio claiming absurd sizes and paths deeper than anything real:
     /// bounded memory, a finding, no crash.
+    /// gzip goes through ISA-L's inflate, not libarchive's: its damage is
+    /// still one finding with the reason, and the read stays a stream.
+    func testDamagedGzipImages() throws {
+        let root = try InitramfsFixture.root(.init(compression: "gzip"))
+        let initrd = root.appendingPathComponent("boot/initrd.img-\(version)")
+        let whole = try Data(contentsOf: initrd)
+        XCTAssertEqual(Preflight(root: root.path).run().outcome, .bootable)
+
+        try whole.prefix(whole.count - 40).write(to: initrd)
+        var report = Preflight(root: root.path).run()
+        XCTAssertEqual(report.outcome, .likelyFails, PreflightText.human(report))
+        XCTAssertTrue(report.findings.contains { $0.message.contains("damaged") && $0.message.contains("truncated gzip") },
+                      PreflightText.human(report))
+
+        var corrupt = whole
+        for i in stride(from: 64, to: corrupt.count - 16, by: 97) { corrupt[i] ^= 0x5a }
+        try corrupt.write(to: initrd)
+        report = Preflight(root: root.path).run()
+        XCTAssertEqual(report.outcome, .likelyFails, PreflightText.human(report))
+        XCTAssertTrue(report.findings.contains { $0.message.contains("damaged") && $0.message.contains("gzip data is corrupt") },
+                      PreflightText.human(report))
+    }
+
     func testACpioBomb() throws {
         let path = try temporaryDirectory("bomb").appendingPathComponent("initrd.img")
         var data = Data()

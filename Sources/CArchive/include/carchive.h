@@ -1,7 +1,8 @@
 /* An initramfs read as a stream through libarchive (loaded with dlopen, so
  * that the binary runs where libarchive13 is not installed): one or more
  * concatenated cpio archives, the first ones usually uncompressed (early
- * microcode), the last one compressed (gzip, zstd, xz, lz4, bzip2, lzma).
+ * microcode), the last one compressed (gzip, zstd, xz, lz4, bzip2, lzma;
+ * gzip inflated by ISA-L and handed to libarchive as plain cpio).
  * Nothing is extracted to disk; memory stays bounded whatever the image
  * claims (sizes, paths, entry counts). */
 #ifndef CARCHIVE_H
