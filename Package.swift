@@ -25,12 +25,14 @@ let package = Package(
         // The shared record header (bpf/witness.h) plus the few C calls Swift
         // cannot make: variadic syscall(2), libbpf's va_list log callback.
         .target(name: "CWitness", dependencies: ["CLibbpf"]),
+        // The one dlopen loader of the three shims below.
+        .target(name: "CDynamicLibrary"),
         // libsystemd, loaded with dlopen: sd-bus (a D-Bus monitor of logind/systemd reboot calls) and sd-journal (the evidence of earlier boots).
-        .target(name: "CSystemd"),
+        .target(name: "CSystemd", dependencies: ["CDynamicLibrary"]),
         // libauparse (audit-userspace), loaded with dlopen: the audit log's events.
-        .target(name: "CAudit"),
+        .target(name: "CAudit", dependencies: ["CDynamicLibrary"]),
         // libarchive, loaded with dlopen: initramfs images read as streams (preflight).
-        .target(name: "CArchive", dependencies: ["CISAL"]),
+        .target(name: "CArchive", dependencies: ["CISAL", "CDynamicLibrary"]),
 
         // Build tool: turns compiled BPF objects into Swift source.
         .executableTarget(name: "BPFEmbed"),

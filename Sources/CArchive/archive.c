@@ -2,7 +2,7 @@
 #include "carchive.h"
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
+#include "cdynamic.h"
 #include <isa-l/igzip_lib.h>
 #include <errno.h>
 #include <stddef.h>
@@ -35,20 +35,13 @@
 #define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
 RW_ARCHIVE_FUNCTIONS(RW_DECLARE)
 
+static const struct rw_symbol symbols[] = { RW_ARCHIVE_FUNCTIONS(RW_SYMBOL) };
+
 static int load_libarchive(void)
 {
-	static int state; /* 0 not tried, 1 loaded, negative errno: failed */
-	void *lib;
+	static int state;
 
-	if (state)
-		return state > 0 ? 0 : state;
-	lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return state = -ENOENT;
-#define RW_LOAD(fn) if (!(rw_##fn = dlsym(lib, #fn))) return state = -ENOSYS;
-	RW_ARCHIVE_FUNCTIONS(RW_LOAD)
-	state = 1;
-	return 0;
+	return RW_DLOPEN("libarchive.so.13", symbols, &state);
 }
 
 struct cw_initramfs {

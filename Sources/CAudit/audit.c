@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "caudit.h"
 #include <auparse.h>
-#include <dlfcn.h>
+#include "cdynamic.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,20 +30,13 @@
 #define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
 RW_AUPARSE_FUNCTIONS(RW_DECLARE)
 
+static const struct rw_symbol symbols[] = { RW_AUPARSE_FUNCTIONS(RW_SYMBOL) };
+
 static int load_libauparse(void)
 {
-	static int state; /* 0 not tried, 1 loaded, negative errno: failed */
-	void *lib;
+	static int state;
 
-	if (state)
-		return state > 0 ? 0 : state;
-	lib = dlopen("libauparse.so.0", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return state = -ENOENT;
-#define RW_LOAD(fn) if (!(rw_##fn = dlsym(lib, #fn))) return state = -ENOSYS;
-	RW_AUPARSE_FUNCTIONS(RW_LOAD)
-	state = 1;
-	return 0;
+	return RW_DLOPEN("libauparse.so.0", symbols, &state);
 }
 
 struct cw_audit {
