@@ -31,14 +31,24 @@ final class FinalStageLiveTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
+        for process in launched where process.isRunning { process.terminate() }
         guard let workDirectory else { return }
         _ = try? runProgram("/usr/bin/env", ["umount", mountPoint.path])
         try? FileManager.default.removeItem(at: workDirectory)
     }
 
-    /// A shell that execs the stand-in `systemd-shutdown` on the first line
-    /// written to it; the stand-in calls reboot(2) on the second.
-    private func startStandIn() throws -> (Process, Pipe, Pipe) {
+    /// The stand-in PID 1 and `arm` watching it, armed; the stand-in then
+    /// execs `systemd-shutdown reboot`. A second line to `goAhead` makes it
+    /// call reboot(2) (bad magic), its output in `standInOut`.
+    private struct Shutdown {
+        let standIn: Process, goAhead: Pipe, standInOut: Pipe
+        let arm: Process, armErr: Pipe
+        /// arm's standard error up to "armed:".
+        let armedLog: String
+    }
+    private var launched: [Process] = []
+
+    private func startShutdown(_ armArguments: [String] = []) throws -> Shutdown {
         let standInPath = workDirectory.appendingPathComponent("systemd-shutdown").path
         if !FileManager.default.fileExists(atPath: standInPath) {
             try FileManager.default.copyItem(atPath: Built.selftest, toPath: standInPath)
@@ -50,44 +60,40 @@ final class FinalStageLiveTests: XCTestCase {
         standIn.standardInput = goAhead
         standIn.standardOutput = output
         try standIn.run()
-        return (standIn, goAhead, output)
-    }
-
-    private func startArm(finalPid: pid_t, _ extra: [String] = []) throws -> (Process, Pipe) {
-        try launchArm(["--store", store, "--no-dbus", "--final-pid", "\(finalPid)"] + extra)
+        launched.append(standIn)
+        let (arm, armErr) = try launchArm(["--store", store, "--no-dbus", "--final-pid", "\(standIn.processIdentifier)"] + armArguments)
+        launched.append(arm)
+        let log = try readUntil(armErr, contains: "armed:")
+        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // the stand-in execs `systemd-shutdown reboot`
+        return Shutdown(standIn: standIn, goAhead: goAhead, standInOut: output, arm: arm, armErr: armErr, armedLog: log)
     }
 
     private var store: String { mountPoint.appendingPathComponent("store").path }
 
     func testStandInReboot2IsWrittenThroughTheBlockDeviceAfterTheStoreIsClosed() throws {
-        let (standIn, goAhead, standInOut) = try startStandIn()
-        defer { if standIn.isRunning { standIn.terminate() } }
-        let (arm, armErr) = try startArm(finalPid: standIn.processIdentifier)
-        defer { if arm.isRunning { arm.terminate() } }
-        var log = try readUntil(armErr, contains: "armed:")
-
-        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // the stand-in execs `systemd-shutdown reboot`
-        log += try readUntil(armErr, contains: "final stage: store closed")
+        let run = try startShutdown()
+        var log = run.armedLog
+        log += try readUntil(run.armErr, contains: "final stage: store closed")
         XCTAssertTrue(log.contains("through /dev/loop"), log)
         // systemd-shutdown's remount: fails (EBUSY) if arm kept the store open.
         let remount = try runProgram("/usr/bin/env", ["mount", "-o", "remount,ro", mountPoint.path])
         XCTAssertEqual(remount.status, 0, "remount read-only failed: \(remount.stderr)")
 
-        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // its reboot(2)
-        let called = String(decoding: standInOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        standIn.waitUntilExit()
-        XCTAssertEqual(standIn.terminationStatus, 0, called)
-        log += try readUntil(armErr, contains: "record durable, released")
+        run.goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // its reboot(2)
+        let called = String(decoding: run.standInOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.standIn.waitUntilExit()
+        XCTAssertEqual(run.standIn.terminationStatus, 0, called)
+        log += try readUntil(run.armErr, contains: "record durable, released")
         // The call returned only after arm acknowledged its record.
         let returned = try XCTUnwrap(Int64(field("returned_boottime_ns=", in: called)), called)
         let acknowledged = try XCTUnwrap(Int64(field("acknowledged at boottime ", in: log)), log)
         XCTAssertGreaterThanOrEqual(returned, acknowledged, "reboot(2) returned before its record was acknowledged")
 
-        arm.interrupt()
-        arm.waitUntilExit()
-        XCTAssertEqual(arm.terminationStatus, 0)
+        run.arm.interrupt()
+        run.arm.waitUntilExit()
+        XCTAssertEqual(run.arm.terminationStatus, 0)
 
-        let records = try recordsOnDisk().filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) }
+        let records = try recordsOnDisk().filter { ($0["pid"] as? Int) == Int(run.standIn.processIdentifier) }
         let entry = try XCTUnwrap(records.first { $0["probe"] as? String == "sys_enter_reboot" }, "\(records)")
         XCTAssertEqual(entry["final_stage"] as? Bool, true)
         XCTAssertEqual(entry["comm"] as? String, "systemd-shutdow")
@@ -100,26 +106,22 @@ final class FinalStageLiveTests: XCTestCase {
     /// Stragglers calling reboot(2) in the last moments (a flood of distinct
     /// callers here) never take the reserved slot of PID 1's own call.
     func testPIDOnesCallKeepsItsSlotThroughAFlood() throws {
-        let (standIn, goAhead, standInOut) = try startStandIn()
-        defer { if standIn.isRunning { standIn.terminate() } }
-        let (arm, armErr) = try startArm(finalPid: standIn.processIdentifier)
-        defer { if arm.isRunning { arm.terminate() } }
-        var log = try readUntil(armErr, contains: "armed:")
-        goAhead.fileHandleForWriting.write(Data("go\n".utf8))
-        log += try readUntil(armErr, contains: "final stage: store closed")
+        let run = try startShutdown()
+        var log = run.armedLog
+        log += try readUntil(run.armErr, contains: "final stage: store closed")
 
         let flood = try runProgram(Built.selftest, ["flood", "--workers", "2", "--seconds", "1", "--new-comm"])
         XCTAssertEqual(flood.status, 0, flood.stderr)
-        log += try readUntil(armErr, contains: "records of other processes no longer stored")
-        goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // PID 1's reboot(2), after the flood took the rest
-        _ = standInOut.fileHandleForReading.readDataToEndOfFile()
-        standIn.waitUntilExit()
-        log += try readUntil(armErr, contains: "record durable, released")
-        arm.interrupt()
-        arm.waitUntilExit()
+        log += try readUntil(run.armErr, contains: "records of other processes no longer stored")
+        run.goAhead.fileHandleForWriting.write(Data("go\n".utf8))  // PID 1's reboot(2), after the flood took the rest
+        _ = run.standInOut.fileHandleForReading.readDataToEndOfFile()
+        run.standIn.waitUntilExit()
+        log += try readUntil(run.armErr, contains: "record durable, released")
+        run.arm.interrupt()
+        run.arm.waitUntilExit()
 
         let records = try recordsOnDisk()
-        let own = records.filter { ($0["pid"] as? Int) == Int(standIn.processIdentifier) && $0["probe"] as? String == "sys_enter_reboot" }
+        let own = records.filter { ($0["pid"] as? Int) == Int(run.standIn.processIdentifier) && $0["probe"] as? String == "sys_enter_reboot" }
         XCTAssertEqual(own.first?["final_stage"] as? Bool, true, "PID 1's call is on disk: \(log)")
         let stragglers = records.filter { ($0["comm"] as? String)?.hasPrefix("fl") == true }
         // Entries and exits of the flood took the other slots (an exit reads back joined to its entry).
@@ -128,21 +130,17 @@ final class FinalStageLiveTests: XCTestCase {
     }
 
     func testWithoutTheFinalStageArmStopsWhenPIDOneBecomesSystemdShutdown() throws {
-        let (standIn, goAhead, _) = try startStandIn()
-        defer { if standIn.isRunning { standIn.terminate() } }
-        let (arm, armErr) = try startArm(finalPid: standIn.processIdentifier, ["--no-final-stage"])
-        defer { if arm.isRunning { arm.terminate() } }
-        var log = try readUntil(armErr, contains: "armed:")
-        goAhead.fileHandleForWriting.write(Data("go\n".utf8))
+        let run = try startShutdown(["--no-final-stage"])
+        var log = run.armedLog
         // Spared by systemd-shutdown's kill (argv[0] "@"), arm must not keep the store open.
-        log += try readUntil(armErr, contains: "disarmed:")
-        arm.waitUntilExit()
-        XCTAssertEqual(arm.terminationStatus, 0, log)
+        log += try readUntil(run.armErr, contains: "disarmed:")
+        run.arm.waitUntilExit()
+        XCTAssertEqual(run.arm.terminationStatus, 0, log)
         XCTAssertFalse(log.contains("final stage"), log)
         let remount = try runProgram("/usr/bin/env", ["mount", "-o", "remount,ro", mountPoint.path])
         XCTAssertEqual(remount.status, 0, remount.stderr)
-        goAhead.fileHandleForWriting.write(Data("go\n".utf8))
-        standIn.waitUntilExit()
+        run.goAhead.fileHandleForWriting.write(Data("go\n".utf8))
+        run.standIn.waitUntilExit()
         let human = try runProgram(Built.witness, ["dump", "--store", store, "--boot", "all"]).stdout
         XCTAssertTrue(human.contains("stopped cleanly") && human.contains("systemd-shutdown reboot"), human)
         XCTAssertFalse(human.contains("sys_enter_reboot"), "nothing after the stop: \(human)")
