@@ -11,10 +11,14 @@ extension ArmSession {
     /// Everything that stops the machine, from rw_urgent and from the spill
     /// map, stored (and held calls replayed) at once.
     func takeStopping(_ urgent: RingBufferReader) throws {
-        try urgent.drain()
-        pending += probes.takeSpilled().map(CapturedRecord.init)
+        try collectStopping(urgent)
         try awaitHeldExits(urgent)
         try flush()
+    }
+
+    private func collectStopping(_ urgent: RingBufferReader) throws {
+        try urgent.drain()
+        pending += probes.takeSpilled().map(CapturedRecord.init)
     }
 
     /// A held caller gets EPERM at once, but on a busy or single CPU this loop
@@ -29,15 +33,14 @@ extension ArmSession {
         let started = SystemCalls.clocks().boottime
         while true {
             waiting.subtract(pending.filter(isExit).map(\.tid))
-            let waited = SystemCalls.clocks().boottime - started
             if waiting.isEmpty { return }
+            let waited = SystemCalls.clocks().boottime - started
             if waited >= Self.heldExitWaitNanoseconds {
                 StandardError.write("held call(s) of tid \(waiting.sorted()): no exit record within \(waited / 1_000_000) ms; replaying without it\n")
                 return
             }
             _ = try SystemCalls.pollReadable([urgent.descriptor], timeoutMilliseconds: 2)
-            try urgent.drain()
-            pending += probes.takeSpilled().map(CapturedRecord.init)
+            try collectStopping(urgent)
         }
     }
 

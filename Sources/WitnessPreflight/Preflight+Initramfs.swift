@@ -10,7 +10,6 @@ extension Preflight {
             return (nil, [Finding(severity: .unknown, check: "initramfs",
                                   message: "the kernel version of \(next.kernel) is unknown: its modules cannot be looked for")])
         }
-        let onDisk = root == "/" ? "" : root
         let diskIndex = ModuleIndex(modulesDep: nil, modulesBuiltin: Files.readText("\(onDisk)/lib/modules/\(version)/modules.builtin"))
         let needs = chain?.needs ?? []
         guard !next.initrds.isEmpty else {
@@ -114,8 +113,7 @@ extension Preflight {
     /// modules in the next one is a warning.
     private func comparedWithRunning(nextImage: String, modules: Int, version: String) -> Finding? {
         guard let running = runningRelease else { return nil }
-        let boot = root == "/" ? "/boot" : root + "/boot"
-        guard let current = ["\(boot)/initrd.img-\(running)", "\(boot)/initramfs-\(running).img"].first(where: Files.exists),
+        guard let current = ["\(onDisk)/boot/initrd.img-\(running)", "\(onDisk)/boot/initramfs-\(running).img"].first(where: Files.exists),
               SystemCalls.realPath(current) != SystemCalls.realPath(nextImage) else { return nil }
         let image: InitramfsContents
         do {

@@ -85,6 +85,8 @@ public struct Preflight {
     /// next one is compared with. nil with --root: another system's images
     /// have no running boot.
     public var runningRelease: String?
+    /// What paths under `root` start with: "" for this machine's own root.
+    var onDisk: String { root == "/" ? "" : root }
 
     public init(root: String = "/", kernelVersion: String? = nil) {
         self.root = root
@@ -107,7 +109,7 @@ public struct Preflight {
         var report = PreflightReport(outcome: .unknown, nextBoot: next, root: nil, initramfs: nil, findings: [], milliseconds: 0)
         guard let next else {
             findings.append(Finding(severity: .unknown, check: "next boot",
-                                    message: "no boot loader configuration (GRUB, systemd-boot) and no kernel in \(root == "/" ? "" : root)/boot: "
+                                    message: "no boot loader configuration (GRUB, systemd-boot) and no kernel in \(onDisk)/boot: "
                                         + "this machine boots a kernel given by its hypervisor or firmware, which preflight cannot see"))
             return finish(report, findings, started)
         }
