@@ -23,8 +23,10 @@ let package = Package(
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The shared record header (bpf/witness.h) plus the few C calls Swift
-        // cannot make: variadic syscall(2), libbpf's va_list log callback.
-        .target(name: "CWitness", dependencies: ["CLibbpf"]),
+        // cannot make (variadic syscall(2) and ioctl(2), signalfd, FIEMAP). No libbpf.
+        .target(name: "CWitness"),
+        // libbpf's va_list log callback and the loader's two raw libbpf calls: WitnessCapture only.
+        .target(name: "CBPFShim", dependencies: ["CLibbpf"]),
         // The one dlopen loader of the three shims below.
         .target(name: "CDynamicLibrary"),
         // libsystemd, loaded with dlopen: sd-bus (a D-Bus monitor of logind/systemd reboot calls) and sd-journal (the evidence of earlier boots).
@@ -34,44 +36,57 @@ let package = Package(
         // libarchive, loaded with dlopen: initramfs images read as streams (preflight).
         .target(name: "CArchive", dependencies: ["CISAL", "CDynamicLibrary"]),
 
-        // Build tool: turns compiled BPF objects into Swift source.
-        .executableTarget(name: "BPFEmbed"),
+        // Build tool: turns compiled BPF objects into Swift source (bytes, map and program names).
+        .executableTarget(name: "BPFEmbed", dependencies: ["CLibbpf"]),
         .plugin(name: "CompileBPF", capability: .buildTool(), dependencies: ["BPFEmbed"], path: "Sources/CompileBPF"),
-        .target(name: "BPFObjects", plugins: ["CompileBPF"]),
+        .target(name: "BPFObjects", dependencies: ["CWitness"], plugins: ["CompileBPF"]),
 
+        // System calls wrapped once, typed errors, clocks, files.
         .target(
             name: "WitnessSystem",
             dependencies: [.product(name: "SystemPackage", package: "swift-system"), "CWitness"]
         ),
-        .target(name: "WitnessAttribution", dependencies: ["WitnessSystem"]),
+        // The vocabulary and the records: probes, actions, caller records, store entries. No libbpf, no I/O.
+        .target(name: "WitnessModel", dependencies: ["CWitness"]),
+        // Who a caller is: containers and pods from cgroup paths, user names, ssh peers.
+        .target(name: "WitnessAttribution", dependencies: ["WitnessModel", "WitnessSystem"]),
+        // The crash-safe slot store.
+        .target(name: "WitnessStore", dependencies: ["WitnessModel", "WitnessSystem", "CISAL", "CZlib", "BPFObjects"]),
+        // The kernel side: libbpf loader, feature probes, pins, ring buffers.
         .target(
             name: "WitnessCapture",
-            dependencies: ["CLibbpf", "CWitness", "BPFObjects", "WitnessSystem"]
+            dependencies: ["CLibbpf", "CBPFShim", "CWitness", "BPFObjects", "WitnessModel", "WitnessSystem"]
         ),
-        .target(name: "WitnessStore", dependencies: ["WitnessSystem", "WitnessAttribution", "CISAL", "CZlib"]),
-        // What the host itself kept about earlier boots: journal, audit log, wtmp, watchdog boot status.
-        .target(name: "WitnessEvidence", dependencies: ["WitnessSystem", "WitnessCapture", "CSystemd", "CAudit"]),
+        // What the host itself kept about earlier boots: journal, audit log, wtmp, watchdog boot status, kernel ring.
+        .target(name: "WitnessEvidence", dependencies: ["WitnessModel", "WitnessSystem", "CWitness", "CSystemd", "CAudit"]),
         // Will the next boot come up? Next-boot resolution, initramfs contents, the root device's driver chain.
         .target(name: "WitnessPreflight", dependencies: ["WitnessSystem", "CArchive", .product(name: "SystemPackage", package: "swift-system")]),
+        // How boots ended: the per-boot timeline, the verdicts, `last` and `dump`. No BPF loader.
         .target(
-            name: "RebootWitness",
-            dependencies: ["WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence",
-                           "WitnessPreflight", "CSystemd"]
+            name: "WitnessReport",
+            dependencies: ["WitnessModel", "WitnessStore", "WitnessEvidence", "WitnessPreflight", "WitnessSystem"]
+        ),
+        // `arm`, `status`, `disarm`: the record's path from the rings to the store and its copies.
+        .target(
+            name: "WitnessArm",
+            dependencies: ["WitnessCapture", "WitnessStore", "WitnessModel", "WitnessAttribution", "WitnessSystem",
+                           "WitnessEvidence", "WitnessPreflight", "WitnessReport", "CSystemd", "CWitness"]
         ),
         .executableTarget(
             name: "reboot-witness",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["WitnessArm", "WitnessReport", "WitnessCapture", "WitnessStore", "WitnessModel", "WitnessPreflight",
+                           "WitnessSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Safe reboot(2) callers for live tests: bad magic, and RESTART from
         // the init of a fresh user+PID namespace. Never a real reboot.
         .executableTarget(name: "rw-selftest", linkerSettings: [.linkedLibrary("systemd")]),
         // Store-reader fuzz target (scripts/fuzz-store); a corpus replayer otherwise.
-        .executableTarget(name: "store-fuzz", dependencies: ["WitnessStore"]),
+        .executableTarget(name: "store-fuzz", dependencies: ["WitnessStore", "WitnessModel"]),
 
         .testTarget(
             name: "RebootWitnessTests",
-            dependencies: ["RebootWitness", "WitnessCapture", "WitnessStore", "WitnessAttribution", "WitnessSystem", "WitnessEvidence",
-                           "WitnessPreflight", "CWitness", "CISAL", "CZlib"]
+            dependencies: ["WitnessArm", "WitnessReport", "WitnessModel", "WitnessCapture", "WitnessStore", "WitnessAttribution",
+                           "WitnessSystem", "WitnessEvidence", "WitnessPreflight", "CWitness", "CBPFShim", "CLibbpf", "CISAL", "CZlib", "BPFObjects"]
         ),
     ],
     swiftLanguageModes: [.v5]

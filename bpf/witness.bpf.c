@@ -315,7 +315,7 @@ static __always_inline int rw_emit_sysrq_write(void *ctx, __u16 attach, const ch
 	rw_printk_record("write_sysrq_trigger", r);
 	/* b (reboot), o (power off), c (crash) stop the machine; the rest do not. */
 	key = r->arg[0];
-	if (key == 'b' || key == 'o' || key == 'c')
+	if (key == RW_SYSRQ_REBOOT || key == RW_SYSRQ_POWEROFF || key == RW_SYSRQ_CRASH)
 		rw_submit_stopping(r, 0);
 	else
 		rw_submit_routine(r, false);

@@ -80,6 +80,14 @@ enum rw_probe {
 	RW_PROBE__COUNT,
 };
 
+/* The sysrq keys that end the machine (drivers/tty/sysrq.c): the kernel side
+ * files their writes as stopping records, the controller names the action. */
+enum rw_sysrq_key {
+	RW_SYSRQ_REBOOT   = 'b',    /* emergency restart, no sync */
+	RW_SYSRQ_POWEROFF = 'o',
+	RW_SYSRQ_CRASH    = 'c',    /* panic */
+};
+
 enum rw_attach {
 	RW_ATTACH_TRACEPOINT = 1,
 	RW_ATTACH_FENTRY,

@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "cwitness.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,86 +12,11 @@
 #include <linux/fs.h>
 #include <linux/fiemap.h>
 #include <pthread.h>
-#include <bpf/libbpf.h>
-#include <bpf/bpf.h>
-#include <bpf/btf.h>
-#include <linux/bpf.h>
 
 long cw_reboot(unsigned int magic1, unsigned int magic2, unsigned int cmd, const char *arg)
 {
 	long rc = syscall(SYS_reboot, magic1, magic2, cmd, arg);
 	return rc < 0 ? -errno : rc;
-}
-
-static char log_buf[8192];
-static size_t log_len;
-static int log_verbose;
-
-static int cw_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char line[1024];
-	va_list copy;
-	int n;
-
-	if (log_verbose) {
-		va_copy(copy, ap);
-		vfprintf(stderr, fmt, copy);
-		va_end(copy);
-	}
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (level == LIBBPF_DEBUG)
-		return n;
-	/* keep the tail: drop the oldest half when full */
-	if (log_len + n + 1 > sizeof(log_buf)) {
-		size_t keep = log_len / 2;
-		memmove(log_buf, log_buf + log_len - keep, keep);
-		log_len = keep;
-	}
-	if (log_len + n + 1 <= sizeof(log_buf)) {
-		memcpy(log_buf + log_len, line, n);
-		log_len += n;
-		log_buf[log_len] = 0;
-	}
-	return n;
-}
-
-void cw_libbpf_capture_log(int verbose)
-{
-	log_verbose = verbose;
-	libbpf_set_print(cw_print);
-}
-
-void cw_libbpf_clear_log(void)
-{
-	log_len = 0;
-	log_buf[0] = 0;
-}
-
-const char *cw_libbpf_log(void)
-{
-	return log_buf;
-}
-
-int cw_probe_fentry(int btf_id)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		.expected_attach_type = BPF_TRACE_FENTRY,
-		.attach_btf_id = btf_id,
-	);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &opts);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
 }
 
 #include <signal.h>
@@ -222,39 +146,4 @@ long long cw_fs_type(int fd)
 	if (fstatfs(fd, &info) < 0)
 		return -errno;
 	return (long long)(unsigned long)info.f_type;
-}
-
-int cw_set_rodata_u32(struct bpf_object *obj, const char *name, unsigned int value)
-{
-	const struct btf *btf = bpf_object__btf(obj);
-	struct bpf_map *map;
-	int sec;
-
-	if (!btf)
-		return -ENOENT;
-	sec = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (sec < 0)
-		return -ENOENT;
-	bpf_object__for_each_map(map, obj) {
-		const struct btf_type *t = btf__type_by_id(btf, sec);
-		const struct btf_var_secinfo *vars = btf_var_secinfos(t);
-		const char *map_name = bpf_map__name(map);
-		size_t size = 0, len = strlen(map_name);
-		char *data;
-
-		if (!bpf_map__is_internal(map) || len < 7 || strcmp(map_name + len - 7, ".rodata") != 0)
-			continue;
-		data = bpf_map__initial_value(map, &size);
-		for (int i = 0; data && i < btf_vlen(t); i++) {
-			const struct btf_type *var = btf__type_by_id(btf, vars[i].type);
-
-			if (strcmp(btf__name_by_offset(btf, var->name_off), name) != 0)
-				continue;
-			if (vars[i].size != sizeof(value) || vars[i].offset + sizeof(value) > size)
-				return -EINVAL;
-			memcpy(data + vars[i].offset, &value, sizeof(value));
-			return 0;
-		}
-	}
-	return -ENOENT;
 }

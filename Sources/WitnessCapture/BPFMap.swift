@@ -1,3 +1,5 @@
+import WitnessModel
+import BPFObjects
 import CLibbpf
 import Glibc
 import SystemPackage
@@ -6,19 +8,19 @@ import WitnessSystem
 /// One BPF map by descriptor, with typed access: the maps of a loaded
 /// object, or maps opened from their pins in bpffs (an adopted capture).
 public final class BPFMap {
-    public let name: String
+    public let name: BPFMapName
     public let fd: CInt
     private let owned: Bool
 
     /// A descriptor libbpf owns (a loaded object's map): not closed here.
-    init(name: String, borrowing fd: CInt) {
+    init(name: BPFMapName, borrowing fd: CInt) {
         self.name = name
         self.fd = fd
         owned = false
     }
 
     /// bpf_obj_get(): the map pinned at `path`.
-    init(name: String, pinnedAt path: String) throws {
+    init(name: BPFMapName, pinnedAt path: String) throws {
         let fd = bpf_obj_get(path)
         guard fd >= 0 else { throw SystemError("bpf_obj_get", path, errno: Errno(rawValue: Glibc.errno)) }
         self.name = name
@@ -40,7 +42,7 @@ public final class BPFMap {
     func update<Key, Value>(_ key: Key, _ value: Value, flags: UInt64 = UInt64(BPF_ANY)) throws {
         var key = key, value = value
         if bpf_map_update_elem(fd, &key, &value, flags) != 0 {
-            throw SystemError("bpf_map_update_elem", name, errno: Errno(rawValue: Glibc.errno))
+            throw SystemError("bpf_map_update_elem", name.rawValue, errno: Errno(rawValue: Glibc.errno))
         }
     }
 
@@ -83,13 +85,13 @@ public final class BPFMap {
 /// The maps a capture's programs share, by name: whoever loaded or adopted
 /// them, the controller reads and writes them through this.
 public final class MapTable {
-    private var maps: [String: BPFMap] = [:]
+    private var maps: [BPFMapName: BPFMap] = [:]
 
     init() {}
 
-    subscript(name: String) -> BPFMap? { maps[name] }
+    subscript(name: BPFMapName) -> BPFMap? { maps[name] }
 
     func add(_ map: BPFMap) { maps[map.name] = map }
 
-    var names: [String] { maps.keys.sorted() }
+    var names: [BPFMapName] { maps.keys.sorted { $0.rawValue < $1.rawValue } }
 }

@@ -1,5 +1,7 @@
+import WitnessModel
 import BPFObjects
 import CLibbpf
+import CBPFShim
 import CWitness
 import Glibc
 import SystemPackage
@@ -8,7 +10,7 @@ import WitnessSystem
 /// One libbpf `bpf_object`, through open → autoload choices → load → attach.
 /// Every libbpf call of reboot-witness goes through this type.
 final class BPFObjectHandle {
-    let name: String
+    let name: BPFObjectName
     private let object: OpaquePointer
     /// libbpf parses the ELF in place: the bytes must outlive the load.
     private let bytes: UnsafeMutableRawBufferPointer
@@ -25,7 +27,7 @@ final class BPFObjectHandle {
         guard let object = bpf_object__open_mem(bytes.baseAddress, bytes.count, &options) else {
             let code = Glibc.errno
             bytes.deallocate()
-            throw SystemError("bpf_object__open_mem", embedded.name, errno: Errno(rawValue: code),
+            throw SystemError("bpf_object__open_mem", embedded.name.rawValue, errno: Errno(rawValue: code),
                               detail: Self.libbpfLog())
         }
         self.object = object
@@ -37,32 +39,21 @@ final class BPFObjectHandle {
         bytes.deallocate()
     }
 
-    /// Names of every program in the object.
-    var programNames: [String] {
-        var names: [String] = []
-        var program = bpf_object__next_program(object, nil)
-        while let current = program {
-            names.append(String(cString: bpf_program__name(current)))
-            program = bpf_object__next_program(object, current)
-        }
-        return names
-    }
-
     /// bpf_program__set_autoload() on every program: only `names` load.
-    func loadOnly(_ names: Set<String>) {
+    func loadOnly(_ names: Set<BPFProgramName>) {
         var program = bpf_object__next_program(object, nil)
         while let current = program {
-            bpf_program__set_autoload(current, names.contains(String(cString: bpf_program__name(current))))
+            bpf_program__set_autoload(current, names.contains(BPFProgramName(rawValue: String(cString: bpf_program__name(current)))))
             program = bpf_object__next_program(object, current)
         }
     }
 
     /// The object's own maps (not .rodata/.bss), by name.
-    private var namedMaps: [(String, OpaquePointer)] {
-        var maps: [(String, OpaquePointer)] = []
+    private var namedMaps: [(BPFMapName, OpaquePointer)] {
+        var maps: [(BPFMapName, OpaquePointer)] = []
         var map = bpf_object__next_map(object, nil)
         while let current = map {
-            if !bpf_map__is_internal(current) { maps.append((String(cString: bpf_map__name(current)), current)) }
+            if !bpf_map__is_internal(current) { maps.append((BPFMapName(rawValue: String(cString: bpf_map__name(current))), current)) }
             map = bpf_object__next_map(object, current)
         }
         return maps
@@ -74,7 +65,7 @@ final class BPFObjectHandle {
         for (name, map) in namedMaps {
             guard let fd = main.mapFD(name) else { continue }
             let rc = bpf_map__reuse_fd(map, fd)
-            if rc < 0 { throw SystemError("bpf_map__reuse_fd", name, errno: Errno(rawValue: -rc)) }
+            if rc < 0 { throw SystemError("bpf_map__reuse_fd", name.rawValue, errno: Errno(rawValue: -rc)) }
         }
     }
 
@@ -84,14 +75,14 @@ final class BPFObjectHandle {
     func pinMaps(_ pins: CapturePins) throws {
         for (name, map) in namedMaps {
             let rc = bpf_map__set_pin_path(map, pins.mapPath(name))
-            if rc < 0 { throw SystemError("bpf_map__set_pin_path", name, errno: Errno(rawValue: -rc)) }
+            if rc < 0 { throw SystemError("bpf_map__set_pin_path", name.rawValue, errno: Errno(rawValue: -rc)) }
         }
     }
 
     /// Before load: the generation the programs run for (rodata rw_generation).
     func setGeneration(_ generation: UInt32) throws {
         let rc = cw_set_rodata_u32(object, "rw_generation", generation)
-        if rc < 0 { throw SystemError("set rw_generation", name, errno: Errno(rawValue: -rc)) }
+        if rc < 0 { throw SystemError("set rw_generation", name.rawValue, errno: Errno(rawValue: -rc)) }
     }
 
     /// bpf_object__load(): verification and CO-RE relocation of autoloaded programs.
@@ -99,7 +90,7 @@ final class BPFObjectHandle {
         cw_libbpf_clear_log()
         let rc = bpf_object__load(object)
         if rc < 0 {
-            throw SystemError("bpf_object__load", name, errno: Errno(rawValue: -rc), detail: Self.libbpfLog())
+            throw SystemError("bpf_object__load", name.rawValue, errno: Errno(rawValue: -rc), detail: Self.libbpfLog())
         }
     }
 
@@ -108,13 +99,13 @@ final class BPFObjectHandle {
     /// cannot pin stays attached but dies with this controller, and the
     /// returned reason says why.
     @discardableResult
-    func attach(program: String, pinAt: (link: String, program: String)? = nil) throws -> String? {
-        guard let handle = bpf_object__find_program_by_name(object, program) else {
-            throw SystemError("find program", program, errno: .noSuchFileOrDirectory)
+    func attach(program: BPFProgramName, pinAt: (link: String, program: String)? = nil) throws -> String? {
+        guard let handle = bpf_object__find_program_by_name(object, program.rawValue) else {
+            throw SystemError("find program", program.rawValue, errno: .noSuchFileOrDirectory)
         }
         cw_libbpf_clear_log()
         guard let link = bpf_program__attach(handle) else {
-            throw SystemError("attach", program, errno: Errno(rawValue: Glibc.errno), detail: Self.libbpfLog())
+            throw SystemError("attach", program.rawValue, errno: Errno(rawValue: Glibc.errno), detail: Self.libbpfLog())
         }
         links.append(link)
         guard let pinAt else { return nil }
@@ -134,8 +125,8 @@ final class BPFObjectHandle {
         }
     }
 
-    func mapFD(_ mapName: String) -> CInt? {
-        guard let map = bpf_object__find_map_by_name(object, mapName) else { return nil }
+    func mapFD(_ mapName: BPFMapName) -> CInt? {
+        guard let map = bpf_object__find_map_by_name(object, mapName.rawValue) else { return nil }
         let fd = bpf_map__fd(map)
         return fd >= 0 ? fd : nil
     }

@@ -1,3 +1,5 @@
+import WitnessModel
+import BPFObjects
 import CWitness
 import Glibc
 import SystemPackage
@@ -26,7 +28,7 @@ public struct CapturePins: Sendable {
     }
 
     var mapsDirectory: String { directory + "/maps" }
-    func mapPath(_ map: String) -> String { mapsDirectory + "/" + map }
+    func mapPath(_ map: BPFMapName) -> String { mapsDirectory + "/" + map.rawValue }
     func generationDirectory(_ generation: UInt32) -> String { directory + "/g\(generation)" }
     func linkPath(_ name: String, _ mode: String, generation: UInt32) -> String {
         generationDirectory(generation) + "/links/\(name)@\(mode)"
@@ -36,7 +38,7 @@ public struct CapturePins: Sendable {
     }
 
     /// Is anything pinned here (a capture that outlived its controller)?
-    public var exists: Bool { Files.exists(mapPath("rw_config")) }
+    public var exists: Bool { Files.exists(mapPath(.config)) }
 
     /// Links pinned for `generation`: point name (or "hold") → attach mode text.
     func links(generation: UInt32) -> [String: String] {
@@ -131,7 +133,7 @@ public struct PinnedCapture: Sendable, Equatable {
 
     /// The capture pinned in `pins`, if any (nil where nothing is pinned or it cannot be read).
     public static func read(_ pins: CapturePins) -> PinnedCapture? {
-        guard pins.exists, let map = try? BPFMap(name: "rw_config", pinnedAt: pins.mapPath("rw_config")),
+        guard pins.exists, let map = try? BPFMap(name: .config, pinnedAt: pins.mapPath(.config)),
               let config = map.lookup(UInt32(0), as: rw_config.self) else { return nil }
         return PinnedCapture(config)
     }

@@ -1,4 +1,7 @@
+import BPFObjects
+import WitnessModel
 import CWitness
+import WitnessSystem
 
 /// One `rw_record` decoded from the ring buffer: strings terminated, paths
 /// joined, flags turned into optionals. No lookups happen here.
@@ -118,21 +121,5 @@ public struct CapturedRecord: Sendable, Equatable {
 
     public static func == (a: CapturedRecord, b: CapturedRecord) -> Bool {
         a.probe == b.probe && a.bootNanoseconds == b.bootNanoseconds && a.tid == b.tid
-    }
-}
-
-/// Fixed C char arrays (imported as tuples) to Swift strings.
-public enum CString {
-    public static func decode<T>(_ value: inout T) -> String {
-        withUnsafeBytes(of: &value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
-
-    static func decodeSlots<T>(_ value: inout T, slot: Int, count: Int) -> [String] {
-        withUnsafeBytes(of: &value) { raw in
-            (0..<min(count, raw.count / slot)).map { index in
-                let bytes = raw[(index * slot)..<((index + 1) * slot)]
-                return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
-        }
     }
 }

@@ -1,3 +1,6 @@
+import CBPFShim
+import BPFObjects
+import WitnessModel
 import CLibbpf
 import CWitness
 import Glibc

@@ -1,3 +1,5 @@
+import BPFObjects
+import WitnessModel
 import WitnessSystem
 
 /// Kernel addresses to "function+0xoff [module]" through /proc/kallsyms.

@@ -1,3 +1,4 @@
+import WitnessModel
 import BPFObjects
 import CLibbpf
 import CWitness
@@ -40,9 +41,9 @@ extension WitnessProbes {
         }
         var reasons: [String] = []
         for mechanism in candidates {
-            let program = mechanism == .bpfLSM ? "lsm_capable" : "fmod_ret_security_capable"
+            let program: BPFProgramName = mechanism == .bpfLSM ? .lsmCapable : .fmodRetSecurityCapable
             do {
-                let handle = try open(object: "hold")
+                let handle = try open(object: .hold)
                 handle.loadOnly([program])
                 try handle.load()
                 if let unpinned = try handle.attach(program: program, pinAt: holdPinPaths(mechanism, program: program)) {

@@ -1,3 +1,5 @@
+import BPFObjects
+import WitnessModel
 import CLibbpf
 import CWitness
 import Glibc

@@ -1,8 +1,10 @@
+import BPFObjects
 import CLibbpf
 import CWitness
 import Glibc
 import SystemPackage
 import WitnessSystem
+import WitnessModel
 
 /// The kernel's counters (`struct rw_counters`), summed over CPUs.
 public struct CaptureCounters: Codable, Equatable, Sendable {
@@ -79,12 +81,12 @@ public struct CallerCount: Sendable {
 extension WitnessProbes {
     /// The kernel's counters, summed over CPUs (zero before `arm`).
     public var counters: CaptureCounters {
-        maps["rw_stats"].map(Self.counters(in:)) ?? CaptureCounters()
+        maps[.stats].map(Self.counters(in:)) ?? CaptureCounters()
     }
 
     /// The counters of a capture pinned in `pins` (none: nil), whether or not an arm drains it.
     public static func pinnedCounters(_ pins: CapturePins) -> CaptureCounters? {
-        guard let stats = try? BPFMap(name: "rw_stats", pinnedAt: pins.mapPath("rw_stats")) else { return nil }
+        guard let stats = try? BPFMap(name: .stats, pinnedAt: pins.mapPath(.stats)) else { return nil }
         return counters(in: stats)
     }
 
@@ -105,7 +107,7 @@ extension WitnessProbes {
 
     /// Refused calls counted per cgroup and executable, most calls first.
     public func noiseGroups() -> [NoiseGroup] {
-        (maps["rw_noise"]?.entries(rw_noise_key.self, rw_noise_count.self) ?? []).map { key, value in
+        (maps[.noise]?.entries(rw_noise_key.self, rw_noise_count.self) ?? []).map { key, value in
             NoiseGroup(cgroupID: key.cgroup_id, exeInode: key.exe_ino, exeDevice: key.exe_dev, calls: value.calls,
                        firstBootNanoseconds: value.first_ns, lastBootNanoseconds: value.last_ns, pid: value.pid,
                        uid: value.uid, comm: withUnsafeBytes(of: value.comm) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
@@ -115,7 +117,7 @@ extension WitnessProbes {
     /// Takes the stopping records the kernel spilled (rw_urgent was full),
     /// oldest first: each is deleted from the map once read.
     public func takeSpilled() -> [rw_record] {
-        guard let spill = maps["rw_spill"] else { return [] }
+        guard let spill = maps[.spill] else { return [] }
         let entries = spill.entries(rw_spill_key.self, rw_record.self)
         for (key, _) in entries { spill.delete(key) }
         return entries.map(\.1).sorted { $0.boot_ns < $1.boot_ns }
@@ -124,27 +126,27 @@ extension WitnessProbes {
     /// The kernel's per-caller counts (see `struct rw_caller_key`) with what
     /// controllers have folded of them.
     public func callerCounts() -> [CallerCount] {
-        let folded = Dictionary((maps["rw_folded"]?.entries(rw_caller_key.self, UInt64.self) ?? []).map { (CallerKey($0.0), $0.1) },
+        let folded = Dictionary((maps[.folded]?.entries(rw_caller_key.self, UInt64.self) ?? []).map { (CallerKey($0.0), $0.1) },
                                 uniquingKeysWith: { a, _ in a })
-        return (maps["rw_callers"]?.entries(rw_caller_key.self, rw_caller_count.self) ?? []).map { key, value in
+        return (maps[.callers]?.entries(rw_caller_key.self, rw_caller_count.self) ?? []).map { key, value in
             CallerCount(key: key, value: value, folded: folded[CallerKey(key)])
         }
     }
 
     /// `caller` is stored up to `total` calls: a later controller folds from there.
     public func recordFolded(_ caller: CallerCount, total: UInt64) throws {
-        try maps["rw_folded"]?.update(caller.key, total)
+        try maps[.folded]?.update(caller.key, total)
     }
 
     /// The watchdog hunt's view of each device (RW_WATCHDOG_ANY excluded).
     public func watchdogStates() -> [rw_watchdog_state] {
-        (maps["rw_watchdogs"]?.entries(UInt32.self, rw_watchdog_state.self) ?? [])
+        (maps[.watchdogs]?.entries(UInt32.self, rw_watchdog_state.self) ?? [])
             .filter { $0.0 != RW_WATCHDOG_ANY }.map(\.1)
     }
 
     /// Sets bpf_printk lines for reboot2panic (read-modify-write of rw_config).
     public func configure(printkLines: Bool) throws {
-        guard let config = maps["rw_config"] else { return }
+        guard let config = maps[.config] else { return }
         var state = config.lookup(UInt32(0), as: rw_config.self) ?? rw_config()
         state.printk_lines = printkLines ? 1 : 0
         try config.update(UInt32(0), state)
@@ -152,7 +154,7 @@ extension WitnessProbes {
 
     /// The tool names whose exec the kernel reports (see IntentFilter).
     func installIntentNames() throws {
-        guard let names = maps["rw_intent_names"] else { return }
+        guard let names = maps[.intentNames] else { return }
         for name in IntentFilter.toolNames {
             var key = [CChar](repeating: 0, count: Int(RW_COMM_LEN))
             for (i, byte) in name.utf8.prefix(Int(RW_COMM_LEN) - 1).enumerated() { key[i] = CChar(bitPattern: byte) }
@@ -175,7 +177,7 @@ extension WitnessProbes {
     }
 
     private func writeFinal(tgid: UInt32, budgetNanoseconds: UInt64, acked: UInt64) throws {
-        guard let final = maps["rw_final"] else { throw SystemError("find map", "rw_final", errno: .noSuchFileOrDirectory) }
+        guard let final = maps[.final] else { throw SystemError("find map", "rw_final", errno: .noSuchFileOrDirectory) }
         var state = rw_final_state()
         state.tgid = tgid
         state.budget_ns = budgetNanoseconds
@@ -185,7 +187,7 @@ extension WitnessProbes {
 
     /// A reader per ring: stopping records first (rw_urgent), then the rest (rw_events).
     public func readers(deliver: @escaping (rw_record) -> Void) throws -> (urgent: RingBufferReader, events: RingBufferReader) {
-        guard let urgent = maps["rw_urgent"], let events = maps["rw_events"] else {
+        guard let urgent = maps[.urgent], let events = maps[.events] else {
             throw SystemError("find map", "rw_urgent/rw_events", errno: .noSuchFileOrDirectory)
         }
         return (try RingBufferReader(mapFD: urgent.fd, deliver: deliver), try RingBufferReader(mapFD: events.fd, deliver: deliver))

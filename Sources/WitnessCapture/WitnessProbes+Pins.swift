@@ -1,3 +1,4 @@
+import WitnessModel
 import BPFObjects
 import CWitness
 import Glibc
@@ -85,17 +86,17 @@ extension WitnessProbes {
     private func adopt(_ existing: PinnedCapture, from pins: CapturePins) throws {
         generation = existing.generation
         for name in Files.list(pins.mapsDirectory) ?? [] {
-            maps.add(try BPFMap(name: name, pinnedAt: pins.mapPath(name)))
+            maps.add(try BPFMap(name: BPFMapName(rawValue: name), pinnedAt: pins.mapPath(BPFMapName(rawValue: name))))
         }
         let links = pins.links(generation: generation)
-        var attached = Set<String>()
+        var attached = Set<ProbeID>()
         for (point, mode) in links {
-            guard let mode = AttachMode(rawValue: mode) else { continue }
-            states[point] = .attached(mode)
-            attached.insert(point)
+            guard let mode = AttachMode(rawValue: mode), ProbeCatalog.point(ProbeID(rawValue: point)) != nil else { continue }
+            states[ProbeID(rawValue: point)] = .attached(mode)
+            attached.insert(ProbeID(rawValue: point))
         }
         try loadObjects(except: attached)
-        let now = states.filter { !attached.contains($0.key) && $0.value.attachMode != nil }.map(\.key).sorted()
+        let now = states.filter { !attached.contains($0.key) && $0.value.attachMode != nil }.map(\.key.rawValue).sorted()
         lifecycle = .adopted(generation: generation, attachedNow: now)
     }
 
@@ -106,15 +107,15 @@ extension WitnessProbes {
     }
 
     /// Pin paths for the hold's link and program, where the capture is pinned.
-    func holdPinPaths(_ mechanism: HoldMechanism, program: String) -> (link: String, program: String)? {
-        pins.map { ($0.linkPath("hold", mechanism.rawValue, generation: generation), $0.programPath(program, generation: generation)) }
+    func holdPinPaths(_ mechanism: HoldMechanism, program: BPFProgramName) -> (link: String, program: String)? {
+        pins.map { ($0.linkPath("hold", mechanism.rawValue, generation: generation), $0.programPath(program.rawValue, generation: generation)) }
     }
 
     /// Lets this generation's programs run (one rw_config write: an older
     /// generation stands by from then on) and names this controller the
     /// owner; then unpins older generations, whose links detach.
     public func activate() throws {
-        guard let config = maps["rw_config"] else { throw SystemError("find map", "rw_config", errno: .noSuchFileOrDirectory) }
+        guard let config = maps[.config] else { throw SystemError("find map", "rw_config", errno: .noSuchFileOrDirectory) }
         var state = PinnedCapture(config.lookup(UInt32(0), as: rw_config.self) ?? rw_config())
         state.generation = generation
         state.build = BPFObject.digest
@@ -142,7 +143,7 @@ extension WitnessProbes {
     /// and detaches as this controller's descriptors close.
     public func release(keepCapture keep: Bool) {
         guard let pins else { return }
-        if keep, let config = maps["rw_config"], var state = config.lookup(UInt32(0), as: rw_config.self).map(PinnedCapture.init) {
+        if keep, let config = maps[.config], var state = config.lookup(UInt32(0), as: rw_config.self).map(PinnedCapture.init) {
             state.ownerPid = 0
             try? config.update(UInt32(0), state.config())
         } else if !keep {

@@ -1,5 +1,7 @@
+import WitnessModel
 import BPFObjects
 import CLibbpf
+import CBPFShim
 import CWitness
 import Glibc
 import SystemPackage
@@ -31,7 +33,7 @@ public final class WitnessProbes {
     public let policy: AttachPolicy
     /// Where the capture is pinned to outlive this controller; nil: it dies with it.
     public let pins: CapturePins?
-    public internal(set) var states: [String: ProbeState] = [:]
+    public internal(set) var states: [ProbeID: ProbeState] = [:]
     /// Attached points whose links the kernel could not pin, and why: they stop with this controller.
     public internal(set) var unpinnable: [String: String] = [:]
     /// The capture's maps (rings, rw_config, counters…), loaded or adopted.
@@ -64,7 +66,7 @@ public final class WitnessProbes {
                 ? .success(.tracepoint)
                 : .failure(.init("no tracepoint \(category):\(event) on this kernel"))
         case .function(let symbol, let fentryAllowed):
-            if let covering = point.fallbackFor, case .success = plan(ProbeCatalog.point(named: covering)!) {
+            if let covering = point.fallbackFor, let other = ProbeCatalog.point(covering), case .success = plan(other) {
                 return .failure(.init("standby: \(covering) already sees these calls"))
             }
             let fentryReason = policy == .kprobe ? "fentry not allowed by --attach kprobe"
@@ -111,7 +113,7 @@ public final class WitnessProbes {
             lifecycle = .unpinned("--no-pin: the capture stops with this controller")
             try loadObjects(except: [])
         }
-        guard maps["rw_events"] != nil, maps["rw_urgent"] != nil else {
+        guard maps[.events] != nil, maps[.urgent] != nil else {
             throw SystemError("arm", "no probe point can attach on this kernel", errno: .notSupported)
         }
         try installIntentNames()
@@ -119,27 +121,27 @@ public final class WitnessProbes {
 
     /// Loads the witness and watchdog objects for the points that can attach
     /// now, except those already attached (adopted from pins).
-    func loadObjects(except attached: Set<String>) throws {
-        let points = ProbeCatalog.all.filter { !attached.contains($0.name) }
-        if let main = try load(object: "witness", points: points), pins == nil {
+    func loadObjects(except attached: Set<ProbeID>) throws {
+        let points = ProbeCatalog.all.filter { !attached.contains($0.id) }
+        if let main = try load(object: .witness, points: points), pins == nil {
             mainObject = main
         }
         if pins == nil, mainObject == nil { return }
-        loadSecondary(object: "watchdog", points: points)
+        loadSecondary(object: .watchdog, points: points)
     }
 
     /// Loads an object beside the main one; a failure marks its planned
     /// points failed with libbpf's reason, so that `status` never shows them
     /// as merely not armed.
-    func loadSecondary(object: String, points: [ProbePoint]) {
+    func loadSecondary(object: BPFObjectName, points: [ProbePoint]) {
         do {
             _ = try load(object: object, points: points)
         } catch {
             let reason = (error as? SystemError).map { "\($0.operation): \($0.errno.symbolicName)" + ($0.detail.map { " (\(Self.lastLine($0)))" } ?? "") }
                 ?? "\(error)"
-            for point in points where point.object == object && states[point.name]?.attachMode == nil {
-                if case .unavailable = states[point.name] { continue }
-                states[point.name] = .failed("\(object) object did not load: \(reason)")
+            for point in points where point.object == object && states[point.id]?.attachMode == nil {
+                if case .unavailable = states[point.id] { continue }
+                states[point.id] = .failed("\(object) object did not load: \(reason)")
             }
         }
     }
@@ -153,7 +155,7 @@ public final class WitnessProbes {
 
     /// A fresh object instance, its maps shared with the capture's: through
     /// their pins, or with the unpinned main object's.
-    func open(object name: String) throws -> BPFObjectHandle {
+    func open(object name: BPFObjectName) throws -> BPFObjectHandle {
         let handle = try BPFObjectHandle(BPFObject.named(name)!)
         try handle.setGeneration(generation)
         if let pins {
@@ -173,7 +175,7 @@ public final class WitnessProbes {
     /// or why the hold is unavailable.
     public func armHold(allowing allowlist: HoldAllowlist = HoldAllowlist(),
                         via mechanism: HoldMechanism? = nil) throws -> Result<(HoldMechanism, HoldHeartbeat), PlanRefusal> {
-        guard let state = maps["rw_hold_state"], let exe = maps["rw_allow_exe"], let cgroup = maps["rw_allow_cgroup"] else {
+        guard let state = maps[.holdState], let exe = maps[.allowExe], let cgroup = maps[.allowCgroup] else {
             return .failure(PlanRefusal("arm first"))
         }
         try allowlist.install(exe: exe, cgroup: cgroup)
@@ -186,35 +188,40 @@ public final class WitnessProbes {
     /// A module finished loading: try the points that were waiting for it.
     /// Returns the names of points newly attached.
     public func moduleLoaded(_ module: String) -> [String] {
-        let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.name]?.attachMode == nil }
+        let waiting = ProbeCatalog.all.filter { $0.module == module && states[$0.id]?.attachMode == nil }
         guard !waiting.isEmpty, pins != nil || mainObject != nil else { return [] }
         for object in Set(waiting.map(\.object)) {
             loadSecondary(object: object, points: waiting)
         }
-        return waiting.filter { states[$0.name]?.attachMode != nil }.map(\.name)
+        return waiting.filter { states[$0.id]?.attachMode != nil }.map(\.name)
     }
 
     /// PID 1's final-stage call can wait in the kernel for its record: the
     /// sys_enter_reboot program with bpf_loop is the one attached.
     public var finalWaitPossible: Bool { features.boundedLoops }
 
-    /// The program attached for `point` in `mode`. sys_enter_reboot's has a
-    /// twin without the final stage's wait for kernels without bpf_loop: a
-    /// program that calls an unknown helper does not load at all.
-    private func program(_ point: ProbePoint, _ mode: AttachMode) -> String {
-        let name = point.programName(mode)
-        return name == "tp_sys_enter_reboot" && !features.boundedLoops ? name + "_nowait" : name
+    /// The program attached for `point` in `mode`: the object's program in
+    /// that ELF section (names generated from the objects, see BPFEmbed).
+    /// sys_enter_reboot's has a twin without the final stage's wait for
+    /// kernels without bpf_loop: a program that calls an unknown helper does
+    /// not load at all.
+    static func program(_ point: ProbePoint, _ mode: AttachMode, boundedLoops: Bool) -> BPFProgramName? {
+        let section = point.section(mode)
+        let candidates = (BPFPrograms.sections[point.object] ?? []).filter { $0.section == section }.map(\.program)
+        guard candidates.count > 1 else { return candidates.first }
+        let waiting = candidates.first { $0 != .tpSysEnterRebootNowait }
+        return boundedLoops ? waiting : candidates.first { $0 == .tpSysEnterRebootNowait }
     }
 
     /// Plans, loads and attaches one instance of an object for `points` (those
     /// of it that can attach now). Returns nil when none can.
-    private func load(object name: String, points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
+    private func load(object name: BPFObjectName, points candidates: [ProbePoint]) throws -> BPFObjectHandle? {
         let points = candidates.filter { $0.object == name }
-        var planned: [String: AttachMode] = [:]
+        var planned: [ProbeID: AttachMode] = [:]
         for point in points {
             switch plan(point) {
-            case .success(let mode): planned[point.name] = mode
-            case .failure(let refusal): states[point.name] = .unavailable(refusal.reason)
+            case .success(let mode): planned[point.id] = mode
+            case .failure(let refusal): states[point.id] = .unavailable(refusal.reason)
             }
         }
         // A kernel may refuse one fentry target the probes did not foresee:
@@ -231,7 +238,9 @@ public final class WitnessProbes {
             }
             guard !planned.isEmpty else { return nil }
             let handle = try open(object: name)
-            let programs = Set(points.compactMap { point in planned[point.name].map { program(point, $0) } })
+            let programs = Set(points.compactMap { point in
+                planned[point.id].flatMap { Self.program(point, $0, boundedLoops: features.boundedLoops) }
+            })
             handle.loadOnly(programs)
             do {
                 try handle.load()
@@ -240,17 +249,20 @@ public final class WitnessProbes {
                 if planned.values.contains(.fentry) { continue }
                 throw error
             }
-            if name == "witness" || maps["rw_events"] == nil { handle.maps(into: maps) }
+            if name == .witness || maps[.events] == nil { handle.maps(into: maps) }
             for point in points {
-                guard let mode = planned[point.name] else { continue }
-                let name = program(point, mode)
+                guard let mode = planned[point.id] else { continue }
+                guard let program = Self.program(point, mode, boundedLoops: features.boundedLoops) else {
+                    states[point.id] = .failed("no \(point.section(mode)) program in the \(name) object")
+                    continue
+                }
                 do {
                     let pinAt = pins.map { ($0.linkPath(point.name, mode.rawValue, generation: generation),
-                                            $0.programPath(name, generation: generation)) }
-                    if let unpinned = try handle.attach(program: name, pinAt: pinAt) { unpinnable[point.name] = unpinned }
-                    states[point.name] = .attached(mode)
+                                            $0.programPath(program.rawValue, generation: generation)) }
+                    if let unpinned = try handle.attach(program: program, pinAt: pinAt) { unpinnable[point.name] = unpinned }
+                    states[point.id] = .attached(mode)
                 } catch let error as SystemError {
-                    states[point.name] = .failed("\(mode.rawValue) attach: \(error.errno.symbolicName)")
+                    states[point.id] = .failed("\(mode.rawValue) attach: \(error.errno.symbolicName)")
                 }
             }
             objects.append(handle)

@@ -1,8 +1,8 @@
 import CAudit
 import Glibc
 import SystemPackage
-import WitnessCapture
 import WitnessSystem
+import WitnessModel
 
 /// One audit event, as libauparse reads it.
 public struct AuditEvent: Equatable, Sendable {

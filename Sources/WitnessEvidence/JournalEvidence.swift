@@ -1,5 +1,5 @@
-import WitnessCapture
 import WitnessSystem
+import WitnessModel
 
 /// systemd's catalog message ids read here (sd-messages.h).
 public enum MessageID {

@@ -1,4 +1,5 @@
 import WitnessSystem
+import WitnessModel
 
 /// One journal entry worth citing as evidence: when, who logged it, what it said.
 public struct JournalLine: Equatable, Sendable {

@@ -1,5 +1,5 @@
-import WitnessCapture
 import WitnessSystem
+import WitnessModel
 
 /// The lines sudo and pkexec log for each command they run, read for the
 /// reboot-family commands among them.

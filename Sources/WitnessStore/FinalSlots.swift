@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import SystemPackage
 import WitnessSystem
+import WitnessModel
 
 /// The store during systemd-shutdown's last steps: its file is closed and its
 /// file system read-only, and the slots reserved beforehand

@@ -1,5 +1,6 @@
 import CISAL
 import CZlib
+import WitnessModel
 
 /// The on-disk layout of the slot store, pstore/ramoops style: a header slot,
 /// then fixed-size slots, each self-describing and checksummed, so that a

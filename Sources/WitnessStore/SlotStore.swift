@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import SystemPackage
 import WitnessSystem
+import WitnessModel
 
 /// The bounded, crash-safe store: a preallocated file of fixed-size,
 /// checksummed slots (see `SlotFormat`). An entry with the `mergeKey` of one

@@ -1,3 +1,5 @@
+import WitnessModel
+
 /// Which slot a new entry takes when the store is full, by `Retention`:
 ///
 ///  1. an empty slot (or an unreadable one);

@@ -46,3 +46,31 @@ extension StringProtocol {
         }
     }
 }
+
+/// Fixed C char arrays (imported as tuples) to Swift strings.
+public enum CString {
+    public static func decode<T>(_ value: inout T) -> String {
+        withUnsafeBytes(of: &value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    public static func decodeSlots<T>(_ value: inout T, slot: Int, count: Int) -> [String] {
+        withUnsafeBytes(of: &value) { raw in
+            (0..<min(count, raw.count / slot)).map { index in
+                let bytes = raw[(index * slot)..<((index + 1) * slot)]
+                return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+    }
+}
+
+extension String {
+    /// Padded with spaces on the right to `width` characters (table columns).
+    public func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    /// Padded with spaces on the left to `width` characters.
+    public func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
-import RebootWitness
+import WitnessArm
+import WitnessReport
 import WitnessCapture
 import WitnessStore
 import WitnessSystem

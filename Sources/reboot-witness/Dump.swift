@@ -1,6 +1,8 @@
 import ArgumentParser
-import RebootWitness
+import WitnessArm
+import WitnessReport
 import WitnessStore
+import WitnessModel
 
 extension BootSelection: ExpressibleByArgument {}
 

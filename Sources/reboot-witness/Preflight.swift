@@ -1,5 +1,6 @@
 import ArgumentParser
-import RebootWitness
+import WitnessArm
+import WitnessReport
 import WitnessPreflight
 import WitnessSystem
 

@@ -1,5 +1,7 @@
 import ArgumentParser
-import RebootWitness
+import WitnessArm
+import WitnessReport
+import WitnessModel
 
 @main
 struct RebootWitnessCommand: ParsableCommand {

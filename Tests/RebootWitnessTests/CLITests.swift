@@ -1,6 +1,8 @@
 import Foundation
-import RebootWitness
+import WitnessArm
+import WitnessReport
 import XCTest
+import WitnessModel
 
 /// The built binary's user-facing contract: help with examples, one clear
 /// line and a non-zero exit for bad input.

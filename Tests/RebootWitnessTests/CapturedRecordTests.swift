@@ -1,8 +1,10 @@
 import CWitness
-import RebootWitness
+import WitnessArm
+import WitnessReport
 @testable import WitnessCapture
 import WitnessSystem
 import XCTest
+import WitnessModel
 
 final class CapturedRecordTests: XCTestCase {
     /// Writes `text` NUL-terminated into slot `index` of a fixed 2-D char array.

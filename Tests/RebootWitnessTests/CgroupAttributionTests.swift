@@ -1,5 +1,6 @@
 import WitnessAttribution
 import XCTest
+import WitnessModel
 
 final class CgroupAttributionTests: XCTestCase {
     let hex = "4f2b8a9c1d3e5f60718293a4b5c6d7e8f90112233445566778899000aabbccdd"

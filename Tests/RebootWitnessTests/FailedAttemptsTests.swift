@@ -1,7 +1,9 @@
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 import WitnessEvidence
 import WitnessStore
 import XCTest
+import WitnessModel
 
 /// Boot attempts that never reached userspace, named for the boot before
 /// them from what they left elsewhere (seed 002: the VM that never came back).

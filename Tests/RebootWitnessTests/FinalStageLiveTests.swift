@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 
 /// The final stage on the host, with a stand-in for PID 1: a process that
 /// execs a copy of rw-selftest named `systemd-shutdown` (arm is told its pid

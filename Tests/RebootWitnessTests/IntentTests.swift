@@ -1,10 +1,12 @@
 import Foundation
-import RebootWitness
+import WitnessArm
+import WitnessReport
 @testable import WitnessAttribution
 import WitnessCapture
 import WitnessStore
 import WitnessSystem
 import XCTest
+import WitnessModel
 
 final class IntentFilterTests: XCTestCase {
     func testWhichCommandLinesAreIntents() {
@@ -52,7 +54,7 @@ final class SSHPeerTests: XCTestCase {
 }
 
 final class InitiatorLinkTests: XCTestCase {
-    func record(probe: String, pid: UInt32, comm: String, cmd: RebootAction?, argv: String? = nil, time: String) -> CallerRecord {
+    func record(probe: ProbeID, pid: UInt32, comm: String, cmd: RebootAction?, argv: String? = nil, time: String) -> CallerRecord {
         CallerRecord(bootID: "b1", time: time, probe: probe, attach: "tracepoint", cmd: cmd, cmdArg: argv, magic1: nil,
                      magic2: nil, retval: nil, pid: pid, tid: pid, ppid: 1, comm: comm, exe: "/bin/\(comm)", uid: 0,
                      user: "root", gid: 0, euid: 0, loginuid: 1000, loginUser: "alice", sessionid: 3, tty: "pts0",
@@ -77,5 +79,29 @@ final class InitiatorLinkTests: XCTestCase {
         XCTAssertTrue(RecordFormatter.human(linked[1]).contains("initiated by systemctl[4242] \"systemctl reboot\""))
         let json = RecordFormatter.json(linked[1])
         XCTAssertTrue(json.contains("\"initiator\":{"), json)
+    }
+
+    /// [an intent logind relayed, then a D-Bus call whose sender was gone
+    /// before it was named]: `dump` used to name logind and `last` "(sender
+    /// gone)". One rule now: someone asked directly, unnamed, which is truer
+    /// than naming the system that relayed it; both readers say so.
+    func testDumpAndLastNameTheSameInitiator() {
+        let relayed = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
+                             argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target", time: "2026-01-01T00:00:01.000Z")
+        let gone = record(probe: .dbus, pid: 0, comm: "(sender gone)", cmd: .restart,
+                          argv: "org.freedesktop.login1.Manager.Reboot from :1.99", time: "2026-01-01T00:00:02.000Z")
+        let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
+        let contents = StoreContents(entries: [.caller(relayed), .caller(gone), .caller(shutdown)], skipped: 0)
+        let dumped = DumpReport(contents: contents, selection: .all, currentBoot: "b2").items.map(\.record)
+        XCTAssertEqual(dumped[2].initiator?.comm, "(sender gone)")
+        var facts = BootFacts(bootID: "b1")
+        facts.records = [relayed, gone, shutdown]
+        let verdict = VerdictEngine.decide(facts)
+        XCTAssertEqual(verdict.initiator?.comm, dumped[2].initiator?.comm, verdict.summary)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [relayed, gone], before: shutdown.time)?.pid, 0)
+        // A named direct caller still wins over both.
+        let named = record(probe: .execIntent, pid: 4242, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                           time: "2026-01-01T00:00:00.500Z")
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [named, relayed, gone], before: shutdown.time)?.pid, 4242)
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 import WitnessAttribution
 import WitnessStore
 import WitnessSystem
 import XCTest
+import WitnessModel
 
 /// What leaves the host: node_exporter's textfile (checked by promtool and
 /// served by a real node_exporter), the NDJSON export file, `last --check`

@@ -1,5 +1,6 @@
 import Foundation
-import RebootWitness
+import WitnessArm
+import WitnessReport
 import WitnessPreflight
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 import WitnessStore
 import XCTest
 

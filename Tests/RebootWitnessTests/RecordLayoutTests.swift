@@ -1,54 +1,32 @@
-import CWitness
-import WitnessCapture
+import BPFObjects
 import XCTest
 
 /// bpf/witness.h is compiled twice: by clang -target bpf into the embedded
 /// objects, and by the Swift importer. A layout difference would silently
-/// scramble every record, so compare them member by member.
+/// scramble every record, map key and counter, so BPFEmbed writes both
+/// layouts of every struct the header declares (BTF and MemoryLayout), and
+/// this compares them member by member.
 final class RecordLayoutTests: XCTestCase {
-    func testSwiftAndBPFAgreeOnEveryMember() throws {
-        for object in ["witness", "watchdog"] {
-            let layout = try XCTUnwrap(RecordLayout.inObject(object), "no rw_record BTF in \(object).bpf.o")
-            XCTAssertEqual(layout.size, MemoryLayout<rw_record>.size, object)
-            let swiftOffsets: [String: Int?] = [
-                "version": MemoryLayout<rw_record>.offset(of: \.version),
-                "probe": MemoryLayout<rw_record>.offset(of: \.probe),
-                "attach": MemoryLayout<rw_record>.offset(of: \.attach),
-                "flags": MemoryLayout<rw_record>.offset(of: \.flags),
-                "boot_ns": MemoryLayout<rw_record>.offset(of: \.boot_ns),
-                "cgroup_id": MemoryLayout<rw_record>.offset(of: \.cgroup_id),
-                "cgroup_v1_id": MemoryLayout<rw_record>.offset(of: \.cgroup_v1_id),
-                "retval": MemoryLayout<rw_record>.offset(of: \.retval),
-                "pid": MemoryLayout<rw_record>.offset(of: \.pid),
-                "tid": MemoryLayout<rw_record>.offset(of: \.tid),
-                "ppid": MemoryLayout<rw_record>.offset(of: \.ppid),
-                "uid": MemoryLayout<rw_record>.offset(of: \.uid),
-                "gid": MemoryLayout<rw_record>.offset(of: \.gid),
-                "euid": MemoryLayout<rw_record>.offset(of: \.euid),
-                "loginuid": MemoryLayout<rw_record>.offset(of: \.loginuid),
-                "sessionid": MemoryLayout<rw_record>.offset(of: \.sessionid),
-                "pid_ns": MemoryLayout<rw_record>.offset(of: \.pid_ns),
-                "magic1": MemoryLayout<rw_record>.offset(of: \.magic1),
-                "magic2": MemoryLayout<rw_record>.offset(of: \.magic2),
-                "cmd": MemoryLayout<rw_record>.offset(of: \.cmd),
-                "arg_int": MemoryLayout<rw_record>.offset(of: \.arg_int),
-                "exe_depth": MemoryLayout<rw_record>.offset(of: \.exe_depth),
-                "cgroup_depth": MemoryLayout<rw_record>.offset(of: \.cgroup_depth),
-                "ancestry_len": MemoryLayout<rw_record>.offset(of: \.ancestry_len),
-                "reserved": MemoryLayout<rw_record>.offset(of: \.reserved),
-                "stack_bytes": MemoryLayout<rw_record>.offset(of: \.stack_bytes),
-                "comm": MemoryLayout<rw_record>.offset(of: \.comm),
-                "tty": MemoryLayout<rw_record>.offset(of: \.tty),
-                "arg": MemoryLayout<rw_record>.offset(of: \.arg),
-                "exe": MemoryLayout<rw_record>.offset(of: \.exe),
-                "cgroup": MemoryLayout<rw_record>.offset(of: \.cgroup),
-                "ancestry": MemoryLayout<rw_record>.offset(of: \.ancestry),
-                "kstack": MemoryLayout<rw_record>.offset(of: \.kstack),
-            ]
-            XCTAssertEqual(Set(layout.members.map(\.name)), Set(swiftOffsets.keys),
-                           "a member was added to rw_record: list it here")
-            for member in layout.members {
-                XCTAssertEqual(swiftOffsets[member.name] ?? nil, member.byteOffset, "\(object): rw_record.\(member.name)")
+    /// Every struct bpf/witness.h declares: each must reach the BPF side (a
+    /// struct no program uses has no BTF to compare, and is not shared).
+    static let header = ["rw_ancestor", "rw_caller_count", "rw_caller_key", "rw_config", "rw_counters", "rw_exe_id",
+                         "rw_final_state", "rw_hold_state", "rw_noise_count", "rw_noise_key", "rw_record", "rw_spill_key",
+                         "rw_watchdog_state"]
+
+    func testSwiftAndBPFAgreeOnEveryMemberOfEveryStruct() throws {
+        let host = Dictionary(uniqueKeysWithValues: BPFLayouts.host.map { ($0.name, $0) })
+        XCTAssertEqual(Set(host.keys), Set(Self.header), "witness.h declares a struct no BPF object uses, or this list is stale")
+        for object in BPFObjectName.all {
+            let compiled = try XCTUnwrap(BPFLayouts.compiled[object], "\(object)")
+            XCTAssertTrue(compiled.contains { $0.name == "rw_record" }, "\(object) carries no rw_record BTF")
+            for layout in compiled {
+                let mine = try XCTUnwrap(host[layout.name], "\(object): \(layout.name)")
+                XCTAssertEqual(layout.size, mine.size, "\(object): sizeof(struct \(layout.name))")
+                XCTAssertEqual(layout.members.map(\.name), mine.members.map(\.name), "\(object): members of \(layout.name)")
+                for (bpf, swift) in zip(layout.members, mine.members) {
+                    XCTAssertNotNil(swift.offset, "\(layout.name).\(swift.name) has no stored offset in Swift")
+                    XCTAssertEqual(bpf.offset, swift.offset, "\(object): offsetof(struct \(layout.name), \(bpf.name))")
+                }
             }
         }
     }

@@ -1,8 +1,10 @@
 import CWitness
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 import WitnessCapture
 import WitnessStore
 import XCTest
+import WitnessModel
 
 /// The kernel counts repeats; the controller stores the growth. Counts are
 /// folded once each, survive a failed store, and end in the store exactly.

@@ -2,6 +2,7 @@ import Foundation
 import CZlib
 @testable import WitnessStore
 import XCTest
+import WitnessModel
 
 final class SlotStoreTests: XCTestCase {
     var dir: URL!

@@ -1,7 +1,9 @@
 import Foundation
-import RebootWitness
+import WitnessArm
+import WitnessReport
 import WitnessStore
 import XCTest
+import WitnessModel
 
 final class StoreAndDumpTests: XCTestCase {
     func testJSONKeepsEveryContractKeyEvenWhenNull() throws {

@@ -2,6 +2,7 @@ import Foundation
 @testable import WitnessStore
 import WitnessSystem
 import XCTest
+import WitnessModel
 
 /// A full store gives way by class: noise only to noise, and the call that
 /// stopped the machine never to noise (issue: "never lose the record").

@@ -2,6 +2,7 @@ import Foundation
 import WitnessStore
 import WitnessSystem
 import XCTest
+import WitnessModel
 
 /// Paths of the binaries `swift build` produced next to the test bundle.
 enum Built {
@@ -43,10 +44,10 @@ func temporaryDirectory(_ name: String) throws -> URL {
     return url
 }
 
-func sampleCaller(boot: String, probe: String = "sys_enter_reboot", tid: UInt32 = 10, retval: Int64? = nil,
+func sampleCaller(boot: String, probe: ProbeID = .sysEnterReboot, tid: UInt32 = 10, retval: Int64? = nil,
                   comm: String = "reboot", exe: String = "/usr/sbin/reboot") -> CallerRecord {
     CallerRecord(bootID: boot, time: "2026-11-23T00:00:00.000Z", probe: probe, attach: "tracepoint",
-                 cmd: probe == "sys_exit_reboot" ? nil : .restart, cmdArg: nil, magic1: 0xFEE1DEAD,
+                 cmd: probe == .sysExitReboot ? nil : .restart, cmdArg: nil, magic1: 0xFEE1DEAD,
                  magic2: 672_274_793, retval: retval, pid: tid, tid: tid, ppid: 1, comm: comm, exe: exe,
                  uid: 0, user: "root", gid: 0, euid: 0, loginuid: nil, loginUser: nil, sessionid: nil, tty: nil,
                  cgroup: "/", cgroupID: 1, cgroupV1: false, container: nil, podUID: nil, pidNs: 4_026_531_836,

@@ -1,13 +1,15 @@
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 import WitnessAttribution
 import WitnessEvidence
 import WitnessStore
 import WitnessSystem
 import XCTest
+import WitnessModel
 
 /// `last` over fixtures in the forms the real sources produce, one per verdict.
 final class VerdictTests: XCTestCase {
-    func caller(_ probe: String = "sys_enter_reboot", cmd: RebootAction? = .restart, pid: UInt32 = 812, comm: String = "reboot",
+    func caller(_ probe: ProbeID = .sysEnterReboot, cmd: RebootAction? = .restart, pid: UInt32 = 812, comm: String = "reboot",
                 time: String = "2026-01-01T10:00:00.000Z", loginuid: UInt32? = nil, cgroup: String = "/system.slice/x.service",
                 container: ContainerID? = nil, argv: String? = nil, count: UInt64 = 1) -> CallerRecord {
         CallerRecord(bootID: "b1", time: time, probe: probe, attach: "tracepoint", cmd: cmd, cmdArg: argv, magic1: nil,

@@ -1,6 +1,7 @@
 import CWitness
 import Foundation
-@testable import RebootWitness
+@testable import WitnessArm
+@testable import WitnessReport
 import WitnessStore
 import XCTest
 

@@ -6,25 +6,6 @@
 /* syscall(2) is variadic, which Swift cannot call. Returns 0 or -errno. */
 long cw_reboot(unsigned int magic1, unsigned int magic2, unsigned int cmd, const char *arg);
 
-/* libbpf reports through a printf-style va_list callback, which Swift cannot
- * implement. These keep the last lines in a buffer so that errors can carry
- * what libbpf said; `verbose` also echoes debug output to stderr. */
-void cw_libbpf_capture_log(int verbose);
-void cw_libbpf_clear_log(void);
-const char *cw_libbpf_log(void);
-
-/* A BPF_PROG_TYPE_TRACING (fentry) program that does nothing, loaded against
- * the BTF id of a kernel function: tells whether this kernel accepts fentry
- * at all. Returns 0 or -errno from the load. */
-int cw_probe_fentry(int btf_id);
-
-/* Sets a `const volatile` u32 of an opened, not yet loaded object's .rodata,
- * found through the object's BTF, as a bpftool skeleton would. 0 or -errno. */
-struct bpf_object;
-int cw_set_rodata_u32(struct bpf_object *obj, const char *name, unsigned int value);
-
-
-
 /* signalfd(2) and its siginfo are not imported by Swift's Glibc module.
  * Blocks `signals` for normal delivery; returns the fd or -errno. */
 int cw_signalfd(const int *signals, int count);

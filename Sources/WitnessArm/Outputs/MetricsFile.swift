@@ -1,0 +1,100 @@
+import WitnessModel
+import WitnessReport
+import Glibc
+import SystemPackage
+import WitnessSystem
+
+/// A node_exporter textfile (`*.prom`) with what the witness knows: armed,
+/// probes, records, losses, how the previous boot ended, how every known
+/// boot ended, last sign of life. Written whole to a temporary name in the
+/// same directory, then renamed, so node_exporter never reads half a file.
+/// Label values are bounded: reasons, probe names, the verdict's short detail.
+public struct Metrics: Equatable, Sendable {
+    public var armed = false
+    public var probesAttached = 0
+    public var recordsByProbe: [String: UInt64] = [:]
+    /// Records the kernel could not hand to arm, by class (lost_stopping… of `CaptureCounters`).
+    public var lostByClass: [String: UInt64] = [:]
+    /// Refused calls counted per cgroup and executable instead of recorded.
+    public var aggregatedCalls: UInt64 = 0
+    public var lastBoot: Verdict?
+    public var bootsByReason: [String: Int] = [:]
+    public var lastAlive: Instant?
+
+    public init() {}
+
+    public func render() -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples {
+                let labels = sample.labels.isEmpty ? ""
+                    : "{" + sample.labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+                out += "\(name)\(labels) \(sample.value)\n"
+            }
+        }
+        metric("reboot_witness_armed", "gauge", "1 while reboot-witness arm runs on this node, 0 once it stopped.",
+               [([], armed ? "1" : "0")])
+        metric("reboot_witness_probes_attached", "gauge", "Probe points the running arm attached.", [([], String(probesAttached))])
+        metric("reboot_witness_records_total", "counter", "Caller records this arm made durable, by probe.",
+               recordsByProbe.sorted { $0.key < $1.key }.map { ([("probe", $0.key)], String($0.value)) })
+        metric("reboot_witness_lost_records_total", "counter",
+               "Records no ring, spill or aggregate could take, by class (stopping must stay 0).",
+               lostByClass.sorted { $0.key < $1.key }.map { ([("class", $0.key)], String($0.value)) })
+        metric("reboot_witness_aggregated_calls_total", "counter",
+               "Refused reboot(2) calls counted per cgroup and executable instead of recorded (a flood).",
+               [([], String(aggregatedCalls))])
+        if let lastBoot {
+            metric("reboot_witness_last_boot_info", "gauge", "How the previous boot ended, as reboot-witness last says.",
+                   [([("reason", lastBoot.reason.rawValue), ("subreason", lastBoot.subreason.rawValue),
+                      ("detail", String(lastBoot.detail.prefix(64))), ("confidence", lastBoot.confidence.rawValue)], "1")])
+        }
+        metric("reboot_witness_boots_total", "counter", "Boots this node remembers (reboot-witness last --list), by how they ended.",
+               bootsByReason.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], String($0.value)) })
+        if let lastAlive {
+            metric("reboot_witness_last_alive_timestamp_seconds", "gauge", "When arm was last seen alive, in seconds since the epoch.",
+                   [([], String(format3(Double(lastAlive.microseconds) / 1e6)))])
+        }
+        return out
+    }
+
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for c in value {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    private func format3(_ value: Double) -> String {
+        let millis = Int64((value * 1000).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+}
+
+/// `arm --metrics-dir DIR` (default: Debian's node_exporter textfile directory).
+public final class MetricsFile {
+    public static let defaultDirectory = "/var/lib/prometheus/node-exporter"
+    public let path: String
+    private var written: Metrics?
+
+    /// nil when `directory` does not exist: no node_exporter here, no file.
+    public init?(directory: String) {
+        guard Files.isDirectory(directory) else { return nil }
+        path = directory + "/reboot-witness.prom"
+    }
+
+    /// Rewrites the file if `metrics` changed since the last write.
+    public func update(_ metrics: Metrics) throws {
+        guard metrics != written else { return }
+        // (the temporary file is PATH.tmp: node_exporter reads only *.prom)
+        try Files.writeAtomically(path, Array(metrics.render().utf8), mode: [.ownerReadWrite, .groupRead, .otherRead])
+        written = metrics
+    }
+}

@@ -1,0 +1,240 @@
+
+/// One captured caller, resolved and ready to store and print. Its JSON form
+/// is the `dump --json` contract: every key is always present (null when
+/// unknown), names are snake_case.
+public struct CallerRecord: Codable, Equatable, Sendable {
+    public struct Ancestor: Codable, Equatable, Sendable {
+        public var pid: UInt32
+        public var comm: String
+        public init(pid: UInt32, comm: String) {
+            self.pid = pid
+            self.comm = comm
+        }
+    }
+
+    public var bootID: String
+    /// ISO 8601 UTC with milliseconds.
+    public var time: String
+    /// The kernel's CLOCK_BOOTTIME of the call (nil for records not from a
+    /// probe): with `tid`, how a restarted arm finds the record of a caller
+    /// whose repeats the kernel kept counting.
+    public var bootNs: UInt64?
+    public var probe: ProbeID
+    public var attach: String?
+    /// What the call or request does (RESTART, POWER_OFF… in JSON), INVALID
+    /// for a refused reboot(2), nil where no action applies.
+    public var cmd: RebootAction?
+    public var cmdArg: String?
+    public var magic1: UInt32?
+    public var magic2: UInt32?
+    /// sys_exit_reboot's value (only on those records; `dump` joins it to the entry).
+    public var retval: Int64?
+    /// Denied by the hold and replayed by the witness once this was durable
+    /// (the original caller saw EPERM).
+    public var held: Bool
+    /// PID 1's last call, written through the block device after the store
+    /// was closed for systemd-shutdown; the call waited in the kernel for it.
+    public var finalStage = false
+    public var pid: UInt32
+    public var tid: UInt32
+    public var ppid: UInt32
+    public var comm: String
+    public var exe: String?
+    public var uid: UInt32
+    public var user: String?
+    public var gid: UInt32
+    public var euid: UInt32
+    public var loginuid: UInt32?
+    public var loginUser: String?
+    public var sessionid: UInt32?
+    public var tty: String?
+    public var cgroup: String?
+    public var cgroupID: UInt64?
+    public var cgroupV1: Bool
+    public var container: ContainerID?
+    public var podUID: String?
+    public var pidNs: UInt32?
+    public var inInitPidNs: Bool?
+    public var ancestry: [Ancestor]
+    public var kernelStack: [String]
+    /// "process", or "interrupt" where the current task is not the caller
+    /// (softdog's timer, Ctrl-Alt-Del's IRQ): then only the stack tells.
+    public var context: String
+    /// Identical calls in one boot share a record: how many, and the last one.
+    public var count: UInt64
+    public var lastTime: String?
+    /// "address:port" of the ssh client the caller's session came from.
+    public var sshPeer: String?
+    /// `dump` only: for a reboot(2) by PID 1 (a graceful reboot), the intent
+    /// that asked for it (the exec of `reboot`, `systemctl reboot`…).
+    public var initiator: Initiator?
+
+    /// Who asked for a graceful reboot, in short.
+    public struct Initiator: Codable, Equatable, Sendable {
+        public var time: String
+        public var cmd: RebootAction?
+        public var argv: String?
+        public var pid: UInt32
+        public var comm: String
+        public var exe: String?
+        public var user: String?
+        public var loginUser: String?
+        public var sessionid: UInt32?
+        public var tty: String?
+        public var sshPeer: String?
+        public var cgroup: String?
+        public var container: ContainerID?
+        public var ancestry: [Ancestor]
+
+        enum CodingKeys: String, CodingKey {
+            case time, cmd, argv, pid, comm, exe, user, loginUser = "login_user", sessionid, tty, sshPeer = "ssh_peer"
+            case cgroup, container, ancestry
+        }
+
+        public init(time: String, cmd: RebootAction?, argv: String?, pid: UInt32, comm: String, exe: String?, user: String?,
+                    loginUser: String?, sessionid: UInt32?, tty: String?, sshPeer: String?, cgroup: String? = nil,
+                    container: ContainerID? = nil, ancestry: [Ancestor] = []) {
+            self.time = time; self.cmd = cmd; self.argv = argv; self.pid = pid; self.comm = comm; self.exe = exe
+            self.user = user; self.loginUser = loginUser; self.sessionid = sessionid; self.tty = tty
+            self.sshPeer = sshPeer; self.cgroup = cgroup; self.container = container; self.ancestry = ancestry
+        }
+
+        public init(_ r: CallerRecord) {
+            time = r.time; cmd = r.cmd; argv = r.cmdArg; pid = r.pid; comm = r.comm; exe = r.exe; user = r.user
+            loginUser = r.loginUser; sessionid = r.sessionid; tty = r.tty; sshPeer = r.sshPeer; cgroup = r.cgroup
+            container = r.container; ancestry = r.ancestry
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(time, forKey: .time); try c.encode(cmd, forKey: .cmd); try c.encode(argv, forKey: .argv)
+            try c.encode(pid, forKey: .pid); try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)
+            try c.encode(user, forKey: .user); try c.encode(loginUser, forKey: .loginUser)
+            try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
+            try c.encode(sshPeer, forKey: .sshPeer); try c.encode(cgroup, forKey: .cgroup)
+            try c.encode(container, forKey: .container); try c.encode(ancestry, forKey: .ancestry)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bootID = "boot_id", time, bootNs = "boot_ns", probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held, finalStage = "final_stage"
+        case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
+        case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
+        case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
+        case context, count, lastTime = "last_time", sshPeer = "ssh_peer", initiator
+    }
+
+    public init(bootID: String, time: String, probe: ProbeID, attach: String?, cmd: RebootAction?, cmdArg: String?,
+                magic1: UInt32?, magic2: UInt32?, retval: Int64?, held: Bool = false, pid: UInt32, tid: UInt32, ppid: UInt32,
+                comm: String, exe: String?, uid: UInt32, user: String?, gid: UInt32, euid: UInt32,
+                loginuid: UInt32?, loginUser: String?, sessionid: UInt32?, tty: String?, cgroup: String?,
+                cgroupID: UInt64?, cgroupV1: Bool, container: ContainerID?, podUID: String?, pidNs: UInt32?,
+                inInitPidNs: Bool?, ancestry: [Ancestor], kernelStack: [String], context: String, count: UInt64) {
+        self.bootID = bootID; self.time = time; self.probe = probe; self.attach = attach; self.cmd = cmd
+        self.cmdArg = cmdArg; self.magic1 = magic1; self.magic2 = magic2; self.retval = retval; self.held = held; self.pid = pid
+        self.tid = tid; self.ppid = ppid; self.comm = comm; self.exe = exe; self.uid = uid; self.user = user
+        self.gid = gid; self.euid = euid; self.loginuid = loginuid; self.loginUser = loginUser
+        self.sessionid = sessionid; self.tty = tty; self.cgroup = cgroup; self.cgroupID = cgroupID
+        self.cgroupV1 = cgroupV1; self.container = container; self.podUID = podUID; self.pidNs = pidNs
+        self.inInitPidNs = inInitPidNs; self.ancestry = ancestry; self.kernelStack = kernelStack
+        self.context = context; self.count = count
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bootID = try c.decode(String.self, forKey: .bootID)
+        time = try c.decode(String.self, forKey: .time)
+        bootNs = try c.decodeIfPresent(UInt64.self, forKey: .bootNs)
+        probe = try c.decode(ProbeID.self, forKey: .probe)
+        attach = try c.decodeIfPresent(String.self, forKey: .attach)
+        // A command this version does not know reads as none rather than failing the record.
+        cmd = try c.decodeIfPresent(String.self, forKey: .cmd).flatMap(RebootAction.init(rawValue:))
+        cmdArg = try c.decodeIfPresent(String.self, forKey: .cmdArg)
+        magic1 = try c.decodeIfPresent(UInt32.self, forKey: .magic1)
+        magic2 = try c.decodeIfPresent(UInt32.self, forKey: .magic2)
+        retval = try c.decodeIfPresent(Int64.self, forKey: .retval)
+        held = try c.decodeIfPresent(Bool.self, forKey: .held) ?? false
+        finalStage = try c.decodeIfPresent(Bool.self, forKey: .finalStage) ?? false
+        pid = try c.decode(UInt32.self, forKey: .pid)
+        tid = try c.decode(UInt32.self, forKey: .tid)
+        ppid = try c.decode(UInt32.self, forKey: .ppid)
+        comm = try c.decode(String.self, forKey: .comm)
+        exe = try c.decodeIfPresent(String.self, forKey: .exe)
+        uid = try c.decode(UInt32.self, forKey: .uid)
+        user = try c.decodeIfPresent(String.self, forKey: .user)
+        gid = try c.decode(UInt32.self, forKey: .gid)
+        euid = try c.decode(UInt32.self, forKey: .euid)
+        loginuid = try c.decodeIfPresent(UInt32.self, forKey: .loginuid)
+        loginUser = try c.decodeIfPresent(String.self, forKey: .loginUser)
+        sessionid = try c.decodeIfPresent(UInt32.self, forKey: .sessionid)
+        tty = try c.decodeIfPresent(String.self, forKey: .tty)
+        cgroup = try c.decodeIfPresent(String.self, forKey: .cgroup)
+        cgroupID = try c.decodeIfPresent(UInt64.self, forKey: .cgroupID)
+        cgroupV1 = try c.decode(Bool.self, forKey: .cgroupV1)
+        container = try c.decodeIfPresent(ContainerID.self, forKey: .container)
+        podUID = try c.decodeIfPresent(String.self, forKey: .podUID)
+        pidNs = try c.decodeIfPresent(UInt32.self, forKey: .pidNs)
+        inInitPidNs = try c.decodeIfPresent(Bool.self, forKey: .inInitPidNs)
+        ancestry = try c.decode([Ancestor].self, forKey: .ancestry)
+        kernelStack = try c.decode([String].self, forKey: .kernelStack)
+        context = try c.decode(String.self, forKey: .context)
+        count = try c.decode(UInt64.self, forKey: .count)
+        lastTime = try c.decodeIfPresent(String.self, forKey: .lastTime)
+        sshPeer = try c.decodeIfPresent(String.self, forKey: .sshPeer)
+        initiator = try c.decodeIfPresent(Initiator.self, forKey: .initiator)
+    }
+
+    /// Explicit so that absent values are written as null, never omitted.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bootID, forKey: .bootID); try c.encode(time, forKey: .time); try c.encode(bootNs, forKey: .bootNs)
+        try c.encode(probe, forKey: .probe); try c.encode(attach, forKey: .attach)
+        try c.encode(cmd, forKey: .cmd); try c.encode(cmdArg, forKey: .cmdArg)
+        try c.encode(magic1, forKey: .magic1); try c.encode(magic2, forKey: .magic2)
+        try c.encode(retval, forKey: .retval); try c.encode(held, forKey: .held)
+        try c.encode(finalStage, forKey: .finalStage)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(tid, forKey: .tid); try c.encode(ppid, forKey: .ppid)
+        try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)
+        try c.encode(uid, forKey: .uid); try c.encode(user, forKey: .user)
+        try c.encode(gid, forKey: .gid); try c.encode(euid, forKey: .euid)
+        try c.encode(loginuid, forKey: .loginuid); try c.encode(loginUser, forKey: .loginUser)
+        try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
+        try c.encode(cgroup, forKey: .cgroup); try c.encode(cgroupID, forKey: .cgroupID)
+        try c.encode(cgroupV1, forKey: .cgroupV1); try c.encode(container, forKey: .container)
+        try c.encode(podUID, forKey: .podUID); try c.encode(pidNs, forKey: .pidNs)
+        try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(ancestry, forKey: .ancestry)
+        try c.encode(kernelStack, forKey: .kernelStack); try c.encode(context, forKey: .context)
+        try c.encode(count, forKey: .count); try c.encode(lastTime, forKey: .lastTime)
+        try c.encode(sshPeer, forKey: .sshPeer); try c.encode(initiator, forKey: .initiator)
+    }
+
+    /// A request to restart, halt or power off (an exec of a reboot-family
+    /// tool, or a D-Bus call to logind/systemd), not the act itself.
+    public var isIntent: Bool { probe.isIntent }
+
+    /// An intent passed on by the system on someone's behalf (logind asking
+    /// systemd to start reboot.target): not who asked.
+    public var isRelayedIntent: Bool { isIntent && (comm == "systemd-logind" || pid == 1) }
+
+    /// A D-Bus call whose sender left before it could be named (pid 0).
+    public var isAnonymousIntent: Bool { isIntent && pid == 0 }
+
+    /// The one rule for who asked for what a boot's records end with, used
+    /// by `dump` and `last` alike: among the intents up to `time`, the last
+    /// one someone made directly and could be named; else the last one made
+    /// directly whose sender was gone (someone asked, unnamed: truer than
+    /// naming the system that relayed it); else the last relayed one.
+    public static func initiatingIntent(in records: [CallerRecord], before time: String) -> CallerRecord? {
+        let intents = records.filter { $0.isIntent && $0.time <= time }
+        return intents.last { !$0.isRelayedIntent && !$0.isAnonymousIntent }
+            ?? intents.last { !$0.isRelayedIntent } ?? intents.last
+    }
+
+    /// What makes two calls "the same caller" for deduplication within a
+    /// boot: a crash loop costs one record whose count grows.
+    public var dedupKey: String {
+        [bootID, probe.rawValue, attach ?? "", cmd?.rawValue ?? "", cmdArg ?? "", exe ?? comm, cgroup ?? "", context,
+         ancestry.map(\.comm).joined(separator: "<")].joined(separator: "\u{1f}")
+    }
+}

@@ -1,0 +1,98 @@
+import WitnessEvidence
+import WitnessStore
+import WitnessSystem
+import WitnessModel
+
+/// Where `last` and `dump` read what this host kept about its boots, each
+/// source opened once per run. Nothing here creates or changes anything.
+/// A source that is absent or unreadable is described, never fatal.
+public final class HostEvidence {
+    public struct Locations: Sendable {
+        public var store = StoreDirectory.defaultPath
+        /// nil: the system's own journal.
+        public var journalDirectory: String?
+        public var readJournal = true
+        public var auditDirectory = AuditLog.defaultDirectory
+        public var wtmp = Wtmp.defaultPath
+        public var pstoreRoots = PstoreHarvest.locations
+        public var watchdogRoot = "/sys/class/watchdog"
+        public var kernelLog = "/dev/kmsg"
+
+        public init() {}
+    }
+
+    public let locations: Locations
+    /// The store's contents; nil where there is no store (never armed here).
+    public let store: Result<StoreContents?, StoreError>
+    /// nil: not read (`--no-journal`).
+    public let journal: Result<JournalReader, SystemError>?
+    public let wtmp: Result<[WtmpEntry], SystemError>
+    public internal(set) var timeline: BootTimeline
+    /// The evidence is this running host's: its kernel log and watchdogs speak
+    /// of the boot before this one. False for a journal directory that does
+    /// not hold the running boot (a copy of another host's).
+    public let thisHost: Bool
+    private var audit: (from: Instant, reading: Result<AuditLog.Reading, SystemError>)?
+    private var unharvestedPstore: [PstoreRecord]?
+    private var damagedJournal: [String]?
+
+    public init(_ locations: Locations, current: String = BootIdentity.current(),
+                currentStart: Instant? = BootIdentity.currentStart()) {
+        self.locations = locations
+        store = Self.readStore(locations.store)
+        journal = locations.readJournal ? Result { try JournalReader(directory: locations.journalDirectory) }
+            .mapError { $0 as? SystemError ?? SystemError("sd_journal_open", locations.journalDirectory, errno: .ioError) } : nil
+        wtmp = Wtmp.read(path: locations.wtmp)
+        let journalBoots = (try? journal?.get()).map { JournalBoot.list(in: $0) } ?? []
+        thisHost = locations.journalDirectory == nil || journalBoots.contains { $0.id == current }
+        let witnessBoots = ((try? store.get()) ?? nil).map(WitnessBoot.fold) ?? []
+        timeline = BootTimeline(witness: witnessBoots, journal: journalBoots, wtmp: (try? wtmp.get()) ?? [],
+                                current: thisHost ? current : "unknown", currentStart: thisHost ? currentStart : nil)
+    }
+
+    /// The store in `directory`, nil where none was ever made, or why it cannot be read.
+    static func readStore(_ directory: String) -> Result<StoreContents?, StoreError> {
+        guard Files.exists(directory) else { return .success(nil) }
+        return Result {
+            try StoreDirectory.prepare(directory, create: false)
+            guard Files.exists(directory + "/" + SlotStore.fileName) else { return nil }
+            return try SlotStore(directory: directory, create: false).load()
+        }.mapError { $0 as? StoreError ?? StoreError("\(directory): \($0)") }
+    }
+
+    /// Audit events from `start` on, read once for the earliest start asked.
+    func auditEvents(from start: Instant) -> Result<AuditLog.Reading, SystemError> {
+        if let audit, audit.from <= start { return audit.reading }
+        let reading = AuditLog.read(directory: locations.auditDirectory, from: start)
+        audit = (start, reading)
+        return reading
+    }
+
+    /// Journal files sd-journal could not read an entry from (looked for
+    /// once, when a boot is missing from the journal or a read failed).
+    func unreadableJournalFiles() -> [String] {
+        if let damagedJournal { return damagedJournal }
+        let files = journal == nil ? [] : JournalReader.unreadableFiles(directory: locations.journalDirectory)
+        damagedJournal = files
+        return files
+    }
+
+    /// "; 2 journal file(s) could not be read: …", or "" when all could.
+    public func journalDamageNote() -> String {
+        let files = unreadableJournalFiles()
+        guard !files.isEmpty else { return "" }
+        return "; \(files.count) journal file(s) could not be read (truncated or corrupt): "
+            + files.prefix(3).joined(separator: ", ") + (files.count > 3 ? ", …" : "")
+    }
+
+    /// pstore records still in pstore (not yet harvested by `arm`).
+    func pstoreFiles() -> [PstoreRecord] {
+        if let unharvestedPstore { return unharvestedPstore }
+        let records = PstoreHarvest.collect(previousBoot: nil, roots: locations.pstoreRoots).compactMap { entry -> PstoreRecord? in
+            if case .pstore(let record) = entry { return record }
+            return nil
+        }
+        unharvestedPstore = records
+        return records
+    }
+}

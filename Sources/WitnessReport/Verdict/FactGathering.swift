@@ -1,0 +1,134 @@
+import WitnessEvidence
+import WitnessStore
+import WitnessSystem
+import WitnessModel
+
+/// Collects `BootFacts` for one boot of the timeline from every source the
+/// host has, and says what each source lacked.
+public enum FactGathering {
+    public static func gather(_ index: Int, in host: HostEvidence) -> BootFacts {
+        let boots = host.timeline.boots
+        let boot = boots[index]
+        let next = index + 1 < boots.count ? boots[index + 1] : nil
+        var facts = BootFacts(bootID: boot.name)
+        facts.start = boot.start?.iso8601
+        let windowStart = boot.start ?? Instant(microseconds: 0)
+        let inBoot = { (time: Instant) in time >= windowStart && (next?.start.map { time < $0 } ?? true) }
+
+        witness(boot, host, &facts)
+        pstore(index, host, &facts)
+        facts.failedAttempts = FailedAttempts.gather(boot: boot.witness, next: next?.witness, pstore: facts.pstore)
+        facts.pstore.removeAll(where: FailedAttempts.isAttempt)
+        journal(boot, next: next, host, &facts)
+        if next?.isCurrent == true && host.thisHost {
+            // This boot's kernel ring still holds its first lines (the journal may not have them yet).
+            let known = facts.uncleanMarkers.map(\.excerpt)
+            for line in KernelRing.recentText(path: host.locations.kernelLog).split(separator: "\n")
+            where JournalEvidence.isUncleanMarker(String(line)) && !known.contains(where: { $0.hasSuffix(line) }) {
+                facts.uncleanMarkers.append(Evidence(source: .kernelLog, time: nil, excerpt: "next boot: " + line))
+            }
+            facts.watchdogStatus = WatchdogBootStatus.read(root: host.locations.watchdogRoot)
+            facts.sourceNotes += facts.watchdogStatus.filter { $0.resetTheMachine != true }.map {
+                Evidence(source: .bootstatus, time: nil, excerpt: $0.summary, stance: .note)
+            }
+        }
+        switch host.auditEvents(from: windowStart) {
+        case .success(let reading):
+            facts.audit = reading.events.filter { inBoot($0.time) }
+            facts.sourceNotes += reading.notes.map { Evidence(source: .audit, time: nil, excerpt: "partly read: \($0)", stance: .note) }
+        case .failure(let error):
+            facts.sourceNotes.append(Evidence(source: .audit, time: nil, excerpt: error.errno == .noSuchFileOrDirectory
+                ? "no audit log at \(host.locations.auditDirectory)" : "unreadable: \(error)", stance: .note))
+        }
+        switch host.wtmp {
+        case .success(let entries):
+            facts.wtmp = entries.filter { $0.kind != .boot && Instant(iso8601: $0.time).map(inBoot) == true }
+        case .failure(let error):
+            facts.sourceNotes.append(Evidence(source: .wtmp, time: nil, excerpt: "unreadable: \(error)", stance: .note))
+        }
+        let signs = [boot.lastSeen, facts.journal?.last?.time.flatMap(Instant.init(iso8601:)),
+                     facts.audit.last?.time, facts.wtmp.last.flatMap { Instant(iso8601: $0.time) }]
+        facts.lastSeen = signs.compactMap { $0 }.max()?.iso8601
+        return facts
+    }
+
+    static func witness(_ boot: BootTimeline.Boot, _ host: HostEvidence, _ facts: inout BootFacts) {
+        let note: String
+        switch host.store {
+        case .success(nil): note = "no store at \(host.locations.store): the witness was never armed on this host"
+        case .failure(let error): note = "store unreadable: \(error)"
+        case .success(let contents?):
+            facts.witness = boot.witness
+            if contents.skipped > 0 {
+                facts.sourceNotes.append(Evidence(source: .witness, time: nil, excerpt: "\(contents.skipped) unreadable store entries skipped", stance: .note))
+            }
+            guard boot.witness == nil else { return }
+            note = "not armed in that boot"
+        }
+        facts.sourceNotes.append(Evidence(source: .witness, time: nil, excerpt: note, stance: .note))
+    }
+
+    /// Harvested records, plus what is still in pstore: a ramoops record's
+    /// time is its crash's, so it belongs to the boot running then;
+    /// systemd-pstore's archive is written by the boot after.
+    static func pstore(_ index: Int, _ host: HostEvidence, _ facts: inout BootFacts) {
+        facts.pstore = facts.witness?.pstore ?? []
+        let known = Set(host.timeline.boots.flatMap { $0.witness?.pstore.map(\.file) ?? [] })
+        for record in host.pstoreFiles() where !known.contains(record.file) {
+            if host.timeline.pstoreOwner(of: record) == index { facts.pstore.append(record) }
+        }
+    }
+
+    static func journal(_ boot: BootTimeline.Boot, next: BootTimeline.Boot?, _ host: HostEvidence, _ facts: inout BootFacts) {
+        guard let opened = host.journal else {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil, excerpt: "not read (--no-journal)", stance: .note))
+            return
+        }
+        guard case .success(let journal) = opened else {
+            if case .failure(let error) = opened {
+                facts.sourceNotes.append(Evidence(source: .journal, time: nil, excerpt: "unreadable: \(error)", stance: .note))
+            }
+            return
+        }
+        let problems = journal.unreadable
+        if let id = boot.journal?.id {
+            facts.journal = JournalEvidence.facts(of: id, in: journal)
+        } else {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil,
+                                              excerpt: "no entries for this boot in the \(journal.location) (not persistent then, or rotated away)"
+                                                  + host.journalDamageNote(), stance: .note))
+        }
+        if let nextID = next?.journal?.id {
+            facts.uncleanMarkers = JournalEvidence.uncleanMarkers(nextBoot: nextID, in: journal).map {
+                Evidence(source: .journal, time: $0.time, excerpt: "next boot: " + $0.quoted)
+            }
+            // A next boot that reached userspace but never its default target (emergency mode, a hang) is a failed attempt.
+            if next?.isCurrent == false, JournalEvidence.finishedStartup(nextID, in: journal) == false {
+                facts.failedAttempts.append(Evidence(source: .journal, time: next?.start?.iso8601,
+                                                     excerpt: "the next boot \(JournalReader.journalBootID(nextID)) never finished starting up "
+                                                         + "(no \"Startup finished\" from PID 1 in its journal)"))
+            }
+        }
+        if journal.unreadable > problems {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil,
+                                              excerpt: "partly read: \(journal.unreadable - problems) read(s) stopped at unreadable entries"
+                                                  + host.journalDamageNote(), stance: .note))
+        }
+    }
+}
+
+extension BootTimeline {
+    /// The boot a pstore record speaks of (index), by its time and where it lies.
+    func pstoreOwner(of record: PstoreRecord) -> Int? {
+        guard let time = record.time.flatMap(Instant.init(iso8601:)), let running = index(containing: time) else {
+            return index(back: 1)
+        }
+        let archived = record.file.hasPrefix("/var/lib/systemd/pstore")
+        return archived ? (running > 0 ? running - 1 : nil) : running
+    }
+
+    /// The boot that was running at `time`.
+    func index(containing time: Instant) -> Int? {
+        boots.indices.last { boots[$0].start.map { $0 <= time } ?? false }
+    }
+}
