@@ -112,13 +112,35 @@ public struct PanicSettings: Codable, Equatable {
         try Files.writeAtomically("\(directory)/\(Self.fileName)", Array(RecordFormatter.json(self).utf8))
     }
 
-    public static func load(from directory: String) -> PanicSettings? {
-        guard let bytes = Files.read("\(directory)/\(fileName)") else { return nil }
-        return try? JSONDecoder().decode(PanicSettings.self, from: Data(bytes))
+    /// The saved originals: nil where nothing was saved. A file that exists
+    /// but cannot be read or decoded throws, and is kept as it is: it may be
+    /// the only copy of the host's original settings, so nothing may take it
+    /// for "nothing saved" and overwrite it.
+    public static func load(from directory: String) throws -> PanicSettings? {
+        let path = "\(directory)/\(fileName)"
+        guard Files.exists(path) else { return nil }
+        guard let bytes = Files.read(path) else {
+            throw PanicSettingsDamaged(path: path, problem: "cannot be read (\(Errno(rawValue: errno).description))")
+        }
+        do {
+            return try JSONDecoder().decode(PanicSettings.self, from: Data(bytes))
+        } catch {
+            throw PanicSettingsDamaged(path: path, problem: "is damaged (\(bytes.count) bytes that are not saved settings)")
+        }
     }
 
     public static func forget(in directory: String) {
         unlink("\(directory)/\(fileName)")
+    }
+}
+
+/// A reboot2panic settings file that exists but cannot be used: refused and kept.
+public struct PanicSettingsDamaged: Error, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    public var description: String {
+        "\(path) \(problem): the host's original panic settings are unknown; it is kept as it is (restore the "
+            + "settings it names by hand, then remove it)"
     }
 }
 

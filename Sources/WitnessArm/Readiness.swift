@@ -11,8 +11,8 @@ import WitnessSystem
 public enum Readiness {
     public static func check(store: String) -> (ready: Bool, line: String) {
         if let live = ArmState.live(in: store) {
-            let attached = live.probes.filter { $0.state == "attached" }.count
-            return (true, "armed: pid \(live.pid) since \(live.started), \(attached) probe point(s) attached, hold \(live.hold)")
+            let attached = live.probes.filter(\.attached).count
+            return (true, "armed: pid \(live.pid) since \(live.started), \(attached) probe point(s) attached, hold \(live.hold.line)")
         }
         if let refusal = Privileges.bpfTracingRefusal() {
             return (false, "not armed: arm \(refusal)")

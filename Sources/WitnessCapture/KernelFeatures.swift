@@ -26,8 +26,28 @@ public final class KernelFeatures {
 
     /// bpf_loop (5.17+), asked of the kernel with a probe program (needs
     /// privileges): what the final stage's in-kernel wait is made of.
-    public private(set) lazy var boundedLoops: Bool =
-        libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nil) == 1
+    public private(set) lazy var boundedLoopsCapability: Capability =
+        Self.probed(libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nil), via: "bpf_loop",
+                    missing: "no bpf_loop helper (kernel before 5.17)")
+    public var boundedLoops: Bool { boundedLoopsCapability.state == .available }
+
+    /// BPF ring buffers (5.8+), asked of the kernel.
+    public private(set) lazy var ringBuffer: Capability =
+        Self.probed(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nil), via: "BPF_MAP_TYPE_RINGBUF",
+                    missing: "BPF_MAP_TYPE_RINGBUF refused (kernel before 5.8)")
+
+    /// Whether this process may load BPF programs: without it, a feature
+    /// probe's refusal says nothing about the kernel.
+    public let privileged = Privileges.bpfTracingRefusal() == nil
+
+    /// A libbpf feature probe's answer (1 yes, 0 no, negative: it could not
+    /// tell) as a capability; never "unavailable" for a probe that failed.
+    static func probed(_ rc: CInt, via: String, missing: String,
+                       privileged: Bool = Privileges.bpfTracingRefusal() == nil) -> Capability {
+        if rc == 1 { return .available(via: via) }
+        if rc == 0 { return .unavailable(missing) }
+        return .unknown(privileged ? "the probe failed (\(Errno(rawValue: -rc).symbolicName))" : "probing needs root")
+    }
 
     /// `mountTracefs`: mount tracefs at /sys/kernel/tracing when it is not
     /// mounted (arm needs it; a read-only report should not mount things).
@@ -51,6 +71,15 @@ public final class KernelFeatures {
         switch fentryProbe {
         case .success: return nil
         case .failure(let error): return "fentry refused by this kernel (\(error.errno.symbolicName))"
+        }
+    }
+
+    /// fentry as a capability: unknown when the probe could not run for lack of privileges.
+    public var fentry: Capability {
+        switch fentryProbe {
+        case .success: return .available(via: "BPF trampolines")
+        case .failure where !privileged: return .unknown("probing needs root")
+        case .failure(let error): return .unavailable("refused by this kernel (\(error.errno.symbolicName))")
         }
     }
 

@@ -12,6 +12,7 @@ public final class RingBufferReader {
     private final class Sink {
         let deliver: (rw_record) -> Void
         var malformed = 0
+        var otherVersion = 0
         /// Records still to deliver in this drain; at 0 the callback stops libbpf.
         var budget = Int.max
         init(_ deliver: @escaping (rw_record) -> Void) { self.deliver = deliver }
@@ -35,7 +36,14 @@ public final class RingBufferReader {
                 sink.malformed += 1
                 return 0
             }
-            sink.deliver(data.loadUnaligned(as: rw_record.self))
+            let record = data.loadUnaligned(as: rw_record.self)
+            // A pinned ring adopted across builds may hold records of another
+            // layout: its version is the only guard, so they are refused, counted.
+            guard record.version == RW_RECORD_VERSION else {
+                sink.otherVersion += 1
+                return 0
+            }
+            sink.deliver(record)
             sink.budget -= 1
             return sink.budget > 0 ? 0 : RingBufferReader.budgetSpent
         }
@@ -56,6 +64,8 @@ public final class RingBufferReader {
 
     /// Records the kernel submitted with a size we do not understand.
     public var malformedCount: Int { sink.malformed }
+    /// Records of another layout version (an older build's programs still writing to an adopted ring), refused.
+    public var otherVersionCount: Int { sink.otherVersion }
 
     /// ring_buffer__consume(): delivers what is waiting, at most `limit`
     /// records (a flood must not keep the loop, and its heartbeat, here).

@@ -124,10 +124,14 @@ public struct StoreContents: Sendable {
     public var entries: [StoreEntry]
     /// Entries that could not be read (torn by a reset, corrupt), skipped.
     public var skipped: Int
+    /// Slots the device would not give back (I/O errors): not the same as
+    /// empty, and never taken for empty.
+    public var readErrors: Int
 
-    public init(entries: [StoreEntry], skipped: Int) {
+    public init(entries: [StoreEntry], skipped: Int, readErrors: Int = 0) {
         self.entries = entries
         self.skipped = skipped
+        self.readErrors = readErrors
     }
 
     /// Boot ids in the order the store first saw them (oldest first).

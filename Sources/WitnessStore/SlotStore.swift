@@ -41,6 +41,8 @@ public final class SlotStore: RecordStore {
     private var slotOwner: [Int: UInt64] = [:]
     private var victims: SlotVictims
     private var skipped = 0
+    /// Slots whose read failed (EIO…) when the store was opened.
+    private var readErrors = 0
     /// New noise entries not stored because no slot held noise (since open).
     public private(set) var droppedNoise = 0
     private let encoder = SlotStore.makeEncoder()
@@ -56,13 +58,23 @@ public final class SlotStore: RecordStore {
         }
         let descriptor: FileDescriptor
         do {
+            // Non-blocking and no symlink: a FIFO or a link planted in the
+            // store directory must not hang or redirect the reader.
             descriptor = try FileDescriptor.open(FilePath(path), create ? .readWrite : .readOnly,
-                                                 options: create ? [.create, .closeOnExec] : [.closeOnExec],
+                                                 options: create ? [.create, .closeOnExec, .nonBlocking, .noFollow]
+                                                     : [.closeOnExec, .nonBlocking, .noFollow],
                                                  permissions: [.ownerReadWrite])
         } catch let error as Errno {
             throw StoreError("cannot open \(path): \(error.description)")
         }
         fd = descriptor
+        let fileSize: Int64
+        do {
+            fileSize = try Self.regularFileSize(descriptor, path: path)
+        } catch {
+            try? descriptor.close()
+            throw error
+        }
         if !exists {
             slotSize = Self.slotSize
             slotCount = max(1, size / Self.slotSize - 1)
@@ -70,18 +82,30 @@ public final class SlotStore: RecordStore {
             try initialize()
         } else {
             var header = [UInt8](repeating: 0, count: SlotFormat.fileHeaderSize)
-            _ = try? header.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
+            do {
+                _ = try header.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
+            } catch {
+                try? descriptor.close()
+                throw StoreError("cannot read the header of \(path): \(error)")
+            }
             switch SlotFormat.parseFileHeader(header) {
             case .success(let (_, size, count)):
+                // The header is data: a forged one must not make the reader
+                // allocate for slots no file of ours could hold. A torn file
+                // (shorter than its header says) is read as far as it goes.
+                guard count <= Self.maxSlots else {
+                    try? descriptor.close()
+                    throw StoreError("\(path): its header claims \(count) slots (at most \(Self.maxSlots) exist in a store)")
+                }
                 slotSize = size
-                slotCount = count
-                victims = SlotVictims(slotCount: count)
+                slotCount = max(1, min(count, Int(fileSize / Int64(size)) - 1))
+                victims = SlotVictims(slotCount: slotCount)
             case .failure(let error):
                 try? descriptor.close()
                 throw StoreError("\(path): \(error.description)")
             }
         }
-        try scan()
+        try scan(fileSize: fileSize)
     }
 
     private var closed = false
@@ -128,19 +152,28 @@ public final class SlotStore: RecordStore {
         try SystemCalls.fsync(fd, path: path)
     }
 
-    /// Reads every slot, keeping the newest valid copy of each record.
-    private func scan() throws {
+    /// Reads every slot, keeping the newest valid copy of each record. A
+    /// slot whose read fails is counted and treated as unreadable, never as empty.
+    private func scan(fileSize: Int64) throws {
         var best: [UInt64: (SlotFormat.SlotHeader, ArraySlice<UInt8>, Int)] = [:]
         var slotsOf: [UInt64: [Int]] = [:]
         var allocOf: [Int: UInt64] = [:]
         var unreadable: [Int] = []
-        let total = Int(fileSize())
+        let total = Int(fileSize)
+        var bytes = [UInt8](repeating: 0, count: slotSize)
         for index in 0..<slotCount {
             let offset = slotSize * (index + 1)
             guard offset < total else { break }  // a truncated file: the rest is gone
-            var bytes = [UInt8](repeating: 0, count: min(slotSize, total - offset))
-            _ = try? bytes.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: Int64(offset), into: $0) }
-            switch SlotFormat.decodeSlot(bytes[...]) {
+            let length = min(slotSize, total - offset)
+            let got: Int
+            do {
+                got = try bytes.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: Int64(offset), into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<length])) }
+            } catch {
+                readErrors += 1
+                unreadable.append(index)
+                continue
+            }
+            switch SlotFormat.decodeSlot(bytes[0..<got]) {
             case .empty:
                 continue
             case .corrupt, .newer:
@@ -173,7 +206,7 @@ public final class SlotStore: RecordStore {
 
     public func load() throws -> StoreContents {
         let ordered = live.keys.sorted().compactMap { live[$0]?.entry }
-        return StoreContents(entries: ordered, skipped: skipped)
+        return StoreContents(entries: ordered, skipped: skipped, readErrors: readErrors)
     }
 
     /// Makes `entries` durable: new records take new slots, repeats of a
@@ -302,10 +335,20 @@ public final class SlotStore: RecordStore {
         }
     }
 
-    private func fileSize() -> Int64 {
-        (try? fd.seek(offset: 0, from: .end)) ?? 0
+    /// The most slots a store may have: `arm --store-size` stops at 1 GiB of 4 KiB slots.
+    static let maxSlots = (1 << 30) / 1024
+
+    /// The size of an open store file, which must be a regular file.
+    private static func regularFileSize(_ fd: FileDescriptor, path: String) throws -> Int64 {
+        var st = stat()
+        guard fstat(fd.rawValue, &st) == 0 else { throw StoreError("cannot stat \(path): \(Errno(rawValue: errno).description)") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw StoreError("\(path) is not a regular file") }
+        return Int64(st.st_size)
     }
 
     /// Bytes the store file occupies (it never grows past its preallocation).
-    public var fileBytes: Int64 { fileSize() }
+    public var fileBytes: Int64 {
+        var st = stat()
+        return fstat(fd.rawValue, &st) == 0 ? Int64(st.st_size) : 0
+    }
 }

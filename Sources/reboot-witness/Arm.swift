@@ -189,31 +189,43 @@ struct Arm: ParsableCommand {
 
     func run() throws {
         do {
-            var options = ArmSession.Options(store: store, json: json, attach: attach, hold: !noHold,
-                                             allowlist: HoldAllowlist(executables: allowExe, cgroups: allowCgroup),
-                                             storeSize: storeSize.bytes,
-                                             holdVia: HoldMechanism(rawValue: holdVia.rawValue))
-            options.reboot2panic = reboot2panic
-            options.panicTimeout = panicTimeout
-            options.force = force
-            options.crashKexecPostNotifiers = crashKexecPostNotifiers
-            options.reconfigureSoftdog = reconfigureSoftdog
-            options.dbus = !noDbus
-            options.dbusAddress = dbusAddress
-            options.clearPstore = clearPstore
-            options.finalStage = !noFinalStage
-            options.finalPid = finalPid
-            options.journalFields = !noJournalEntries
-            options.exportPath = export
-            options.exportBytes = exportSize.bytes
-            options.exportKeep = exportCount
-            options.metricsDirectory = noMetrics ? nil : metricsDir
-            options.pinDirectory = noPin ? nil : pinDir
-            options.keepCapture = keepCaptureOnExit
-            options.replacePrograms = replacePrograms
-            options.reboot2panicRoot = reboot2panicRoot
-            options.preflight = !noPreflight
-            options.blockBadReboot = blockBadReboot
+            var options = ArmOptions(store: store)
+            options.store.size = storeSize.bytes
+            options.store.clearPstore = clearPstore
+            options.capture.attach = attach
+            options.capture.pinDirectory = noPin ? nil : pinDir
+            options.capture.keepOnExit = keepCaptureOnExit
+            options.capture.replacePrograms = replacePrograms
+            options.hold.enabled = !noHold
+            options.hold.via = HoldMechanism(rawValue: holdVia.rawValue)
+            options.hold.allowlist = HoldAllowlist(executables: allowExe, cgroups: allowCgroup)
+            options.outputs.json = json
+            options.outputs.journalEntries = !noJournalEntries
+            options.outputs.export = export.map {
+                var file = ExportFile.Options(path: $0)
+                file.maxBytes = exportSize.bytes
+                file.keep = exportCount
+                return file
+            }
+            options.outputs.metricsDirectory = noMetrics ? nil : metricsDir
+            options.bus.enabled = !noDbus
+            options.bus.address = dbusAddress
+            if reboot2panic {
+                var panic = Reboot2Panic.Options()
+                panic.panicTimeout = panicTimeout
+                panic.force = force
+                panic.crashKexecPostNotifiers = crashKexecPostNotifiers
+                panic.reconfigureSoftdog = reconfigureSoftdog
+                panic.root = reboot2panicRoot
+                options.reboot2panic = panic
+            }
+            options.finalStage.enabled = !noFinalStage
+            options.finalStage.pid = finalPid
+            if noPreflight {
+                options.preflight = nil
+            } else {
+                options.preflight?.blockBadReboot = blockBadReboot
+            }
             let session: ArmSession
             do {
                 session = try ArmSession(options: options)

@@ -45,7 +45,13 @@ struct Disarm: ParsableCommand {
                 print(kill(state.pid, 0) == 0 ? "arm (pid \(state.pid)) did not stop within 5 s" : "stopped arm (pid \(state.pid))")
             }
             if !keepCapture { try unpin() }
-            guard let settings = PanicSettings.load(from: store) else {
+            let saved: PanicSettings?
+            do {
+                saved = try PanicSettings.load(from: store)
+            } catch {
+                throw CommandFailure(description: "could not restore the reboot2panic settings: \(error)")
+            }
+            guard let settings = saved else {
                 print("no reboot2panic settings to restore")
                 return
             }

@@ -50,7 +50,7 @@ final class BusIntentLiveTests: XCTestCase {
 
         let store = try temporaryDirectory("bus-store")
         let (arm, text) = try startArm(["--store", store.path, "--dbus-address", address])
-        XCTAssertTrue(text.contains("D-Bus monitoring unix:path="), text)
+        XCTAssertTrue(text.contains("D-Bus active via unix:path="), text)
 
         func call(_ arguments: [String]) throws -> Int32 {
             let client = Process()

@@ -98,6 +98,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--allow-exe /nonexistent/fence"), result.stderr)
     }
 
+    /// A store that exists but cannot be read was once shown as "(not created yet)".
+    func testStatusSaysAStoreItCannotReadIsThereAndWhy() throws {
+        let dir = try temporaryDirectory("status-store")
+        chmod(dir.path, 0o700)
+        try Data("not a store at all".utf8).write(to: dir.appendingPathComponent("witness.store"))
+        let result = try runProgram(Built.witness, ["status", "--json", "--store", dir.path])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let store = try XCTUnwrap(object["store"] as? [String: Any])
+        XCTAssertEqual(store["state"] as? String, "failed", "\(store)")
+        XCTAssertTrue((store["reason"] as? String)?.contains("not a reboot-witness store") == true, "\(store)")
+        let missing = try runProgram(Built.witness, ["status", "--json", "--store", dir.path + "/none"])
+        let none = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((none["store"] as? [String: Any])?["state"] as? String, "unavailable")
+        let human = try runProgram(Built.witness, ["status", "--store", dir.path])
+        XCTAssertTrue(human.stdout.contains("(failed: "), human.stdout)
+    }
+
     func testStatusJSONIsOneObject() throws {
         let result = try runProgram(Built.witness, ["status", "--json", "--store", "/nonexistent-store"])
         XCTAssertEqual(result.status, 0)

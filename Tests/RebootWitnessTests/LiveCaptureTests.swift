@@ -95,7 +95,7 @@ final class LiveCaptureTests: XCTestCase {
         XCTAssertEqual(try runProgram(Built.selftest, ["bad-magic", "--count", "3", "--vary-cmd"]).status, 0)
         try namespaceRestart()
         let orphaned = try XCTUnwrap(try status(store, pins: pins)["capture"] as? [String: Any])
-        XCTAssertTrue((orphaned["pinning"] as? String ?? "").contains("no arm draining it"), "\(orphaned)")
+        XCTAssertEqual((orphaned["pinning"] as? [String: Any])?["lifecycle"] as? String, "orphaned", "\(orphaned)")
 
         let (second, armed) = try startArm(["--store", store.path, "--no-dbus", "--pin-dir", pins, "--keep-capture-on-exit"])
         XCTAssertTrue(armed.contains("adopted generation 1"), armed)

@@ -254,12 +254,15 @@ final class LiveKernelTests: XCTestCase {
     func testHoldIsReportedHonestlyWhereTheKernelCannotHold() throws {
         let status = try runProgram(Built.witness, ["status", "--json", "--store", store.path])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-        let hold = try XCTUnwrap(object["hold"] as? String)
+        let hold = try XCTUnwrap(object["hold"] as? [String: Any])
         let lsms = object["lsms"] as? [String]
-        if lsms?.contains("bpf") == true || object["fentry"] as? String == "available" {
-            XCTAssertTrue(hold.hasPrefix("active via "), hold)
+        if lsms?.contains("bpf") == true || (object["fentry"] as? [String: Any])?["state"] as? String == "available" {
+            XCTAssertEqual(hold["state"] as? String, "available", "\(hold)")
+            XCTAssertEqual(hold["active"] as? Bool, true, "\(hold)")
         } else {
-            XCTAssertTrue(hold.hasPrefix("unavailable: "), hold)
+            // This host: no BPF LSM, fentry refused (EPERM). A state and a reason, not a sentence.
+            XCTAssertEqual(hold["state"] as? String, "unavailable", "\(hold)")
+            XCTAssertTrue((hold["reason"] as? String)?.contains("LSM") == true, "\(hold)")
             XCTAssertTrue(String(decoding: armStderr, as: UTF8.self).contains("hold unavailable"))
         }
     }
@@ -272,7 +275,23 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(storeInfo["lost_records"] as? Int, 0)
         let probes = try XCTUnwrap(object["probes"] as? [[String: Any]])
         let enter = try XCTUnwrap(probes.first { $0["name"] as? String == "sys_enter_reboot" })
-        XCTAssertEqual(enter["state"] as? String, "attached")
+        XCTAssertEqual(enter["state"] as? String, "available")
+        XCTAssertEqual(enter["attached"] as? Bool, true)
         XCTAssertEqual(enter["attach"] as? String, "tracepoint")
+        // Probes that cannot attach here say why, with a state of the vocabulary.
+        let kernelRestart = try XCTUnwrap(probes.first { $0["name"] as? String == "kernel_restart" })
+        XCTAssertEqual(kernelRestart["attached"] as? Bool, false)
+        XCTAssertTrue(["unavailable", "failed"].contains(kernelRestart["state"] as? String ?? ""), "\(kernelRestart)")
+        XCTAssertNotNil(kernelRestart["reason"] as? String)
+        // Every part is a state with a reason, never a sentence.
+        for part in ["hold", "dbus"] {
+            let capability = try XCTUnwrap(object[part] as? [String: Any], part)
+            XCTAssertTrue(["available", "unavailable", "failed", "unknown"].contains(capability["state"] as? String ?? ""), part)
+        }
+        let outputs = try XCTUnwrap(object["outputs"] as? [String: Any])
+        XCTAssertNotNil((outputs["journal"] as? [String: Any])?["state"] as? String)
+        let final = try XCTUnwrap(object["final_stage"] as? [String: Any])
+        XCTAssertNotNil((final["state"] as? [String: Any])?["state"] as? String)
+        XCTAssertEqual(((object["capture"] as? [String: Any])?["refused_records"] as? [String: Any])?["other_version"] as? Int, 0)
     }
 }

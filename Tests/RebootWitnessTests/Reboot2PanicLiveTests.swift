@@ -62,6 +62,39 @@ final class Reboot2PanicLiveTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "/proc/sys/kernel/panic", encoding: .utf8), hostPanic, "the host was never touched")
     }
 
+    /// A damaged settings file may be the only copy of the host's original
+    /// settings: it once loaded as "nothing saved", disarm said so, and the
+    /// next arm --reboot2panic overwrote it. Now it is refused and kept.
+    func testADamagedSettingsFileIsRefusedAndKept() throws {
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw XCTSkip("live tests need root and kernel BTF")
+        }
+        let store = try temporaryDirectory("r2p-damaged")
+        let saved = store.appendingPathComponent(PanicSettings.fileName)
+        let damaged = Data("{\"changes\":[{\"path\":\"/proc/sys/kernel/pa".utf8)
+        try damaged.write(to: saved)
+        chmod(store.path, 0o700)
+        let root = try standIn(pstoreBackend: "ramoops")
+        let refused = try runProgram(Built.witness, ["arm", "--no-pin", "--reboot2panic", "--reboot2panic-root", root.path,
+                                                     "--store", store.path])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("reboot2panic.json is damaged"), refused.stderr)
+        XCTAssertEqual(try read(root, "proc/sys/kernel/panic"), "0", "nothing was changed")
+        let disarm = try runProgram(Built.witness, ["disarm", "--store", store.path, "--keep-capture"])
+        XCTAssertEqual(disarm.status, 1)
+        XCTAssertTrue(disarm.stderr.contains("could not restore the reboot2panic settings"), disarm.stderr)
+        let status = try runProgram(Built.witness, ["status", "--json", "--store", store.path])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue(((object["reboot2panic"] as? [String: Any])?["damaged"] as? String)?.contains("is damaged") == true)
+        XCTAssertEqual(try Data(contentsOf: saved), damaged, "kept byte for byte")
+    }
+
+    func options(root: String) -> Reboot2Panic.Options {
+        var options = Reboot2Panic.Options()
+        options.root = root
+        return options
+    }
+
     /// The hold never keeps a reboot from happening: where the panic cannot
     /// be triggered (the write fails, or returns), the held call is replayed.
     func testAPanicThatDoesNotHappenReplaysTheHeldCall() throws {
@@ -75,11 +108,11 @@ final class Reboot2PanicLiveTests: XCTestCase {
         try FileManager.default.createDirectory(at: failing.appendingPathComponent("proc/sysrq-trigger"),
                                                 withIntermediateDirectories: false)  // open(O_WRONLY) fails: EISDIR
         var replays = 0
-        Reboot2Panic(options: .init(root: failing.path), savedIn: failing.path).panic(for: record, kmsg: kmsg) { replays += 1 }
+        Reboot2Panic(options: options(root: failing.path), savedIn: failing.path).panic(for: record, kmsg: kmsg) { replays += 1 }
         XCTAssertEqual(replays, 1, "a failed sysrq write replays the held call")
 
         let returning = try standIn(pstoreBackend: "ramoops")
-        Reboot2Panic(options: .init(root: returning.path), savedIn: returning.path).panic(for: record, kmsg: kmsg) { replays += 1 }
+        Reboot2Panic(options: options(root: returning.path), savedIn: returning.path).panic(for: record, kmsg: kmsg) { replays += 1 }
         XCTAssertEqual(replays, 2, "a sysrq write that returns (no panic) replays the held call too")
         XCTAssertEqual(try read(returning, "proc/sysrq-trigger"), "c")
         let lines = try String(contentsOf: log, encoding: .utf8)

@@ -160,4 +160,40 @@ final class SlotStoreTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("not a reboot-witness store"), "\(error)")
         }
     }
+
+    /// A header is data: one claiming 2³²−1 slots once made the reader
+    /// allocate 4 GiB and abort. It is refused in one line.
+    func testAForgedHeaderClaimingBillionsOfSlotsIsRefused() throws {
+        _ = try store()
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        withUnsafeBytes(of: UInt32.max.littleEndian) { for (i, b) in $0.enumerated() { bytes[16 + i] = b } }
+        let crc = SlotFormat.crc(bytes[0..<20])
+        withUnsafeBytes(of: crc.littleEndian) { for (i, b) in $0.enumerated() { bytes[20 + i] = b } }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        XCTAssertThrowsError(try SlotStore(directory: dir.path, create: false)) { error in
+            XCTAssertTrue("\(error)".contains("4294967295 slots"), "\(error)")
+        }
+        // 20 M slots claimed, a 64 KiB file: read as far as the file goes, no 600 MB of bookkeeping.
+        withUnsafeBytes(of: UInt32(20_000_000).littleEndian) { for (i, b) in $0.enumerated() { bytes[16 + i] = b } }
+        let crc2 = SlotFormat.crc(bytes[0..<20])
+        withUnsafeBytes(of: crc2.littleEndian) { for (i, b) in $0.enumerated() { bytes[20 + i] = b } }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        XCTAssertThrowsError(try SlotStore(directory: dir.path, create: false))
+    }
+
+    /// A FIFO (or any non-regular file) in the store's place once hung the
+    /// reader in open(2); a symlink would redirect it.
+    func testAFIFOOrASymlinkAsTheStoreFileIsRefusedWithoutHanging() throws {
+        XCTAssertEqual(mkfifo(file, 0o600), 0)
+        XCTAssertThrowsError(try SlotStore(directory: dir.path, create: false)) { error in
+            XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")
+        }
+        unlink(file)
+        let elsewhere = try temporaryDirectory("slots-elsewhere")
+        _ = try SlotStore(directory: elsewhere.path, size: 16 * 4096, create: true)
+        XCTAssertEqual(symlink(elsewhere.appendingPathComponent(SlotStore.fileName).path, file), 0)
+        XCTAssertThrowsError(try SlotStore(directory: dir.path, create: false)) { error in
+            XCTAssertTrue("\(error)".contains("cannot open"), "\(error)")
+        }
+    }
 }

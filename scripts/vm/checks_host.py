@@ -23,8 +23,9 @@ def check_systemctl_reboot(sections, console, kernel):
     journal_summary = check_journal_entries(sections, boots[0])
     if kernel_version(kernel) < (5, 17):
         # No bpf_loop: PID 1's reboot(2) cannot wait for its record, which may or may not land; status says so.
-        plan = status(sections).get("final_stage") or ""
-        assert "cannot wait for the record (no bpf_loop" in plan, f"final stage plan on {kernel}: {plan}"
+        plan = status(sections).get("final_stage") or {}
+        wait = plan.get("kernel_wait") or {}
+        assert wait.get("state") == "unavailable" and "no bpf_loop" in (wait.get("reason") or ""), f"final stage plan on {kernel}: {plan}"
         finals = [r for r in previous if r["pid"] == 1 and r["probe"] == "sys_enter_reboot"]
         return "PASS", (f"{last}; intent systemctl[{intent['pid']}] in the container; PID 1's `{pid1['cmd_arg'][:40]}` "
                         f"linked to it; no bpf_loop: PID 1's reboot(2) not waited for ({'stored anyway' if finals else 'not stored'}); "
@@ -117,7 +118,7 @@ def check_package_lifecycle(sections, console, kernel):
     # Calls made all through the restart: the pinned capture bridged it, the new arm adopted it.
     refused = sum(o["count"] for o in objects({"dump": sections["dump-after-upgrade"]}) if o.get("cmd") == "INVALID")
     assert refused == 61, f"calls across the upgrade: {refused} stored of 61"
-    assert "adopted generation" in after["capture"]["pinning"], after["capture"]["pinning"]
+    assert after["capture"]["pinning"]["lifecycle"] == "adopted", after["capture"]["pinning"]
     # (systemd's own cgroup programs are named sd_*)
     ours = {n for n in sections["programs-armed"].split() if n != "name" and not n.startswith("sd_")}
     assert ours, "bpftool saw none of our programs while armed"
@@ -151,7 +152,8 @@ def check_preflight_initramfs(sections, console, kernel):
     assert any(m.startswith("virtio_blk") for m in errors), f"preflight must name virtio_blk: {errors}"
     assert bad["initramfs"]["modules"] < 50, f"{good['initramfs']['modules']} modules before, {bad['initramfs']['modules']} after"
     armed = status(sections)
-    assert "holding a logind block inhibitor" in (armed.get("preflight") or ""), armed.get("preflight")
+    inhibitor = (armed.get("preflight") or {}).get("inhibitor") or {}
+    assert inhibitor.get("active") is True and inhibitor.get("state") == "available", armed.get("preflight")
     refused = sections.get("inhibited", "")
     assert "exit=0" not in refused and "reboot-witness" in refused and "would likely fail" in refused, refused
     own = console.split("@@RW-OWN-BOOT-BEGIN@@")

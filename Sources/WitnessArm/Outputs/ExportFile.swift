@@ -10,11 +10,23 @@ import WitnessSystem
 /// the oldest beyond `keep` is deleted). A line is never split across files.
 /// Mode 0600: records name users and their ssh clients.
 public final class ExportFile {
+    /// `arm --export FILE --export-size SIZE --export-count N`.
+    public struct Options {
+        public var path: String
+        public var maxBytes = 10 << 20
+        public var keep = 5
+        public init(path: String) { self.path = path }
+    }
+
     public let path: String
     public let maxBytes: Int
     public let keep: Int
     private var fd: FileDescriptor
     private var size: Int
+
+    public convenience init(_ options: Options) throws {
+        try self.init(path: options.path, maxBytes: options.maxBytes, keep: options.keep)
+    }
 
     public init(path: String, maxBytes: Int, keep: Int) throws {
         self.path = path

@@ -28,7 +28,7 @@ phase_0() {
 	section preflight-bad sh -c 'reboot-witness preflight --json; echo "exit=$?"'
 	# arm looks at the boot files every 5 s and runs preflight when they change.
 	for i in $(seq 1 60); do
-		reboot-witness status --json --store "$STORE" | grep -q 'holding a logind block inhibitor' && break
+		reboot-witness status --json --store "$STORE" | grep -q '"inhibitor":{"active":true' && break
 		sleep 1
 	done
 	section status reboot-witness status --json --store "$STORE"

@@ -14,7 +14,7 @@ section() {
 # Until the unit is armed and its D-Bus monitor is on the system bus.
 wait_armed() {
 	for i in $(seq 1 600); do
-		reboot-witness status --json --store "$STORE" 2>/dev/null | grep -q '"dbus" *: *"monitoring' && return 0
+		reboot-witness status --json --store "$STORE" 2>/dev/null | grep -q '"dbus":{"active":true' && return 0
 		sleep 0.2
 	done
 	echo "@@RW-FAIL@@ reboot-witness.service did not arm"

@@ -1,5 +1,3 @@
-import WitnessModel
-import WitnessReport
 import Glibc
 import WitnessSystem
 

@@ -15,7 +15,13 @@ import WitnessModel
 /// killed after `timeoutSeconds`). Each result is stored; a failing one is
 /// logged loudly, and with `--block-bad-reboot` held as a logind "block"
 /// inhibitor for shutdown until a later preflight passes.
-final class PreflightWatch {
+public final class PreflightWatch {
+    public struct Options {
+        /// While preflight fails, hold a logind "block" inhibitor for shutdown.
+        public var blockBadReboot = false
+        public init() {}
+    }
+
     enum Trigger: Sendable {
         case started, bootFilesChanged
         case intent(String)
@@ -54,10 +60,11 @@ final class PreflightWatch {
     private(set) var latest: (report: PreflightReport, at: Int64)?
     /// The logind inhibitor held while the latest preflight fails (--block-bad-reboot).
     private var inhibitor: CInt?
-    private(set) var inhibitorNote: String?
+    /// What `--block-bad-reboot` holds: nil before it was ever needed.
+    private(set) var inhibitorState: Capability?
 
-    init(block: Bool) {
-        self.block = block
+    init(_ options: Options) {
+        block = options.blockBadReboot
         stamp = Self.bootFilesStamp()
     }
 
@@ -141,15 +148,24 @@ final class PreflightWatch {
             let fd = cw_logind_inhibit("shutdown", "reboot-witness", why, "block", &message, CInt(message.count))
             if fd >= 0 {
                 inhibitor = fd
-                inhibitorNote = "holding a logind block inhibitor for shutdown: \(why)"
+                inhibitorState = .available(via: "logind block inhibitor for shutdown", active: true, why)
             } else {
-                inhibitorNote = "could not take a logind inhibitor: \(String(cString: message))"
+                inhibitorState = .failed("could not take a logind inhibitor: \(String(cString: message))")
             }
         } else if report.outcome != .likelyFails, let fd = inhibitor {
             close(fd)
             inhibitor = nil
-            inhibitorNote = "inhibitor released: the next boot should come up"
+            inhibitorState = .available(via: "logind block inhibitor for shutdown", active: false, "released: the next boot should come up")
         }
+    }
+
+    /// What `status` says of preflight.
+    var state: ArmState.Preflight {
+        ArmState.Preflight(state: .available(via: "reboot-witness preflight --json", active: true,
+                                             latest == nil ? "not run yet" : nil),
+                           outcome: latest?.report.outcome.rawValue, headline: latest?.report.headline,
+                           inhibitor: block ? inhibitorState ?? .available(via: "logind block inhibitor for shutdown", active: false,
+                                                                            "not needed so far") : nil)
     }
 
     /// The stored form of a result.

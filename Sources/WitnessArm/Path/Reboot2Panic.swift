@@ -12,12 +12,17 @@ import WitnessModel
 ///
 /// `root` prefixes every /proc and /sys path: tests point it at a stand-in
 /// tree, so that no test changes this machine's settings or panics it.
-final class Reboot2Panic {
-    struct Options {
-        var panicTimeout = 10
-        var crashKexecPostNotifiers = false
-        var reconfigureSoftdog = false
-        var root = ""
+public final class Reboot2Panic {
+    public struct Options {
+        /// kernel.panic: seconds before the panicked machine restarts.
+        public var panicTimeout = 10
+        /// Arm even where the panic would leave nothing behind.
+        public var force = false
+        public var crashKexecPostNotifiers = false
+        public var reconfigureSoftdog = false
+        /// Prefix of every /proc and /sys path it touches (tests: a stand-in tree).
+        public var root = ""
+        public init() {}
     }
 
     let options: Options
@@ -36,9 +41,16 @@ final class Reboot2Panic {
         PanicSettings.Destinations.probe(sysfs: options.root + "/sys").refusal
     }
 
-    /// Sets what a useful panic needs; returns the line to print.
+    /// Sets what a useful panic needs; returns the line to print. Refuses
+    /// when a saved settings file exists but is damaged: overwriting it would
+    /// lose the only copy of the host's original settings.
     func enter(_ probes: WitnessProbes) throws -> String {
-        var settings = PanicSettings.load(from: savedIn) ?? PanicSettings()
+        var settings: PanicSettings
+        do {
+            settings = try PanicSettings.load(from: savedIn) ?? PanicSettings()
+        } catch {
+            throw ArmRefusal(description: "arm --reboot2panic: \(error)")
+        }
         let root = options.root
         do {
             // Without kernel.panic the panicked machine would stay down: required.
@@ -76,7 +88,14 @@ final class Reboot2Panic {
         } catch {
             StandardError.write("reboot2panic: could not turn the bpf_printk lines off: \(error)\n")
         }
-        guard let settings = PanicSettings.load(from: savedIn) else { return }
+        let saved: PanicSettings?
+        do {
+            saved = try PanicSettings.load(from: savedIn)
+        } catch {
+            StandardError.write("reboot2panic: could not restore: \(error)\n")
+            return
+        }
+        guard let settings = saved else { return }
         let failed = settings.restore()
         if failed.isEmpty { PanicSettings.forget(in: savedIn) }
         for failure in failed { StandardError.write("reboot2panic: could not restore \(failure)\n") }

@@ -13,13 +13,13 @@ import WitnessModel
 /// reset leaves the culprit behind. The controller's view is the richer one;
 /// the fire record from BPF (softdog_fire) names the feeder even if the
 /// controller itself was stuck.
-struct WatchdogHunt {
+final class WatchdogHunt {
     /// Rewrites of an ongoing starvation record at most this often.
     static let refresh: Int64 = 1_000_000_000
     private var lastWritten: [UInt32: Int64] = [:]
 
     /// Records to store now (empty when every watchdog is fed).
-    mutating func findings(in states: [rw_watchdog_state], bootID: String, now: Int64) -> [WatchdogRecord] {
+    func findings(in states: [rw_watchdog_state], bootID: String, now: Int64) -> [WatchdogRecord] {
         var found: [WatchdogRecord] = []
         for var state in states where state.last_ping_ns > 0 && state.timeout_s > 0 {
             if state.flags & RW_WD_MAGIC_CLOSE.rawValue != 0 { continue }  // stopped on purpose

@@ -32,7 +32,7 @@ struct RepeatFolding {
     /// A record the ring carried, the first call of a caller the kernel may
     /// count repeats of (reboot(2) entries only).
     mutating func register(_ captured: CapturedRecord, as record: CallerRecord) {
-        guard captured.probePoint?.isRebootSyscallEntry == true else { return }
+        guard record.probe.isRebootSyscallEntry else { return }
         counted[FirstCall(tid: captured.tid, bootNanoseconds: captured.bootNanoseconds)] = (record, 1)
     }
 
@@ -75,5 +75,65 @@ struct RepeatFolding {
     /// The growths are durable: later folds count from there.
     mutating func commit(_ growths: [Growth]) {
         for growth in growths { counted[growth.key]?.count = growth.count }
+    }
+}
+
+/// Folds the kernel's repeat counts into the store through the record path,
+/// and resumes where an earlier arm stopped when it adopts its capture.
+final class RepeatFolder {
+    private var folding = RepeatFolding()
+    /// The kernel's repeat counter at the last fold: the caller map is walked only when it moved.
+    private var foldedRepeats: UInt64 = 0
+    private let probes: WitnessProbes
+    private let path: RecordPath
+
+    init(probes: WitnessProbes, path: RecordPath) {
+        self.probes = probes
+        self.path = path
+    }
+
+    func register(_ captured: CapturedRecord, as record: CallerRecord) {
+        folding.register(captured, as: record)
+    }
+
+    /// An adopted or upgraded capture (its maps kept): callers an earlier arm
+    /// stored keep folding from where it stopped (rw_folded), found in the
+    /// store by tid and boot time.
+    func resume(bootID: String) {
+        switch probes.lifecycle {
+        case .adopted, .upgraded: break
+        case .unpinned, .fresh, .replaced: return
+        }
+        do {
+            let stored = try path.store.load().entries.compactMap { entry -> CallerRecord? in
+                guard case .caller(let record) = entry, record.bootID == bootID else { return nil }
+                return record
+            }
+            folding.resume(stored: stored, kernel: probes.callerCounts())
+        } catch {
+            StandardError.write("repeat counts: the store could not be read (\(error)); repeats an earlier arm "
+                                + "left unfolded are not stored\n")
+        }
+        foldedRepeats = 0
+    }
+
+    /// Stores the repeats the kernel counted since the last fold (one
+    /// fdatasync), then records the fold in the kernel (rw_folded). The loop
+    /// wakes at least every 100 ms, which bounds the store's write rate
+    /// during a storm.
+    func fold() throws {
+        let total = probes.counters.repeats
+        guard total != foldedRepeats else { return }
+        let growths = folding.growth(in: probes.callerCounts())
+        try path.record(growths.map { .caller($0.record) }, as: .repeated(totals: growths.map(\.count)))
+        folding.commit(growths)
+        for growth in growths {
+            do {
+                try probes.recordFolded(growth.caller, total: growth.count)
+            } catch {
+                StandardError.write("repeat counts: \(error); a restarted arm may store these \(growth.count) again\n")
+            }
+        }
+        foldedRepeats = total
     }
 }

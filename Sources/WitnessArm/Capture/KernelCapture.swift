@@ -1,0 +1,81 @@
+import Glibc
+import WitnessCapture
+import WitnessModel
+import WitnessSystem
+
+/// arm's kernel side: the probes (pinned or not), the hold and the
+/// heartbeat that keeps it alive, and how well the loop kept that beat.
+final class KernelCapture {
+    /// The controller's nice value: a flood of callers at the default
+    /// priority must not starve the loop that stores records and beats for the hold.
+    static let loopNice: Int32 = -10
+
+    let probes: WitnessProbes
+    let options: ArmOptions.Capture
+    private(set) var hold: Capability = .unavailable("off (--no-hold)")
+    private var heartbeat: HoldHeartbeat?
+    /// The longest the loop went between two heartbeats (ns): past
+    /// RW_HOLD_HEARTBEAT_NS a held call would have been let through unrecorded.
+    private(set) var longestBeatGap: Int64 = 0
+    private var lastBeat: Int64 = 0
+    private(set) var loopPriority = LoopPriority(nice: 0, wanted: KernelCapture.loopNice, error: nil)
+
+    init(features: KernelFeatures, options: ArmOptions.Capture) {
+        self.options = options
+        probes = WitnessProbes(features: features, policy: options.attach, pins: options.pinDirectory.map(CapturePins.init))
+    }
+
+    /// Raises the loop's priority, then loads and attaches every point that
+    /// can attach now (adopting a pinned capture of this build).
+    func arm() throws {
+        let (nice, error) = SystemCalls.setNice(Self.loopNice)
+        loopPriority = LoopPriority(nice: nice, wanted: Self.loopNice, error: error?.symbolicName)
+        try probes.arm(replacePrograms: options.replacePrograms)
+        lastBeat = SystemCalls.clocks().boottime
+    }
+
+    /// Arms the hold; throws for a bad allowlist (the operator asked for
+    /// something impossible), says in `hold` why there is none otherwise.
+    func armHold(_ options: ArmOptions.Hold) throws {
+        guard options.enabled else { return }
+        switch try probes.armHold(allowing: options.allowlist, via: options.via) {
+        case .success(let (mechanism, beat)):
+            heartbeat = beat
+            beat.beat()
+            hold = .available(via: mechanism.rawValue, active: true)
+        case .failure(let refusal):
+            hold = .unavailable(refusal.reason)
+        }
+    }
+
+    /// Tells the kernel the loop is alive (the hold lasts only while it
+    /// beats, RW_HOLD_HEARTBEAT_NS), and keeps the longest gap.
+    func beat() {
+        heartbeat?.beat()
+        let now = SystemCalls.clocks().boottime
+        longestBeatGap = max(longestBeatGap, now - lastBeat)
+        lastBeat = now
+    }
+
+    /// A clean stop: the hold ends at once.
+    func stopHold() {
+        heartbeat?.stop()
+    }
+
+    /// Points newly attached because `module` loaded.
+    func moduleLoaded(_ module: String) -> [String] {
+        probes.moduleLoaded(module)
+    }
+}
+
+/// The loop's scheduling priority: what arm asked for and got.
+public struct LoopPriority: Codable, Equatable, Sendable {
+    public var nice: Int32
+    public var wanted: Int32
+    /// Why the wanted value could not be set (errno name), if it could not.
+    public var error: String?
+
+    public var line: String {
+        "nice \(nice)" + (error.map { " (could not set \(wanted): \($0))" } ?? "")
+    }
+}

@@ -1,0 +1,246 @@
+import FoundationEssentials
+import CWitness
+import Glibc
+import SystemPackage
+import WitnessCapture
+import WitnessModel
+import WitnessPreflight
+import WitnessReport
+import WitnessStore
+import WitnessSystem
+
+/// `arm`: load and attach, then until SIGINT/SIGTERM make every record
+/// durable and pass it on. This type only wires the parts together and runs
+/// the loop; each part owns its own state: the kernel side (`KernelCapture`),
+/// the record's path (`RecordPath`, fed by `CallerIntake`), the final stage,
+/// the watches (D-Bus, preflight, watchdogs), the publishers (arm-state.json,
+/// metrics) and the timed chores (`PeriodicTasks`).
+public final class ArmSession {
+    let options: ArmOptions
+    let capture: KernelCapture
+    let path: RecordPath
+    let finalStage: FinalStage
+    let watches: Watches
+    let status: StatusPublisher
+    let metrics: MetricsPublisher
+    let previousBoot = PreviousBootReport()
+    let resolver: RecordResolver
+    /// Made once the capture is armed (it reads the rings).
+    var intake: CallerIntake?
+
+    /// The watches beside the rings: each may be absent.
+    struct Watches {
+        let bus: BusWatch
+        let preflight: PreflightWatch?
+        let reboot2panic: Reboot2Panic?
+        let watchdogs = WatchdogHunt()
+    }
+
+    /// Fails, with one line for the operator, when arming cannot work here.
+    public init(options: ArmOptions) throws {
+        if let refusal = Privileges.bpfTracingRefusal() {
+            throw ArmRefusal(description: "arm \(refusal)")
+        }
+        let features = KernelFeatures(mountTracefs: true)
+        guard features.hasBTF else { throw ArmRefusal.noBTF }
+        let panicking = options.reboot2panic.map { Reboot2Panic(options: $0, savedIn: options.store.path) }
+        if let panicking, !panicking.options.force, let refusal = panicking.refusal {
+            throw ArmRefusal(description: "arm --reboot2panic: \(refusal)")
+        }
+        try StoreDirectory.prepare(options.store.path, create: true)
+        self.options = options
+        status = StatusPublisher(store: options.store.path)
+        let export = try options.outputs.export.map(ExportFile.init)
+        // Where no journald listens (containers, hosts without systemd), no entry is attempted.
+        let journal = options.outputs.journalEntries && Files.exists(JournalFields.socket)
+        path = RecordPath(store: try SlotStore(directory: options.store.path, size: options.store.size, create: true),
+                          copies: RecordCopies(json: options.outputs.json, journal: journal, export: export))
+        metrics = MetricsPublisher(directory: options.outputs.metricsDirectory)
+        resolver = RecordResolver()
+        capture = KernelCapture(features: features, options: options.capture)
+        finalStage = FinalStage(options.finalStage)
+        watches = Watches(bus: BusWatch(options.bus, bootID: resolver.bootID), preflight: options.preflight.map(PreflightWatch.init),
+                          reboot2panic: panicking)
+        status.endPhase("open store and outputs")
+    }
+
+    /// Waits for SIGTERM or SIGINT, doing nothing: `arm --idle-on-refusal`.
+    public static func idleUntilSignalled() {
+        guard let signals = try? SystemCalls.signalDescriptor([SIGINT, SIGTERM]) else { return }
+        defer { try? signals.close() }
+        while (try? SystemCalls.pollReadable([signals.rawValue], timeoutMilliseconds: -1)) != nil {
+            if SystemCalls.readSignal(signals) != nil { return }
+        }
+    }
+
+    /// Runs until a signal; returns the process exit status.
+    public func run() throws -> Int32 {
+        let signals = try SystemCalls.signalDescriptor([SIGINT, SIGTERM])
+        defer { try? signals.close() }
+        var activated = false
+        // A failure before the programs run leaves nothing pinned that this arm pinned.
+        defer { if !activated { capture.probes.abandon() } }
+        let intake = try armCapture()
+        try capture.probes.activate()
+        activated = true
+        intake.repeats.resume(bootID: resolver.bootID)
+        status.endPhase("activate")
+        watches.bus.open()
+        status.endPhase("D-Bus")
+        if let reboot2panic = watches.reboot2panic { StandardError.write(try reboot2panic.enter(capture.probes) + "\n") }
+        // A clean stop or a failure from here on puts every setting back.
+        defer { watches.reboot2panic?.leave(capture.probes) }
+        status.endPhase("reboot2panic")
+        try publishState(running: true)
+        status.endPhase("publish state")
+        StandardError.write(armedLine())
+        if getenv("REBOOT_WITNESS_TIMING") != nil {
+            StandardError.write("arm phases: " + status.phases.phases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", ") + "\n")
+        }
+        ServiceNotify.send("READY=1\nSTATUS=armed")
+        warmUp()
+        metrics.armed(true)
+        metrics.update(probes: capture.probes, path: path)
+        previousBoot.start(store: options.store.path)
+        watches.preflight?.request(.started)
+        var tasks = chores()
+        var backlog = false
+        var stopping = false
+        while !stopping {
+            capture.beat()
+            let ready = try SystemCalls.pollReadable([intake.rings.urgent.descriptor, intake.rings.events.descriptor, signals.rawValue]
+                                                     + watches.bus.descriptors, timeoutMilliseconds: backlog ? 0 : 100)
+            if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil { stopping = true }
+            // D-Bus senders first: their pid must be asked while they are connected.
+            let busIntents = watches.bus.drain()
+            // Stopping records before anything else: stored, and held calls
+            // replayed, whatever flood waits in rw_events.
+            var outcome = try intake.takeStopping()
+            capture.beat()
+            let (events, more) = try intake.takeEvents()
+            outcome.add(events)
+            backlog = more
+            if try act(on: outcome) { stopping = true }
+            // In the final stage the store is closed: only reboot(2) records count.
+            guard !finalStage.active else { continue }
+            try path.record(busIntents.map { .caller($0) })
+            try intake.repeats.fold()
+            try tasks.runDue()
+        }
+        return try stop(intake)
+    }
+
+    /// Loads and attaches, harvests what the previous boot left in pstore,
+    /// stores the start marker and arms the hold.
+    private func armCapture() throws -> CallerIntake {
+        try capture.arm()
+        let intake = try CallerIntake(capture: capture, resolver: resolver, path: path,
+                                      held: HeldCalls(reboot2panic: watches.reboot2panic, kmsg: path.kmsg),
+                                      finalStage: finalStage, repeats: RepeatFolder(probes: capture.probes, path: path))
+        self.intake = intake
+        status.endPhase("load and attach")
+        let harvested = harvestPstore()
+        // What the boot loader says of the attempts before this boot, read before the system marks it good.
+        var start = marker(time: status.started)
+        let notes = BootAttempts.bootLoaderNotes()
+        start.bootLoader = notes.isEmpty ? nil : notes
+        try path.record([.start(start), .alive(marker(time: status.started))] + harvested)
+        if options.store.clearPstore {  // durable in the store now
+            for failure in PstoreHarvest.clear(harvested) { StandardError.write("pstore: could not delete \(failure)\n") }
+        }
+        status.endPhase("store start marker")
+        try capture.armHold(options.hold)
+        status.endPhase("hold")
+        return intake
+    }
+
+    /// The loop's timed chores.
+    private func chores() -> PeriodicTasks {
+        var tasks = PeriodicTasks()
+        tasks.every(100_000_000, "watchdog hunt") { [unowned self] in
+            let found = watches.watchdogs.findings(in: capture.probes.watchdogStates(), bootID: resolver.bootID,
+                                                   now: SystemCalls.clocks().boottime)
+            try path.record(found.map { .watchdog($0) })
+        }
+        tasks.every(100_000_000, "previous boot and preflight results") { [unowned self] in
+            if let lines = previousBoot.take() { announcePreviousBoot(lines) }
+            try storePreflights()
+        }
+        tasks.every(PeriodicTasks.second, "counters") { [unowned self] in
+            if status.countersDue(capture.probes.counters, now: SystemCalls.clocks().boottime) { try publishState(running: true) }
+        }
+        tasks.every(PeriodicTasks.second, "metrics") { [unowned self] in metrics.update(probes: capture.probes, path: path) }
+        // Armed early in boot, before dbus.service: the bus appears later.
+        tasks.every(PeriodicTasks.second, "D-Bus") { [unowned self] in
+            if watches.bus.open() { try publishState(running: true) }
+        }
+        tasks.every(5 * PeriodicTasks.second, "boot files") { [unowned self] in watches.preflight?.checkBootFiles() }
+        tasks.every(Self.aliveInterval, "last alive") { [unowned self] in
+            try path.record([.alive(marker())])
+            try publishState(running: true)
+            metrics.alive()
+        }
+        return tasks
+    }
+
+    /// What this turn's records mean for the rest of arm. Returns true when
+    /// arm must stop (PID 1 became systemd-shutdown and the final stage is off).
+    private func act(on outcome: CallerIntake.Outcome) throws -> Bool {
+        for module in outcome.loadedModules {
+            let attached = capture.moduleLoaded(module)
+            guard !attached.isEmpty else { continue }
+            StandardError.write("module \(module) loaded: attached \(attached.joined(separator: ", "))\n")
+            try publishState(running: true)
+        }
+        guard !finalStage.active else { return false }
+        // A request to reboot: is the next boot sound?
+        for record in outcome.records where record.isIntent && record.cmd?.stops == true { watches.preflight?.intent(record) }
+        guard let trigger = outcome.records.first(where: finalStage.isTrigger) else { return false }
+        // Without the final stage, stop now: spared by systemd-shutdown's kill
+        // (argv[0] "@"), an open store would keep / from going read-only.
+        guard finalStage.enabled else { return true }
+        enterFinalStage(after: trigger)
+        return false
+    }
+
+    /// A clean stop (or the machine going down in the final stage).
+    private func stop(_ intake: CallerIntake) throws -> Int32 {
+        ServiceNotify.send("STOPPING=1")
+        capture.stopHold()
+        _ = try intake.takeStopping()
+        while try intake.takeEvents().backlog {}
+        // The machine is going down: the capture stays as it is to the end.
+        guard !finalStage.active else { return 0 }
+        try intake.repeats.fold()
+        try path.record([.stop(marker())])
+        capture.probes.release(keepCapture: options.capture.keepOnExit)
+        try publishState(running: false)
+        metrics.armed(false)
+        metrics.update(probes: capture.probes, path: path)
+        let kept = options.capture.keepOnExit && capture.probes.pins != nil
+            ? "; the capture stays pinned in \(capture.probes.pins!.directory) until the next arm or `disarm`" : ""
+        StandardError.write("disarmed: \(path.stored) record(s) stored in \(options.store.path)\(kept)\n")
+        return 0
+    }
+
+    /// How often the store's "last seen alive" marker is rewritten.
+    static let aliveInterval: Int64 = 10_000_000_000
+
+    func marker(time: String = WallClock.now()) -> StoreEntry.BootMarker {
+        StoreEntry.BootMarker(bootID: resolver.bootID, time: time, kernel: capture.probes.features.release, pid: getpid())
+    }
+}
+
+/// Why `arm` cannot run here, in one line for the operator.
+public struct ArmRefusal: Error, CustomStringConvertible {
+    public let description: String
+
+    public static let noBTF = ArmRefusal(description: "this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
+}
+
+/// Unbuffered writes to standard error (no Foundation in the controller).
+enum StandardError {
+    static func write(_ text: String) {
+        _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
+    }
+}
