@@ -118,3 +118,39 @@ int cw_set_rodata_u32(struct bpf_object *obj, const char *name, unsigned int val
 	}
 	return -ENOENT;
 }
+
+#include <fcntl.h>
+#include <gelf.h>
+
+int cw_kernel_build_id(const char *notes_path, char *out, int out_size)
+{
+	unsigned char buf[4096];
+	Elf_Data data = { 0 };
+	GElf_Nhdr note;
+	size_t offset = 0, name_off, desc_off;
+	ssize_t n;
+	int fd = open(notes_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENODATA;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOSYS;
+	data.d_buf = buf;
+	data.d_size = (size_t)n;
+	data.d_type = ELF_T_NHDR;
+	data.d_version = EV_CURRENT;
+	while ((offset = gelf_getnote(&data, offset, &note, &name_off, &desc_off)) > 0) {
+		if (note.n_type != NT_GNU_BUILD_ID || note.n_namesz != 4 || memcmp(buf + name_off, "GNU", 4) != 0)
+			continue;
+		if ((int)note.n_descsz * 2 + 1 > out_size)
+			return -ENAMETOOLONG;
+		for (size_t i = 0; i < note.n_descsz; i++)
+			snprintf(out + 2 * i, 3, "%02x", buf[desc_off + i]);
+		return (int)note.n_descsz;
+	}
+	return -ENOENT;
+}

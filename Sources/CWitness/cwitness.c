@@ -147,3 +147,47 @@ long long cw_fs_type(int fd)
 		return -errno;
 	return (long long)(unsigned long)info.f_type;
 }
+
+#include <malloc.h>
+
+void cw_release_free_memory(void)
+{
+	malloc_trim(0);
+}
+
+#include <link.h>
+#include <sys/mman.h>
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/* Read-only segments of the executable itself (not of shared libraries). */
+static int page_out_segments(struct dl_phdr_info *info, size_t size, void *data)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int *done = data;
+
+	(void)size;
+	if (info->dlpi_name && info->dlpi_name[0] != '\0')
+		return 0; /* the main program is the object with no name */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		unsigned long start, end;
+
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+			continue;
+		start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+		end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+		if (madvise((void *)start, end - start, MADV_PAGEOUT) == 0)
+			(*done)++;
+	}
+	return 1;
+}
+
+int cw_page_out_own_code(void)
+{
+	int done = 0;
+
+	dl_iterate_phdr(page_out_segments, &done);
+	return done;
+}

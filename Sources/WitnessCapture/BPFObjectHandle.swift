@@ -16,15 +16,22 @@ final class BPFObjectHandle {
     private let bytes: UnsafeMutableRawBufferPointer
     private var links: [OpaquePointer] = []
 
-    /// bpf_object__open_mem()
-    init(_ embedded: BPFObject) throws {
+    /// bpf_object__open_mem(); `coreBTF`: the kernel types CO-RE relocates
+    /// against, when not the whole of vmlinux (see CoreBTFCache).
+    init(_ embedded: BPFObject, coreBTF: String? = nil) throws {
         name = embedded.name
         bytes = .allocate(byteCount: embedded.bytes.count, alignment: 8)
         bytes.copyBytes(from: embedded.bytes)
         var options = bpf_object_open_opts()
         options.sz = MemoryLayout<bpf_object_open_opts>.size
         cw_libbpf_clear_log()
-        guard let object = bpf_object__open_mem(bytes.baseAddress, bytes.count, &options) else {
+        // libbpf reads btf_custom_path during bpf_object__open_mem only.
+        let buffer = bytes
+        let opened = coreBTF.withOptionalCString { path in
+            options.btf_custom_path = path
+            return bpf_object__open_mem(buffer.baseAddress, buffer.count, &options)
+        }
+        guard let object = opened else {
             let code = Glibc.errno
             bytes.deallocate()
             throw SystemError("bpf_object__open_mem", embedded.name.rawValue, errno: Errno(rawValue: code),
@@ -38,6 +45,9 @@ final class BPFObjectHandle {
         bpf_object__close(object)
         bytes.deallocate()
     }
+
+    /// The object's own BTF (its types, as the BPF compiler wrote them).
+    var btf: OpaquePointer? { bpf_object__btf(object) }
 
     /// bpf_program__set_autoload() on every program: only `names` load.
     func loadOnly(_ names: Set<BPFProgramName>) {

@@ -55,8 +55,8 @@ extension WitnessProbes {
         guard let existing else {
             generation = 1
             try pins.prepare(generation: generation)
-            try loadObjects(except: [])
             lifecycle = .fresh
+            try loadFresh()
             return
         }
         if existing.build == BPFObject.digest && !replacePrograms {

@@ -46,6 +46,15 @@ public final class WitnessProbes {
     var objects: [BPFObjectHandle] = []
     /// Unpinned: the witness object, owner of the maps the others share.
     var mainObject: BPFObjectHandle?
+    /// The kernel types CO-RE relocates the witness object against, where a
+    /// subset was kept for this kernel (see CoreBTFCache); nil: all of vmlinux.
+    public var coreBTF: String?
+    /// A fresh capture armed reboot(2)'s entry and exit first: `armRest()` loads the others.
+    public private(set) var awaitingRest = false
+
+    /// What a fresh capture attaches before anything else: every reboot(2)
+    /// is seen from then on, while the rest loads.
+    static let firstLight: Set<ProbeID> = [.sysEnterReboot, .sysExitReboot]
 
     public init(features: KernelFeatures = KernelFeatures(), policy: AttachPolicy = .auto, pins: CapturePins? = nil) {
         self.features = features
@@ -111,7 +120,7 @@ public final class WitnessProbes {
             try armPinned(pins, replacePrograms: replacePrograms)
         } else {
             lifecycle = .unpinned("--no-pin: the capture stops with this controller")
-            try loadObjects(except: [])
+            try loadFresh()
         }
         guard maps[.events] != nil, maps[.urgent] != nil else {
             throw SystemError("arm", "no probe point can attach on this kernel", errno: .notSupported)
@@ -119,8 +128,29 @@ public final class WitnessProbes {
         try installIntentNames()
     }
 
+    /// A capture with nothing before it: reboot(2)'s entry and exit alone
+    /// first, where their tracepoints exist (`armRest()` then loads the
+    /// others); everything at once otherwise.
+    func loadFresh() throws {
+        let first = ProbeCatalog.all.filter { Self.firstLight.contains($0.id) }
+        guard first.allSatisfy({ if case .success = plan($0) { return true } else { return false } }),
+              let main = try load(object: .witness, points: first) else {
+            try loadObjects(except: [])
+            return
+        }
+        if pins == nil { mainObject = main }
+        awaitingRest = true
+    }
+
+    /// The points the first light left, once it runs.
+    public func armRest() throws {
+        guard awaitingRest else { return }
+        awaitingRest = false
+        try loadObjects(except: Set(states.filter { $0.value.attachMode != nil }.keys))
+    }
+
     /// Loads the witness and watchdog objects for the points that can attach
-    /// now, except those already attached (adopted from pins).
+    /// now, except those already attached (adopted from pins, or the first light).
     func loadObjects(except attached: Set<ProbeID>) throws {
         let points = ProbeCatalog.all.filter { !attached.contains($0.id) }
         if let main = try load(object: .witness, points: points), pins == nil {
@@ -156,7 +186,7 @@ public final class WitnessProbes {
     /// A fresh object instance, its maps shared with the capture's: through
     /// their pins, or with the unpinned main object's.
     func open(object name: BPFObjectName) throws -> BPFObjectHandle {
-        let handle = try BPFObjectHandle(BPFObject.named(name)!)
+        let handle = try BPFObjectHandle(BPFObject.named(name)!, coreBTF: name == .witness ? coreBTF : nil)
         try handle.setGeneration(generation)
         if let pins {
             try handle.pinMaps(pins)

@@ -66,6 +66,15 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         guard case .caller(var record) = self, case .caller(let next) = later else { return later }
         record.count += next.count
         record.lastTime = next.lastTime ?? next.time
+        // A new first call of the same caller (a later capture in the same
+        // boot saw it afresh): its (tid, boot time) is what the kernel now
+        // counts repeats under, and how an arm that adopts that capture
+        // finds this record again (RepeatFolding.resume).
+        if let nextNs = next.bootNs, next.time > record.time || record.bootNs == nil, nextNs != record.bootNs,
+           next.lastTime == nil {
+            record.bootNs = nextNs
+            record.tid = next.tid
+        }
         return .caller(record)
     }
 

@@ -72,9 +72,9 @@ public enum SystemCalls {
         return String(cString: resolved)
     }
 
-    public static func fileStatus(_ path: String) -> Glibc.stat? {
+    public static func fileStatus(_ path: String, followLinks: Bool = true) -> Glibc.stat? {
         var st = Glibc.stat()
-        return stat(path, &st) == 0 ? st : nil
+        return (followLinks ? stat(path, &st) : lstat(path, &st)) == 0 ? st : nil
     }
 
     public static func mkdir(_ path: String, mode: mode_t) throws {

@@ -74,3 +74,11 @@ extension String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
+
+extension Optional where Wrapped == String {
+    /// Calls `body` with a C string, or with nil.
+    public func withOptionalCString<Result>(_ body: (UnsafePointer<CChar>?) throws -> Result) rethrows -> Result {
+        guard let self else { return try body(nil) }
+        return try self.withCString { try body($0) }
+    }
+}

@@ -34,8 +34,10 @@ struct Disarm: ParsableCommand {
 
     func run() throws {
         do {
-            try StoreDirectory.prepare(store, create: false)
-            if let state = ArmState.live(in: store) {
+            // No store (never armed on it): nothing to stop or restore there, but the capture may still be pinned.
+            let hasStore = Files.exists(store)
+            if hasStore { try StoreDirectory.prepare(store, create: false) }
+            if hasStore, let state = ArmState.live(in: store) {
                 kill(state.pid, SIGTERM)
                 var waited = 0
                 while kill(state.pid, 0) == 0 && waited < 100 {
@@ -45,6 +47,10 @@ struct Disarm: ParsableCommand {
                 print(kill(state.pid, 0) == 0 ? "arm (pid \(state.pid)) did not stop within 5 s" : "stopped arm (pid \(state.pid))")
             }
             if !keepCapture { try unpin() }
+            guard hasStore else {
+                print("no store at \(store): no reboot2panic settings to restore")
+                return
+            }
             let saved: PanicSettings?
             do {
                 saved = try PanicSettings.load(from: store)

@@ -75,4 +75,25 @@ final class RepeatFoldingTests: XCTestCase {
         let kernel = [CallerCount(firstTid: 5, firstBootNanoseconds: 50, count: 2, lastBootNanoseconds: 60)]
         XCTAssertTrue(folding.growth(in: kernel).isEmpty)
     }
+
+    /// Two captures in one boot saw the same caller afresh (an arm that
+    /// stopped and unpinned, then another): the store merges both into one
+    /// record. An arm adopting the second capture must still find it by the
+    /// second first call, or the repeats the kernel counts are never stored.
+    func testAResumedFoldFindsACallerTheStoreMergedFromAnEarlierCapture() throws {
+        let store = try SlotStore(directory: try temporaryDirectory("fold-merged").path, size: 64 * 1024, create: true)
+        let (_, older) = firstCall(tid: 40, at: 1_000)
+        var (_, newer) = firstCall(tid: 41, at: 5_000)
+        newer.time = "2026-12-31T23:59:59.000Z"
+        try store.append([.caller(older)])
+        try store.append([.caller(newer)])
+        let stored = try store.load().entries.compactMap { entry -> CallerRecord? in
+            if case .caller(let r) = entry { return r } else { return nil }
+        }
+        XCTAssertEqual(stored.count, 1, "one caller, one record")
+        var folding = RepeatFolding()
+        let kernel = [CallerCount(firstTid: 41, firstBootNanoseconds: 5_000, count: 30, lastBootNanoseconds: 9_000, folded: 1)]
+        folding.resume(stored: stored, kernel: kernel)
+        XCTAssertEqual(folding.growth(in: kernel).map(\.record.count), [29], "the adopted capture's repeats are folded")
+    }
 }

@@ -18,4 +18,13 @@ int cw_probe_fentry(int btf_id);
 struct bpf_object;
 int cw_set_rodata_u32(struct bpf_object *obj, const char *name, unsigned int value);
 
+/* The part of `vmlinux` CO-RE relocations of the `locals` objects' types can
+ * land on, as a new BTF (see coresubset.c); NULL with *error = -errno. */
+struct btf;
+struct btf *cw_btf_core_subset(const struct btf *vmlinux, const struct btf **locals, int local_count, int *error);
+
+/* The running kernel's GNU build ID, from its ELF notes (/sys/kernel/notes)
+ * read through libelf, as lowercase hex into `out`. Bytes of the ID, or -errno. */
+int cw_kernel_build_id(const char *notes_path, char *out, int out_size);
+
 #endif

@@ -41,4 +41,15 @@ long long cw_fs_type(int fd);
 /* A block device's logical block size (BLKSSZGET), or -errno. */
 int cw_block_logical_size(int fd);
 
+/* malloc_trim(0): give the kernel back what a finished background task
+ * freed (glibc keeps freed arenas otherwise). malloc.h is not in Swift's Glibc. */
+void cw_release_free_memory(void);
+
+/* madvise(MADV_PAGEOUT) on the executable's own read-only segments (code,
+ * constants, the embedded BPF objects): once armed, the pages only starting
+ * used leave memory; the caller then touches its record path again. Clean
+ * file pages only: nothing is lost, what is needed faults back in. Returns
+ * the segments paged out (0 before 5.4, where MADV_PAGEOUT does not exist). */
+int cw_page_out_own_code(void);
+
 #endif

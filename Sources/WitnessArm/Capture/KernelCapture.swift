@@ -1,3 +1,5 @@
+import CWitness
+import Dispatch
 import Glibc
 import WitnessCapture
 import WitnessModel
@@ -19,19 +21,49 @@ final class KernelCapture {
     private(set) var longestBeatGap: Int64 = 0
     private var lastBeat: Int64 = 0
     private(set) var loopPriority = LoopPriority(nice: 0, wanted: KernelCapture.loopNice, error: nil)
+    /// The kernel's types CO-RE needs, kept in the store for the next cold arms.
+    private let coreBTFCache: CoreBTFCache
+    private(set) var coreBTF: Capability = .unknown("not armed yet")
 
-    init(features: KernelFeatures, options: ArmOptions.Capture) {
+    init(features: KernelFeatures, options: ArmOptions.Capture, store: String) {
         self.options = options
         probes = WitnessProbes(features: features, policy: options.attach, pins: options.pinDirectory.map(CapturePins.init))
+        coreBTFCache = CoreBTFCache(store: store, release: features.release)
     }
 
-    /// Raises the loop's priority, then loads and attaches every point that
-    /// can attach now (adopting a pinned capture of this build).
+    /// Raises the loop's priority, then loads and attaches (a fresh capture:
+    /// its first light; else every point that can attach now, adopting a
+    /// pinned capture of this build).
     func arm() throws {
         let (nice, error) = SystemCalls.setNice(Self.loopNice)
         loopPriority = LoopPriority(nice: nice, wanted: Self.loopNice, error: error?.symbolicName)
+        probes.coreBTF = coreBTFCache.usable
         try probes.arm(replacePrograms: options.replacePrograms)
         lastBeat = SystemCalls.clocks().boottime
+    }
+
+    /// Once armed: where no subset of this kernel's BTF was kept, makes one
+    /// on another thread (the loop and its heartbeat never wait for it).
+    func keepCoreBTF() {
+        if let used = probes.coreBTF {
+            coreBTF = .available(via: used, active: true)
+            return
+        }
+        guard coreBTFCache.path != nil else {
+            coreBTF = .unavailable("no kernel BTF to take it from")
+            return
+        }
+        coreBTF = .available(via: coreBTFCache.path, active: false, "made now, for the next cold arm")
+        let cache = coreBTFCache
+        DispatchQueue.global().async {
+            do {
+                try cache.build()
+            } catch {
+                StandardError.write("reboot-witness: the CO-RE BTF subset for the next arm could not be kept: \(error)\n")
+            }
+            // The 5 MB kernel BTF it parsed is freed: give the pages back.
+            cw_release_free_memory()
+        }
     }
 
     /// Arms the hold; throws for a bad allowlist (the operator asked for

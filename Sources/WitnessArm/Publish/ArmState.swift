@@ -86,10 +86,13 @@ public struct ArmState: Codable, Equatable {
         public var loopPriority: LoopPriority?
         /// Ring records refused: a size we do not understand, or another layout version.
         public var refusedRecords: RefusedRecords?
+        /// The kernel types CO-RE relocated against (a kept subset of vmlinux's BTF, see CoreBTFCache).
+        public var coreBTF: Capability?
 
         enum CodingKeys: String, CodingKey {
             case pinning, counters, noise, stoppingLatency = "stopping_latency", armPhases = "arm_phases"
             case longestBeatGapMs = "longest_beat_gap_ms", loopPriority = "loop_priority", refusedRecords = "refused_records"
+            case coreBTF = "core_btf"
         }
     }
 

@@ -39,6 +39,7 @@ extension StatusReport {
             lines.append("loop         \(capture.loopPriority?.line ?? "priority unknown"); longest gap between heartbeats \(gap) ms "
                          + "(the hold lapses after 750 ms)")
         }
+        if let core = capture.coreBTF { lines.append("CO-RE BTF    \(core.line)") }
         if !capture.armPhases.isEmpty {
             lines.append("armed in     " + capture.armPhases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", "))
         }

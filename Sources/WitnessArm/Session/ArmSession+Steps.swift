@@ -33,7 +33,8 @@ extension ArmSession {
                                       stoppingLatency: intake?.stoppingLatencies.summary, armPhases: status.phases.phases,
                                       longestBeatGapMs: (Double(capture.longestBeatGap) / 1e4).rounded() / 100,
                                       loopPriority: capture.loopPriority,
-                                      refusedRecords: refused.map { ArmState.RefusedRecords(malformed: $0.malformed, otherVersion: $0.otherVersion) }))
+                                      refusedRecords: refused.map { ArmState.RefusedRecords(malformed: $0.malformed, otherVersion: $0.otherVersion) },
+                                      coreBTF: capture.coreBTF))
         try status.write(state)
     }
 
@@ -102,6 +103,18 @@ extension ArmSession {
             StandardError.write("previous boot \(verdict.bootID): \(verdict.bootstat) (\(verdict.confidence.rawValue)): \(verdict.summary)\n")
         }
         metrics.update(probes: capture.probes, path: path)
+        releaseStartupMemory()
+    }
+
+    /// Once armed and the report is done (it read the journal, the audit
+    /// log and wtmp on another thread): freed heap goes back to the kernel,
+    /// and the binary's pages only starting touched (argument parsing, BPF
+    /// loading, the report) leave memory; the record path is touched again,
+    /// so that a held reboot(2) never waits for a page of it.
+    func releaseStartupMemory() {
+        cw_release_free_memory()
+        _ = cw_page_out_own_code()
+        warmUp()
     }
 
     /// Preflight results as they come: stored and published through the path.

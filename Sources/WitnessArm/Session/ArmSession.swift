@@ -57,7 +57,7 @@ public final class ArmSession {
                           copies: RecordCopies(json: options.outputs.json, journal: journal, export: export))
         metrics = MetricsPublisher(directory: options.outputs.metricsDirectory)
         resolver = RecordResolver()
-        capture = KernelCapture(features: features, options: options.capture)
+        capture = KernelCapture(features: features, options: options.capture, store: options.store.path)
         finalStage = FinalStage(options.finalStage)
         watches = Watches(bus: BusWatch(options.bus, bootID: resolver.bootID), preflight: options.preflight.map(PreflightWatch.init),
                           reboot2panic: panicking)
@@ -77,20 +77,21 @@ public final class ArmSession {
     public func run() throws -> Int32 {
         let signals = try SystemCalls.signalDescriptor([SIGINT, SIGTERM])
         defer { try? signals.close() }
-        var activated = false
-        // A failure before the programs run leaves nothing pinned that this arm pinned.
-        defer { if !activated { capture.probes.abandon() } }
+        var armed = false
+        // A failure before arm is up leaves nothing pinned that this arm pinned.
+        defer { if !armed { capture.probes.abandon() } }
         let intake = try armCapture()
-        try capture.probes.activate()
-        activated = true
+        armed = true
+        // An adopted capture counted repeats while no arm ran: stored now, not at the loop's first timeout.
         intake.repeats.resume(bootID: resolver.bootID)
-        status.endPhase("activate")
+        try intake.repeats.fold()
         watches.bus.open()
         status.endPhase("D-Bus")
         if let reboot2panic = watches.reboot2panic { StandardError.write(try reboot2panic.enter(capture.probes) + "\n") }
         // A clean stop or a failure from here on puts every setting back.
         defer { watches.reboot2panic?.leave(capture.probes) }
         status.endPhase("reboot2panic")
+        capture.keepCoreBTF()
         try publishState(running: true)
         status.endPhase("publish state")
         StandardError.write(armedLine())
@@ -131,14 +132,23 @@ public final class ArmSession {
     }
 
     /// Loads and attaches, harvests what the previous boot left in pstore,
-    /// stores the start marker and arms the hold.
+    /// stores the start marker, arms the hold and lets the programs run. A
+    /// fresh capture runs from its first light (reboot(2)'s entry and exit):
+    /// its records are stored and printed while the rest loads.
     private func armCapture() throws -> CallerIntake {
         try capture.arm()
         let intake = try CallerIntake(capture: capture, resolver: resolver, path: path,
                                       held: HeldCalls(reboot2panic: watches.reboot2panic, kmsg: path.kmsg),
                                       finalStage: finalStage, repeats: RepeatFolder(probes: capture.probes, path: path))
         self.intake = intake
-        status.endPhase("load and attach")
+        let firstLight = capture.probes.awaitingRest
+        if firstLight {
+            // Nothing ran before it: its programs may run at once.
+            try capture.probes.activate()
+            status.endPhase("first light (reboot(2) entry and exit)")
+        } else {
+            status.endPhase("load and attach")
+        }
         let harvested = harvestPstore()
         // What the boot loader says of the attempts before this boot, read before the system marks it good.
         var start = marker(time: status.started)
@@ -149,8 +159,18 @@ public final class ArmSession {
             for failure in PstoreHarvest.clear(harvested) { StandardError.write("pstore: could not delete \(failure)\n") }
         }
         status.endPhase("store start marker")
+        if firstLight {
+            if try act(on: intake.takeStopping()) || act(on: intake.takeEvents().0) { throw ArmRefusal.shutdownUnderway }
+            try capture.probes.armRest()
+            status.endPhase("load and attach the rest")
+        }
         try capture.armHold(options.hold)
         status.endPhase("hold")
+        if !firstLight {
+            // From here this generation's programs run (an upgrade switches over in this one write).
+            try capture.probes.activate()
+            status.endPhase("activate")
+        }
         return intake
     }
 
@@ -236,6 +256,7 @@ public struct ArmRefusal: Error, CustomStringConvertible {
     public let description: String
 
     public static let noBTF = ArmRefusal(description: "this kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE needs CONFIG_DEBUG_INFO_BTF=y")
+    static let shutdownUnderway = ArmRefusal(description: "PID 1 became systemd-shutdown while arm started, and the final stage is off")
 }
 
 /// Unbuffered writes to standard error (no Foundation in the controller).
