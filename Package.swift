@@ -44,7 +44,7 @@ let package = Package(
         // System calls wrapped once, typed errors, clocks, files.
         .target(
             name: "WitnessSystem",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system"), "CWitness"]
+            dependencies: [.product(name: "SystemPackage", package: "swift-system"), "CWitness", "CZlib"]
         ),
         // The vocabulary and the records: probes, actions, caller records, store entries. No libbpf, no I/O.
         .target(name: "WitnessModel", dependencies: ["CWitness"]),

@@ -41,15 +41,14 @@ static int load_libauparse(void)
 
 struct cw_audit {
 	auparse_state_t *au;
-	char **files;
+	char *buffer;
 	int started;         /* an event was returned: `last` below is set */
 	long long last_seconds;
 	unsigned int last_milli;
 	unsigned long last_serial;
 };
 
-struct cw_audit *cw_audit_open(const char *const *files, int count, const char *expression, int *error,
-			       char *message, int message_size)
+struct cw_audit *cw_audit_open(const char *text, const char *expression, int *error, char *message, int message_size)
 {
 	struct cw_audit *audit;
 	char *problem = NULL;
@@ -62,21 +61,14 @@ struct cw_audit *cw_audit_open(const char *const *files, int count, const char *
 	}
 	audit = calloc(1, sizeof(*audit));
 	if (audit)
-		audit->files = calloc(count + 1, sizeof(char *));
-	if (!audit || !audit->files) {
+		audit->buffer = strdup(text);
+	if (!audit || !audit->buffer) {
 		free(audit);
 		*error = -ENOMEM;
 		return NULL;
 	}
-	/* auparse keeps the array for as long as it reads: copies, freed in close. */
-	for (int i = 0; i < count; i++) {
-		if (!(audit->files[i] = strdup(files[i]))) {
-			*error = -ENOMEM;
-			cw_audit_close(audit);
-			return NULL;
-		}
-	}
-	audit->au = rw_auparse_init(AUSOURCE_FILE_ARRAY, audit->files);
+	/* auparse reads the buffer for as long as it parses: a copy, freed in close. */
+	audit->au = rw_auparse_init(AUSOURCE_BUFFER, audit->buffer);
 	if (!audit->au) {
 		*error = errno ? -errno : -EIO;
 		cw_audit_close(audit);
@@ -94,13 +86,29 @@ struct cw_audit *cw_audit_open(const char *const *files, int count, const char *
 	return audit;
 }
 
+/* The fields the evidence reads: only these are kept, so that a long value
+ * (a command line) cannot push `res=` out of the event's buffer. */
+static int wanted_field(const char *name)
+{
+	static const char *const names[] = { "pid", "uid", "auid", "ses", "exe", "comm", "cmd", "terminal", "res",
+					     "addr", "hostname", "unit", "new-level", "old-level", "acct", NULL };
+	for (int i = 0; names[i]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends "name=value" (the value cut at 1,024 bytes); a pair that does not fit whole is left out. */
 static void append(char *buffer, size_t size, const char *name, const char *value)
 {
 	size_t used = strlen(buffer);
+	int n;
 
 	if (used + 1 >= size)
 		return;
-	snprintf(buffer + used, size - used, "%s%s=%s", used ? "\x1f" : "", name, value ? value : "");
+	n = snprintf(buffer + used, size - used, "%s%s=%.1024s", used ? "\x1f" : "", name, value ? value : "");
+	if (n < 0 || (size_t)n >= size - used)
+		buffer[used] = 0;
 }
 
 int cw_audit_next(struct cw_audit *audit, struct cw_audit_event *event)
@@ -128,13 +136,12 @@ int cw_audit_next(struct cw_audit *audit, struct cw_audit_event *event)
 	rw_auparse_first_record(audit->au);
 	snprintf(event->type, sizeof(event->type), "%s", rw_auparse_get_type_name(audit->au) ?: "");
 	event->line = rw_auparse_get_line_number(audit->au);
-	snprintf(event->file, sizeof(event->file), "%s", rw_auparse_get_filename(audit->au) ?: "");
 	do {
 		if (rw_auparse_first_field(audit->au) <= 0)
 			continue;
 		do {
 			const char *name = rw_auparse_get_field_name(audit->au);
-			if (name && strcmp(name, "type") != 0)
+			if (name && wanted_field(name))
 				append(event->fields, sizeof(event->fields), name, rw_auparse_interpret_field(audit->au));
 		} while (rw_auparse_next_field(audit->au) > 0);
 	} while (rw_auparse_next_record(audit->au) > 0);
@@ -147,8 +154,6 @@ void cw_audit_close(struct cw_audit *audit)
 		return;
 	if (audit->au)
 		rw_auparse_destroy(audit->au);
-	for (char **file = audit->files; file && *file; file++)
-		free(*file);
-	free(audit->files);
+	free(audit->buffer);
 	free(audit);
 }

@@ -21,6 +21,30 @@ public struct AuditEvent: Equatable, Sendable {
     }
 
     public subscript(_ name: String) -> String? { fields[name] }
+
+    /// Why this event's sender is not the one its type belongs to, or nil.
+    /// The kernel stamps a user-space event's pid=, uid= and auid=, and
+    /// accepts it only from a process with CAP_AUDIT_WRITE; auditd writes
+    /// the file as root. What is checked here is that the sender is the
+    /// program the event speaks for: PID 1 for a service's start, a root
+    /// process for the boot, shutdown and runlevel records, sudo for a
+    /// command, sshd for a login.
+    public var distrust: String? {
+        let program = self["exe"].map { String($0.split(separator: "/").last ?? "") }
+        let root = self["uid"] == "root" || self["uid"] == "0"
+        switch type {
+        case "SERVICE_START":
+            return self["pid"] == "1" ? nil : "a SERVICE_START not sent by PID 1"
+        case "SYSTEM_BOOT", "SYSTEM_SHUTDOWN", "SYSTEM_RUNLEVEL":
+            return root ? nil : "a \(type) sent by uid \(self["uid"] ?? "?")"
+        case "USER_CMD":
+            return program == "sudo" ? nil : "a USER_CMD sent by \(self["exe"] ?? "an unknown program"), not sudo"
+        case "USER_LOGIN", "USER_START":
+            return root ? nil : "a \(type) sent by uid \(self["uid"] ?? "?")"
+        default:
+            return nil
+        }
+    }
 }
 
 /// The audit log (auditd's files, rotations included) through libauparse,
@@ -55,8 +79,15 @@ public enum AuditLog {
         }
     }
 
+    /// At most this much of the records kept (the lines of `types`) goes to libauparse.
+    public static let keptByteLimit = 32 << 20
+
     /// Events of `types` from `start` on (and before `end`), oldest first.
-    /// A file last written before `start` holds none and is not read.
+    /// A file last written before `start` holds none and is not read. Each
+    /// file is read as a stream, and only the lines of `types` go on to
+    /// libauparse (whose cost grows with what it must group into events: a
+    /// log of SYSCALL records with no EOE once took it minutes). A file
+    /// someone other than root could have written is not read.
     public static func read(directory: String = defaultDirectory, from start: Instant, to end: Instant? = nil,
                             types: [String] = types) -> Result<Reading, SystemError> {
         var notes: [String] = []
@@ -74,17 +105,14 @@ public enum AuditLog {
             return Files.exists(directory) ? .success(Reading(events: [], notes: notes))
                 : .failure(SystemError("read audit log", directory, errno: .noSuchFileOrDirectory))
         }
+        let (text, locations) = keptRecords(chosen, types: Set(types), notes: &notes)
+        guard !locations.isEmpty else { return .success(Reading(events: [], notes: notes)) }
         var expression = "(" + types.map { "\\record_type == \($0)" }.joined(separator: " || ") + ")"
         expression += " && \\timestamp >= ts:\(start.microseconds / 1_000_000).\(start.microseconds / 1000 % 1000)"
         if let end { expression += " && \\timestamp < ts:\(end.microseconds / 1_000_000).\(end.microseconds / 1000 % 1000)" }
         var error: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
-        let paths: [UnsafeMutablePointer<CChar>?] = chosen.map { strdup($0) }
-        defer { paths.forEach { free($0) } }
-        let handle = paths.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { buffer in
-            cw_audit_open(buffer.baseAddress, Int32(buffer.count), expression, &error, &message, Int32(message.count))
-        }
-        guard let handle else {
+        guard let handle = cw_audit_open(text, expression, &error, &message, Int32(message.count)) else {
             let detail = error == -ENOENT ? "libauparse.so.0 is not installed"
                 : String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             return .failure(SystemError("auparse", directory, errno: Errno(rawValue: -error), detail: detail))
@@ -102,7 +130,8 @@ public enum AuditLog {
                 let name = String(pair[..<equals])
                 if fields[name] == nil { fields[name] = String(pair[pair.index(after: equals)...]) }
             }
-            let location = "\(CString.decode(&event.file)):\(event.line)"
+            let index = Int(event.line) - 1
+            let location = locations.indices.contains(index) ? locations[index] : "line \(event.line) of the records kept"
             // Every user-space event auditd writes ends with res=; a line cut by a crash does not.
             guard fields["res"] != nil else {
                 notes.append("an incomplete event at \(location) left out")
@@ -114,6 +143,54 @@ public enum AuditLog {
         }
         if events.count == eventLimit { notes.append("stopped after \(eventLimit) events") }
         return .success(Reading(events: events, notes: notes))
+    }
+
+    /// The lines of `types` in `paths` (oldest first), as one text for
+    /// libauparse, and each kept line's file:line. Only root-owned files no
+    /// one else may write are read (auditd writes them as root, 0600 or
+    /// 0640): what anyone else could have written is no evidence.
+    static func keptRecords(_ paths: [String], types: Set<String>, notes: inout [String]) -> (String, [String]) {
+        var kept: [UInt8] = []
+        var locations: [String] = []
+        for path in paths {
+            let reader: LineReader
+            do {
+                reader = try LineReader(path: path, byteLimit: byteLimit, lineLimit: 16 << 10, gzip: false)
+            } catch {
+                notes.append("\(path): \(error)")
+                continue
+            }
+            if let distrust = FileTrust.rootOnly(reader.status) {
+                notes.append("\(path) not read: \(distrust)")
+                continue
+            }
+            while let line = reader.next() {
+                guard !line.cut, let type = recordType(line.bytes), types.contains(type) else { continue }
+                guard kept.count + line.bytes.count < keptByteLimit else {
+                    notes.append("records past \(keptByteLimit >> 20) MiB not read (from \(path):\(line.number) on)")
+                    return (String(decoding: kept, as: UTF8.self), locations)
+                }
+                kept += line.bytes
+                kept.append(10)
+                locations.append("\(path):\(line.number)")
+            }
+            if reader.cutLines > 0 { notes.append("\(path): \(reader.cutLines) line(s) over 16 KiB left out") }
+            if let damage = reader.damage { notes.append("\(path): \(damage)") }
+        }
+        return (String(decoding: kept, as: UTF8.self), locations)
+    }
+
+    /// "USER_CMD" of "type=USER_CMD msg=audit(…)" (or "node=h type=USER_CMD …").
+    static func recordType(_ line: ArraySlice<UInt8>) -> String? {
+        var rest = line
+        if rest.starts(with: Array("node=".utf8)) {
+            guard let space = rest.firstIndex(of: 32) else { return nil }
+            rest = rest[(space + 1)...]
+        }
+        guard rest.starts(with: Array("type=".utf8)) else { return nil }
+        let name = rest.dropFirst(5).prefix { $0 != 32 }
+        guard !name.isEmpty, name.count < 40 else { return nil }
+        return String(decoding: name, as: UTF8.self)
     }
 
     /// sudo's USER_CMD events for reboot-family commands, as user commands.

@@ -58,6 +58,10 @@ public struct JournalBootFacts: Equatable, Sendable {
     public var restarts: [RestartCount] = []
     /// The boot's last few entries, oldest first.
     public var tail: [JournalLine] = []
+    /// Entries shaped like any of the above whose writer cannot vouch for
+    /// them (a user's `logger -t sudo`, an sd_journal_send with logind's
+    /// MESSAGE_ID): never evidence for a verdict, a finding of their own.
+    public var forgeries: [ForgedLine] = []
 
     public init() {}
 
@@ -69,7 +73,7 @@ public struct JournalBootFacts: Equatable, Sendable {
 }
 
 public enum JournalEvidence {
-    static let lineFields = ["MESSAGE", "SYSLOG_IDENTIFIER", "UNIT", "_SYSTEMD_UNIT", "_TRANSPORT"]
+    static let lineFields = ["MESSAGE", "SYSLOG_IDENTIFIER", "UNIT", "MESSAGE_ID"] + JournalWriter.fields
     /// Bounds of each read, in entries.
     static let tailLength = 12, pid1Window = 2000, logindWindow = 200, commandWindow = 500
     static let unitWindow = 300, kernelWindow = 3000, restartWindow = 500, nextBootKernelWindow = 4000
@@ -94,10 +98,13 @@ public enum JournalEvidence {
         facts.last = facts.tail.last
         guard let end = tail.first?.realtime else { return facts }
 
-        facts.shutdown = shutdownSteps(id, journal, notBefore: end - shutdownSpan)
-        let logind = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=systemd-logind"]), .backward,
-                                     limit: logindWindow, fields: lineFields + ["MESSAGE_ID", "SHUTDOWN"])
-        for entry in logind.reversed() {
+        var vouching = Vouching()
+        facts.shutdown = shutdownSteps(id, journal, notBefore: end - shutdownSpan, &vouching)
+        let logind = journal.entries(JournalMatch(anyOf: [[id, "SYSLOG_IDENTIFIER=systemd-logind"],
+                                                          [id, "MESSAGE_ID=" + MessageID.shutdown],
+                                                          [id, "MESSAGE_ID=" + MessageID.powerKey]]), .backward,
+                                     limit: logindWindow, fields: lineFields + ["SHUTDOWN"])
+        for entry in vouching.keep(logind.reversed(), by: .logind) {
             if entry["MESSAGE_ID"] == MessageID.shutdown {
                 facts.shutdown.append(ShutdownStep(line: JournalLine(entry), action: logindAction(entry["SHUTDOWN"])))
             } else if entry["MESSAGE_ID"] == MessageID.powerKey || entry.message.hasPrefix("Power key pressed") {
@@ -105,15 +112,20 @@ public enum JournalEvidence {
             }
         }
         facts.shutdown.sort { ($0.line.time ?? "") < ($1.line.time ?? "") }
-        facts.commands = userCommands(id, journal)
-        facts.serviceStarts = journal.entries(
+        facts.commands = userCommands(id, journal, &vouching)
+        // A system unit's start is PID 1's to say (a user manager writes USER_UNIT, never UNIT).
+        let starts = journal.entries(
             JournalMatch([id, "MESSAGE_ID=" + MessageID.unitStarting, "MESSAGE_ID=" + MessageID.unitStarted]),
             .backward, limit: unitWindow, fields: lineFields
-        ).reversed().filter { isRebootingUnit($0["UNIT"]) }.map(JournalLine.init)
-        facts.kernelTrouble = journal.entries(JournalMatch([id, "_TRANSPORT=kernel"]), .backward, limit: kernelWindow,
-                                              fields: lineFields)
-            .reversed().filter { $0.message.includesAny(troubleMarkers) }.map(JournalLine.init)
-        facts.restarts = restartCounts(id, journal)
+        ).reversed().filter { isRebootingUnit($0["UNIT"]) }
+        facts.serviceStarts = vouching.keep(starts, by: .systemd).map(JournalLine.init)
+        // The kernel's lines, and lines that only call themselves "kernel".
+        let kernel = journal.entries(JournalMatch(anyOf: [[id, "_TRANSPORT=kernel"], [id, "SYSLOG_IDENTIFIER=kernel"]]), .backward,
+                                     limit: kernelWindow, fields: lineFields)
+            .reversed().filter { $0.message.includesAny(troubleMarkers) }
+        facts.kernelTrouble = vouching.keep(kernel, by: .kernel).map(JournalLine.init)
+        facts.restarts = restartCounts(id, journal, &vouching)
+        facts.forgeries = vouching.forgeries
         return facts
     }
 
@@ -127,11 +139,18 @@ public enum JournalEvidence {
 
     /// PID 1's own lines near the end: the shutdown targets it reached, and
     /// "Reboot requested from client PID N ('comm') (unit U)".
-    static func shutdownSteps(_ id: String, _ journal: JournalReader, notBefore: Int64?) -> [ShutdownStep] {
+    static func shutdownSteps(_ id: String, _ journal: JournalReader, notBefore: Int64?, _ vouching: inout Vouching) -> [ShutdownStep] {
         let pid1 = journal.entries(JournalMatch([id, "_PID=1"]), .backward, notBefore: notBefore, limit: pid1Window,
-                                   fields: ["MESSAGE", "SYSLOG_IDENTIFIER", "UNIT", "MESSAGE_ID"])
+                                   fields: lineFields)
+        // Lines shaped like PID 1's steps from anyone else: a system target's
+        // start (UNIT=, never a user manager's USER_UNIT=), or a client request.
+        let claims = journal.entries(JournalMatch(anyOf: [[id, "MESSAGE_ID=" + MessageID.unitStarted],
+                                                          [id, "SYSLOG_IDENTIFIER=systemd"]]),
+                                     .backward, notBefore: notBefore, limit: pid1Window, fields: lineFields)
+            .filter { ($0["UNIT"].map { shutdownTargets.index(forKey: $0) != nil } ?? false) || clientRequest($0.message) != nil }
+        _ = vouching.keep(claims, by: .systemd)
         var steps: [ShutdownStep] = []
-        for entry in pid1.reversed() {
+        for entry in vouching.keep(pid1.reversed(), by: .systemd) {
             if entry["MESSAGE_ID"] == MessageID.unitStarted, let unit = entry["UNIT"], let action = shutdownTargets[unit] {
                 steps.append(ShutdownStep(line: JournalLine(entry), action: action))
             } else if let (action, requester) = clientRequest(entry.message) {
@@ -168,16 +187,18 @@ public enum JournalEvidence {
 
     // MARK: - People: sudo and pkexec, their login sessions, the ssh client
 
-    static func userCommands(_ id: String, _ journal: JournalReader) -> [UserCommand] {
+    static func userCommands(_ id: String, _ journal: JournalReader, _ vouching: inout Vouching) -> [UserCommand] {
         let entries = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=sudo", "SYSLOG_IDENTIFIER=pkexec"]), .backward,
-                                      limit: commandWindow, fields: ["MESSAGE", "SYSLOG_IDENTIFIER", "_AUDIT_SESSION", "_PID"])
-        return entries.reversed().compactMap { entry -> UserCommand? in
+                                      limit: commandWindow, fields: lineFields + ["_AUDIT_SESSION"])
+        let sudo = vouching.keep(entries.reversed().filter { $0["SYSLOG_IDENTIFIER"] != "pkexec" }, by: .sudo)
+        let pkexec = vouching.keep(entries.reversed().filter { $0["SYSLOG_IDENTIFIER"] == "pkexec" }, by: .pkexec)
+        return (sudo + pkexec).sorted { $0.realtime < $1.realtime }.compactMap { entry -> UserCommand? in
             guard var command = UserCommandLine.parse(entry.message, identifier: entry["SYSLOG_IDENTIFIER"] ?? "sudo",
                                                       time: entry.time) else { return nil }
             command.session = entry["_AUDIT_SESSION"].flatMap { UInt32($0) }
             command.pid = entry["_PID"].flatMap { UInt32($0) }
             if let session = command.session {
-                command.sshPeer = sshPeer(session: session, boot: id, journal)
+                command.sshPeer = sshPeer(session: session, boot: id, journal, &vouching)
             }
             return command
         }
@@ -190,21 +211,23 @@ public enum JournalEvidence {
     /// "session opened" line and the "Accepted" line of the same process.
     /// (journald caches a process's audit session for a while, so sshd's
     /// lines right after login may carry none.)
-    static func sshPeer(session: UInt32, boot id: String, _ journal: JournalReader) -> String? {
+    static func sshPeer(session: UInt32, boot id: String, _ journal: JournalReader, _ vouching: inout Vouching) -> String? {
         let sshd = ["SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session"]
-        func acceptedBy(_ pid: String, before: Int64?) -> String? {
-            journal.entries(JournalMatch([id, "_PID=" + pid] + sshd), before == nil ? .forward : .backward, start: before,
-                            limit: 20).lazy.compactMap { peer(in: $0.message) }.first
+        func acceptedBy(_ pid: String, before: Int64?, _ vouching: inout Vouching) -> String? {
+            let lines = journal.entries(JournalMatch([id, "_PID=" + pid] + sshd), before == nil ? .forward : .backward,
+                                        start: before, limit: 20, fields: lineFields)
+            return vouching.keep(lines, by: .sshd).lazy.compactMap { peer(in: $0.message) }.first
         }
-        if let login = journal.edge(JournalMatch([id, "MESSAGE_ID=" + MessageID.sessionStart, "SESSION_ID=\(session)"]),
-                                    .forward, fields: ["LEADER"]),
-           let leader = login["LEADER"], let found = acceptedBy(leader, before: login.realtime) {
+        let logins = journal.entries(JournalMatch([id, "MESSAGE_ID=" + MessageID.sessionStart, "SESSION_ID=\(session)"]),
+                                     .forward, limit: 5, fields: lineFields + ["LEADER"])
+        if let login = vouching.keep(logins, by: .logind).first,
+           let leader = login["LEADER"], let found = acceptedBy(leader, before: login.realtime, &vouching) {
             return found
         }
-        let own = journal.entries(JournalMatch([id, "_AUDIT_SESSION=\(session)"] + sshd), .forward, limit: 20,
-                                  fields: ["MESSAGE", "_PID"])
+        let own = vouching.keep(journal.entries(JournalMatch([id, "_AUDIT_SESSION=\(session)"] + sshd), .forward, limit: 20,
+                                                fields: lineFields), by: .sshd)
         if let found = own.lazy.compactMap({ peer(in: $0.message) }).first { return found }
-        return own.first?["_PID"].flatMap { acceptedBy($0, before: own.first?.realtime) }
+        return own.first?["_PID"].flatMap { acceptedBy($0, before: own.first?.realtime, &vouching) }
     }
 
     /// The client in sshd's lines: "Accepted publickey for alice from 10.0.0.5 port 51633 ssh2",
@@ -231,18 +254,19 @@ public enum JournalEvidence {
     /// from the newest and the oldest restart messages of the boot (a loop
     /// that stopped early is found from its first messages, then its last
     /// message through the unit's own match).
-    static func restartCounts(_ id: String, _ journal: JournalReader) -> [RestartCount] {
+    static func restartCounts(_ id: String, _ journal: JournalReader, _ vouching: inout Vouching) -> [RestartCount] {
         let match = [id, "MESSAGE_ID=" + MessageID.restartScheduled]
-        let fields = ["MESSAGE", "UNIT", "N_RESTARTS"]
+        let fields = lineFields + ["N_RESTARTS"]
         var best: [String: RestartCount] = [:]
         func note(_ entry: JournalEntry) {
             guard let unit = entry["UNIT"], let count = restartCounter(entry) else { return }
             if count > best[unit]?.count ?? 0 { best[unit] = RestartCount(unit: unit, count: count, time: entry.time) }
         }
-        journal.entries(JournalMatch(match), .backward, limit: restartWindow, fields: fields).forEach(note)
-        let early = journal.entries(JournalMatch(match), .forward, limit: restartWindow, fields: fields)
+        // A system unit's restarts are PID 1's to count.
+        vouching.keep(journal.entries(JournalMatch(match), .backward, limit: restartWindow, fields: fields), by: .systemd).forEach(note)
+        let early = vouching.keep(journal.entries(JournalMatch(match), .forward, limit: restartWindow, fields: fields), by: .systemd)
         for unit in Set(early.compactMap { $0["UNIT"] }) where best[unit] == nil {
-            if let last = journal.edge(JournalMatch(match + ["UNIT=" + unit]), .backward, fields: fields) { note(last) }
+            if let last = journal.edge(JournalMatch(match + ["UNIT=" + unit, "_PID=1"]), .backward, fields: fields) { note(last) }
         }
         return best.values.sorted { $0.count > $1.count }
     }
@@ -262,14 +286,19 @@ public enum JournalEvidence {
 
     /// Lines of the boot that followed `boot` saying its file systems or
     /// journal were not closed cleanly: the kernel's first lines, journald's
-    /// and systemd-fsck's.
-    public static func uncleanMarkers(nextBoot: String, in journal: JournalReader) -> [JournalLine] {
+    /// and systemd-fsck's, each from its own writer; and those that only
+    /// pose as them.
+    public static func uncleanMarkers(nextBoot: String, in journal: JournalReader) -> (lines: [JournalLine], forgeries: [ForgedLine]) {
         let id = JournalMatch.boot(nextBoot)
+        var vouching = Vouching()
         let kernel = journal.entries(JournalMatch([id, "_TRANSPORT=kernel"]), .forward, limit: nextBootKernelWindow,
-                                     fields: lineFields)
+                                     fields: lineFields).filter { isUncleanMarker($0.message) }
         let daemons = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=systemd-journald", "SYSLOG_IDENTIFIER=systemd-fsck"]),
-                                      .forward, limit: 200, fields: lineFields)
-        return (kernel + daemons).filter { isUncleanMarker($0.message) }.map(JournalLine.init)
+                                      .forward, limit: 200, fields: lineFields).filter { isUncleanMarker($0.message) }
+        let lines = vouching.keep(kernel, by: .kernel)
+            + vouching.keep(daemons.filter { $0["SYSLOG_IDENTIFIER"] == "systemd-journald" }, by: .journald)
+            + vouching.keep(daemons.filter { $0["SYSLOG_IDENTIFIER"] == "systemd-fsck" }, by: .fsck)
+        return (lines.map(JournalLine.init), vouching.forgeries)
     }
 
     public static func isUncleanMarker(_ message: String) -> Bool {
@@ -305,5 +334,25 @@ public struct JournalBoot: Equatable, Sendable {
             return JournalBoot(id: JournalReader.dashedBootID(id), first: Instant(microseconds: first.realtime),
                                last: Instant(microseconds: last.realtime))
         }.sorted { $0.first < $1.first }
+    }
+}
+
+/// Sorts entries by whether their writer vouches for them, keeping the forgeries.
+struct Vouching {
+    private(set) var forgeries: [ForgedLine] = []
+    private var seen = Set<String>()
+
+    /// The entries `voucher` vouches for; the others become forgeries (once each).
+    mutating func keep<S: Sequence>(_ entries: S, by voucher: JournalVoucher) -> [JournalEntry] where S.Element == JournalEntry {
+        var kept: [JournalEntry] = []
+        for entry in entries {
+            let writer = JournalWriter(entry)
+            if voucher.vouches(for: writer) {
+                kept.append(entry)
+            } else if seen.insert("\(entry.realtime)\u{1f}\(entry.message)").inserted, forgeries.count < 50 {
+                forgeries.append(ForgedLine(line: JournalLine(entry), posingAs: voucher, writer: writer))
+            }
+        }
+        return kept
     }
 }

@@ -31,17 +31,22 @@ public enum Wtmp {
     /// The entries, or why the file cannot be read (an absent file is no error: no entries).
     public static func read(path: String = defaultPath) -> Result<[WtmpEntry], SystemError> {
         guard Files.exists(path) else { return .success([]) }
-        // getutxent() says nothing of a file it cannot read: try it first.
-        do {
-            let fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
-            try fd.close()
-        } catch let error as Errno {
-            return .failure(SystemError("open", path, errno: error))
-        } catch {
-            return .failure(SystemError("open", path, errno: .ioError))
+        // getutxent() says nothing of a file it cannot read, and would block
+        // on a FIFO: open it first, non-blocking, and look at what it is.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { return .failure(SystemError("open", path, errno: Errno(rawValue: errno))) }
+        var st = stat()
+        let statted = fstat(fd, &st) == 0
+        close(fd)
+        guard statted, (st.st_mode & S_IFMT) == S_IFREG else {
+            return .failure(SystemError("read", path, errno: .invalidArgument, detail: "not a regular file"))
         }
-        guard !Files.isDirectory(path), cw_utmpx_file(path) == 0 else {
-            return .failure(SystemError("utmpxname", path, errno: .isDirectory))
+        // wtmp is root's, group-writable for utmp's setgid tools; one anyone may write is no evidence.
+        if let distrust = FileTrust.rootOwnedNotWorldWritable(st) {
+            return .failure(SystemError("read", path, errno: .permissionDenied, detail: "not trusted: \(distrust)"))
+        }
+        guard cw_utmpx_file(path) == 0 else {
+            return .failure(SystemError("utmpxname", path, errno: .invalidArgument))
         }
         var entries: [WtmpEntry] = []
         setutxent()

@@ -343,6 +343,10 @@ public final class SlotStore: RecordStore {
         var st = stat()
         guard fstat(fd.rawValue, &st) == 0 else { throw StoreError("cannot stat \(path): \(Errno(rawValue: errno).description)") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw StoreError("\(path) is not a regular file") }
+        // Ours alone (0600): a store file someone else could write is no evidence.
+        guard st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else {
+            throw StoreError("\(path) is not ours alone (uid \(st.st_uid), mode \(String(st.st_mode & 0o7777, radix: 8))); refusing it")
+        }
         return Int64(st.st_size)
     }
 

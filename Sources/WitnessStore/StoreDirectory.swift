@@ -22,6 +22,10 @@ public enum StoreDirectory {
             guard st.st_uid == geteuid() else {
                 throw StoreError("store \(path) is owned by uid \(st.st_uid), not by us (uid \(geteuid())); refusing it")
             }
+            // Records others could have placed or changed are no evidence.
+            guard st.st_mode & 0o022 == 0 else {
+                throw StoreError("store \(path) is writable by others (mode \(String(st.st_mode & 0o7777, radix: 8))); refusing it")
+            }
         } else if create {
             if let parent = parentDirectory(path), !Files.isDirectory(parent) {
                 try prepare(parent, create: true)

@@ -64,3 +64,23 @@ public enum Files {
         try SystemCalls.rename(temporary, path)
     }
 }
+
+/// Whether a file of evidence could have been written by someone other than
+/// the program that keeps it: a log is only as trustworthy as its writers.
+public enum FileTrust {
+    /// nil when only root could have written it (owned by root, not
+    /// writable by its group or others), else why not.
+    public static func rootOnly(_ st: stat) -> String? {
+        if st.st_uid != 0 { return "owned by uid \(st.st_uid), not root" }
+        if st.st_mode & 0o022 != 0 { return "writable by \(st.st_mode & 0o002 != 0 ? "anyone" : "group \(st.st_gid)") (mode \(String(st.st_mode & 0o7777, radix: 8)))" }
+        return nil
+    }
+
+    /// nil when root owns it and not everyone may write it (wtmp and utmp
+    /// are group-writable by design: their group's setgid tools write them), else why not.
+    public static func rootOwnedNotWorldWritable(_ st: stat) -> String? {
+        if st.st_uid != 0 { return "owned by uid \(st.st_uid), not root" }
+        if st.st_mode & 0o002 != 0 { return "writable by anyone (mode \(String(st.st_mode & 0o7777, radix: 8)))" }
+        return nil
+    }
+}

@@ -103,6 +103,7 @@ final class CLITests: XCTestCase {
         let dir = try temporaryDirectory("status-store")
         chmod(dir.path, 0o700)
         try Data("not a store at all".utf8).write(to: dir.appendingPathComponent("witness.store"))
+        chmod(dir.appendingPathComponent("witness.store").path, 0o600)
         let result = try runProgram(Built.witness, ["status", "--json", "--store", dir.path])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let store = try XCTUnwrap(object["store"] as? [String: Any])

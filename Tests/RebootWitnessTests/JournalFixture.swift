@@ -27,12 +27,34 @@ struct JournalFixture {
         add(boot: boot, second: second, all.mapValues { Data($0.utf8) }, transport: transport)
     }
 
-    /// Fields as raw bytes (for messages that are not UTF-8).
+    /// What journald stamps for the genuine writer of each identifier (its
+    /// trusted `_` fields), where a test gives none of its own.
+    static let genuine: [String: [String: String]] = [
+        "sudo": ["_UID": "0", "_COMM": "sudo", "_EXE": "/usr/bin/sudo"],
+        "pkexec": ["_UID": "0", "_COMM": "pkexec", "_EXE": "/usr/bin/pkexec"],
+        "systemd-logind": ["_UID": "0", "_PID": "612", "_COMM": "systemd-logind", "_EXE": "/usr/lib/systemd/systemd-logind",
+                           "_SYSTEMD_UNIT": "systemd-logind.service"],
+        "sshd": ["_UID": "0", "_COMM": "sshd", "_EXE": "/usr/sbin/sshd", "_SYSTEMD_UNIT": "ssh.service"],
+        "systemd-journald": ["_UID": "0", "_PID": "230", "_COMM": "systemd-journal", "_EXE": "/usr/lib/systemd/systemd-journald",
+                             "_SYSTEMD_UNIT": "systemd-journald.service"],
+        "systemd-fsck": ["_UID": "0", "_COMM": "systemd-fsck", "_EXE": "/usr/lib/systemd/systemd-fsck"],
+        "systemd": ["_UID": "0", "_PID": "1", "_COMM": "systemd", "_EXE": "/usr/lib/systemd/systemd", "_SYSTEMD_UNIT": "init.scope"],
+    ]
+
+    /// Fields as raw bytes (for messages that are not UTF-8). Trusted fields
+    /// the test does not give are those of the identifier's genuine writer.
     mutating func add(boot: String, second: Double, _ fields: [String: Data], transport: String = "journal") {
         let realtime = Self.epoch + Int64(second * 1_000_000)
         var entry = "__REALTIME_TIMESTAMP=\(realtime)\n__MONOTONIC_TIMESTAMP=\(Int64(second * 1_000_000) + 1)\n"
         entry += "_BOOT_ID=\(boot)\n_TRANSPORT=\(transport)\n"
         if fields["SYSLOG_IDENTIFIER"] == nil && transport == "kernel" { entry += "SYSLOG_IDENTIFIER=kernel\n" }
+        if transport == "kernel" && fields["SYSLOG_FACILITY"] == nil { entry += "SYSLOG_FACILITY=0\n" }
+        let identifier = fields["SYSLOG_IDENTIFIER"].map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if transport != "kernel", fields["_UID"] == nil, let stamped = Self.genuine[identifier] {
+            for (name, value) in stamped.sorted(by: { $0.key < $1.key }) where fields[name] == nil {
+                entry += "\(name)=\(value)\n"
+            }
+        }
         stream.append(Data(entry.utf8))
         for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
             if value.contains(10) || String(data: value, encoding: .utf8) == nil {
@@ -83,6 +105,15 @@ struct JournalFixture {
         add(boot: boot, second: second + 1.5, "EXT4-fs (vda1): mounted filesystem with ordered data mode.", transport: "kernel")
         add(boot: boot, second: second + 4, "Journal started", ["SYSLOG_IDENTIFIER": "systemd-journald",
                                                                  "MESSAGE_ID": "f77379a8490b408bbe5f6940505a777b"])
+    }
+
+    /// A line an unprivileged user wrote with sd_journal_send or logger,
+    /// claiming whatever `fields` say: journald stamps its real writer.
+    mutating func forged(boot: String, second: Double, _ message: String, _ fields: [String: String]) {
+        var all = fields
+        all["_UID"] = "1000"; all["_GID"] = "1000"; all["_PID"] = "4711"; all["_COMM"] = "python3"
+        all["_EXE"] = "/usr/bin/python3.11"; all["_SYSTEMD_UNIT"] = "user@1000.service"
+        add(boot: boot, second: second, message, all)
     }
 
     /// alice's ssh login: sshd's "Accepted" line and its "session opened" line

@@ -157,6 +157,10 @@ final class SlotStoreTests: XCTestCase {
     func testNotAStoreIsRefused() throws {
         try Data("hello".utf8).write(to: URL(fileURLWithPath: file))
         XCTAssertThrowsError(try SlotStore(directory: dir.path, create: false)) { error in
+            XCTAssertTrue("\(error)".contains("is not ours alone (uid 0, mode 644)"), "a store others could read or write: \(error)")
+        }
+        chmod(file, 0o600)
+        XCTAssertThrowsError(try SlotStore(directory: dir.path, create: false)) { error in
             XCTAssertTrue("\(error)".contains("not a reboot-witness store"), "\(error)")
         }
     }

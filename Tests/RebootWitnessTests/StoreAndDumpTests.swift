@@ -103,7 +103,7 @@ final class PstoreHarvestTests: XCTestCase {
             <0>[   12.000100] Kernel panic - not syncing: sysrq triggered crash
             <4>[   12.000200] CPU: 0 PID: 1 Comm: sh
             """.write(to: record, atomically: true, encoding: .utf8)
-        let entries = PstoreHarvest.collect(previousBoot: "boot-1", roots: [root.path])
+        let entries = PstoreHarvest.collect(previousBoot: "boot-1", roots: [root.path]).entries
         guard case .pstore(let harvested)? = entries.first else { return XCTFail("nothing harvested") }
         XCTAssertEqual(entries.count, 1)
         XCTAssertEqual(harvested.bootID, "boot-1")
@@ -116,7 +116,7 @@ final class PstoreHarvestTests: XCTestCase {
         let dir = try temporaryDirectory("pstore-store")
         let store = try SlotStore(directory: dir.path, size: 8 * 4096, create: true)
         try store.append(entries)
-        try store.append(PstoreHarvest.collect(previousBoot: "boot-2", roots: [root.path]))
+        try store.append(PstoreHarvest.collect(previousBoot: "boot-2", roots: [root.path]).entries)
         XCTAssertEqual(try store.load().entries, entries)
 
         // Asked to (`arm --clear-pstore`), the originals go once stored; a missing one is no error.
@@ -124,6 +124,23 @@ final class PstoreHarvestTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: record.path))
         XCTAssertEqual(PstoreHarvest.clear(entries), [])
         XCTAssertEqual(try store.load().entries, entries, "the store keeps what was harvested")
+    }
+
+    /// An archive anyone could have written to, or a record someone other
+    /// than root wrote, is not pstore's evidence: said, not read.
+    func testRecordsOthersCouldHaveWrittenAreNotHarvested() throws {
+        let root = try temporaryDirectory("pstore-open")
+        try "Panic#1 Part1\nKernel panic - not syncing: forged".write(to: root.appendingPathComponent("dmesg-efi-1"),
+                                                                      atomically: true, encoding: .utf8)
+        chmod(root.path, 0o777)
+        var (entries, notes) = PstoreHarvest.collect(previousBoot: "b", roots: [root.path])
+        XCTAssertTrue(entries.isEmpty)
+        XCTAssertTrue(notes.first?.contains("writable by anyone") == true, "\(notes)")
+        chmod(root.path, 0o755)
+        chown(root.appendingPathComponent("dmesg-efi-1").path, 1000, 1000)
+        (entries, notes) = PstoreHarvest.collect(previousBoot: "b", roots: [root.path])
+        XCTAssertTrue(entries.isEmpty)
+        XCTAssertTrue(notes.first?.contains("owned by uid 1000") == true, "\(notes)")
     }
 }
 

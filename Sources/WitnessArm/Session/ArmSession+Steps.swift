@@ -92,7 +92,9 @@ extension ArmSession {
             entries = []
         }
         let previous = entries.last { $0.bootID != resolver.bootID && $0.mergeKey?.hasPrefix("pstore") != true }?.bootID
-        return PstoreHarvest.collect(previousBoot: previous)
+        let (harvested, notes) = PstoreHarvest.collect(previousBoot: previous)
+        for note in notes { StandardError.write("pstore: \(note)\n") }
+        return harvested
     }
 
     /// The previous boot's verdict to the journal and the export file, every verdict to the metrics.

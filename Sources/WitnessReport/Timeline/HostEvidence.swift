@@ -33,7 +33,7 @@ public final class HostEvidence {
     /// not hold the running boot (a copy of another host's).
     public let thisHost: Bool
     private var audit: (from: Instant, reading: Result<AuditLog.Reading, SystemError>)?
-    private var unharvestedPstore: [PstoreRecord]?
+    private var unharvestedPstore: (records: [PstoreRecord], notes: [String])?
     private var damagedJournal: [String]?
 
     public init(_ locations: Locations, current: String = BootIdentity.current(),
@@ -85,14 +85,15 @@ public final class HostEvidence {
             + files.prefix(3).joined(separator: ", ") + (files.count > 3 ? ", …" : "")
     }
 
-    /// pstore records still in pstore (not yet harvested by `arm`).
-    func pstoreFiles() -> [PstoreRecord] {
+    /// pstore records still in pstore (not yet harvested by `arm`), and why some were not read.
+    func pstoreFiles() -> (records: [PstoreRecord], notes: [String]) {
         if let unharvestedPstore { return unharvestedPstore }
-        let records = PstoreHarvest.collect(previousBoot: nil, roots: locations.pstoreRoots).compactMap { entry -> PstoreRecord? in
+        let (entries, notes) = PstoreHarvest.collect(previousBoot: nil, roots: locations.pstoreRoots)
+        let records = entries.compactMap { entry -> PstoreRecord? in
             if case .pstore(let record) = entry { return record }
             return nil
         }
-        unharvestedPstore = records
-        return records
+        unharvestedPstore = (records, notes)
+        return (records, notes)
     }
 }

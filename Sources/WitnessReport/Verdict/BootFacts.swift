@@ -31,6 +31,9 @@ public struct BootFacts: Equatable, Sendable {
     public var failedAttempts: [Evidence] = []
     /// What each source had or lacked for this boot ("witness not armed in that boot").
     public var sourceNotes: [Evidence] = []
+    /// Lines posing as evidence their writers cannot vouch for (a forgery
+    /// attempt is itself a finding: shown against whatever it claimed).
+    public var forgeries: [ForgedLine] = []
 
     public init(bootID: String) { self.bootID = bootID }
 

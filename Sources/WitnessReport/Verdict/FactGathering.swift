@@ -23,7 +23,7 @@ public enum FactGathering {
         if next?.isCurrent == true && host.thisHost {
             // This boot's kernel ring still holds its first lines (the journal may not have them yet).
             let known = facts.uncleanMarkers.map(\.excerpt)
-            for line in KernelRing.recentText(path: host.locations.kernelLog).split(separator: "\n")
+            for line in KernelRing.recentText(path: host.locations.kernelLog, kernelOnly: true).split(separator: "\n")
             where JournalEvidence.isUncleanMarker(String(line)) && !known.contains(where: { $0.hasSuffix(line) }) {
                 facts.uncleanMarkers.append(Evidence(source: .kernelLog, time: nil, excerpt: "next boot: " + line))
             }
@@ -34,7 +34,12 @@ public enum FactGathering {
         }
         switch host.auditEvents(from: windowStart) {
         case .success(let reading):
-            facts.audit = reading.events.filter { inBoot($0.time) }
+            let events = reading.events.filter { inBoot($0.time) }
+            facts.audit = events.filter { $0.distrust == nil }
+            facts.sourceNotes += events.compactMap { event in
+                event.distrust.map { Evidence(source: .audit, time: event.time.iso8601, excerpt: "\($0) (\(event.location)): not evidence",
+                                              stance: .contradicts) }
+            }
             facts.sourceNotes += reading.notes.map { Evidence(source: .audit, time: nil, excerpt: "partly read: \($0)", stance: .note) }
         case .failure(let error):
             facts.sourceNotes.append(Evidence(source: .audit, time: nil, excerpt: error.errno == .noSuchFileOrDirectory
@@ -74,9 +79,11 @@ public enum FactGathering {
     static func pstore(_ index: Int, _ host: HostEvidence, _ facts: inout BootFacts) {
         facts.pstore = facts.witness?.pstore ?? []
         let known = Set(host.timeline.boots.flatMap { $0.witness?.pstore.map(\.file) ?? [] })
-        for record in host.pstoreFiles() where !known.contains(record.file) {
+        let (records, notes) = host.pstoreFiles()
+        for record in records where !known.contains(record.file) {
             if host.timeline.pstoreOwner(of: record) == index { facts.pstore.append(record) }
         }
+        facts.sourceNotes += notes.map { Evidence(source: .pstore, time: nil, excerpt: $0, stance: .note) }
     }
 
     static func journal(_ boot: BootTimeline.Boot, next: BootTimeline.Boot?, _ host: HostEvidence, _ facts: inout BootFacts) {
@@ -93,15 +100,16 @@ public enum FactGathering {
         let problems = journal.unreadable
         if let id = boot.journal?.id {
             facts.journal = JournalEvidence.facts(of: id, in: journal)
+            facts.forgeries += facts.journal?.forgeries ?? []
         } else {
             facts.sourceNotes.append(Evidence(source: .journal, time: nil,
                                               excerpt: "no entries for this boot in the \(journal.location) (not persistent then, or rotated away)"
                                                   + host.journalDamageNote(), stance: .note))
         }
         if let nextID = next?.journal?.id {
-            facts.uncleanMarkers = JournalEvidence.uncleanMarkers(nextBoot: nextID, in: journal).map {
-                Evidence(source: .journal, time: $0.time, excerpt: "next boot: " + $0.quoted)
-            }
+            let (markers, forged) = JournalEvidence.uncleanMarkers(nextBoot: nextID, in: journal)
+            facts.uncleanMarkers = markers.map { Evidence(source: .journal, time: $0.time, excerpt: "next boot: " + $0.quoted) }
+            facts.forgeries += forged
             // A next boot that reached userspace but never its default target (emergency mode, a hang) is a failed attempt.
             if next?.isCurrent == false, JournalEvidence.finishedStartup(nextID, in: journal) == false {
                 facts.failedAttempts.append(Evidence(source: .journal, time: next?.start?.iso8601,

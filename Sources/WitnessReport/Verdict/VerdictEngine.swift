@@ -17,7 +17,9 @@ public enum VerdictEngine {
         if let loop = verdict.crashLoop {
             verdict.summary += "; crash loop: \(loop.what) ×\(loop.count)"
         }
-        verdict.evidence += contradictions(facts, verdict) + facts.sourceNotes
+        verdict.evidence += contradictions(facts, verdict) + facts.forgeries.map {
+            Evidence(source: .journal, time: $0.line.time, excerpt: $0.finding, stance: .contradicts)
+        } + facts.sourceNotes
         verdict.lastSeen = facts.lastSeen
         verdict.failedAttempts = facts.failedAttempts
         if let first = facts.failedAttempts.first {
