@@ -1,4 +1,5 @@
 import WitnessPreflight
+import WitnessSystem
 
 /// `preflight`'s human form: one line per finding, worst first, then the answer.
 public enum PreflightText {
@@ -15,6 +16,7 @@ public enum PreflightText {
         case .likelyFails: lines.append("the next boot would likely FAIL to mount root (\(report.milliseconds) ms)")
         case .unknown: lines.append("preflight could not tell whether the next boot comes up (\(report.milliseconds) ms)")
         }
-        return lines.joined(separator: "\n")
+        // File names, titles and grubenv values come from the inspected tree: escaped.
+        return TerminalText.lines(lines)
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import WitnessSystem
 import WitnessStore
 import WitnessModel
 
@@ -31,10 +32,11 @@ public enum RecordFormatter {
     }
 
     /// `outcome` is what happened after a reboot(2) entry, when known.
+    /// Lines for a terminal: what the record carries from outside is escaped.
     public static func human(_ r: CallerRecord, outcome: String? = nil) -> String {
         if r.probe == .sysExitReboot {
-            return "\(r.time)  sys_exit_reboot  \(r.comm)[\(r.pid)] tid \(r.tid) "
-                + WitnessBoot.returned(r.retval ?? 0)
+            return TerminalText.escape("\(r.time)  sys_exit_reboot  \(r.comm)[\(r.pid)] tid \(r.tid) "
+                + WitnessBoot.returned(r.retval ?? 0))
         }
         var head = "\(r.time)  \(r.probe)"
         if let cmd = r.cmd { head += " \(cmd)" }
@@ -82,6 +84,6 @@ public enum RecordFormatter {
         if !r.kernelStack.isEmpty {
             lines.append("    stack " + r.kernelStack.prefix(8).joined(separator: " ← "))
         }
-        return lines.joined(separator: "\n")
+        return TerminalText.lines(lines)
     }
 }

@@ -82,3 +82,46 @@ extension Optional where Wrapped == String {
         return try self.withCString { try body($0) }
     }
 }
+
+/// Text from outside — a caller's comm and argv, paths, cgroups, unit and
+/// user names, journal and audit messages, file names — made safe for a
+/// terminal or a line-oriented reader: C0 and C1 controls, DEL and the
+/// Unicode bidi overrides become visible escapes (`\x1b`, `\n`, `\u{202e}`),
+/// and a backslash becomes `\\` so that an escape is never ambiguous. Such a
+/// string can no longer clear a screen, write to a clipboard (OSC 52),
+/// break one record into lines that look like another, or reorder what is
+/// shown. Every human rendering, kernel-log line and journal MESSAGE passes
+/// through here; JSON keeps the exact text (JSON's own escaping).
+public enum TerminalText {
+    public static func escape<S: StringProtocol>(_ text: S) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x00...0x1F, 0x7F: out += "\\x" + hex(scalar.value, width: 2)
+            case 0x80...0x9F, 0x202A...0x202E, 0x2066...0x2069: out += "\\u{" + hex(scalar.value, width: 1) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Lines this program built, each escaped, joined by its own line breaks.
+    public static func lines(_ lines: [String]) -> String {
+        lines.map(escape).joined(separator: "\n")
+    }
+
+    /// Whether `text` holds anything `escape` would change.
+    public static func needsEscaping<S: StringProtocol>(_ text: S) -> Bool {
+        escape(text) != String(text)
+    }
+
+    private static func hex(_ value: UInt32, width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}

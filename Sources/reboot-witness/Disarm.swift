@@ -44,11 +44,11 @@ struct Disarm: ParsableCommand {
                     usleep(50_000)
                     waited += 1
                 }
-                print(kill(state.pid, 0) == 0 ? "arm (pid \(state.pid)) did not stop within 5 s" : "stopped arm (pid \(state.pid))")
+                emit(kill(state.pid, 0) == 0 ? "arm (pid \(state.pid)) did not stop within 5 s" : "stopped arm (pid \(state.pid))")
             }
             if !keepCapture { try unpin() }
             guard hasStore else {
-                print("no store at \(store): no reboot2panic settings to restore")
+                emit("no store at \(store): no reboot2panic settings to restore")
                 return
             }
             let saved: PanicSettings?
@@ -58,12 +58,12 @@ struct Disarm: ParsableCommand {
                 throw CommandFailure(description: "could not restore the reboot2panic settings: \(error)")
             }
             guard let settings = saved else {
-                print("no reboot2panic settings to restore")
+                emit("no reboot2panic settings to restore")
                 return
             }
             let failed = settings.restore()
             for change in settings.changes where !failed.contains(where: { $0.hasPrefix(change.path + ":") }) {
-                print("restored \(change.path) = \(change.original)")
+                emit("restored \(change.path) = \(change.original)")
             }
             guard failed.isEmpty else {
                 throw CommandFailure(description: "could not restore: " + failed.joined(separator: "; "))
@@ -88,6 +88,6 @@ struct Disarm: ParsableCommand {
         guard !Files.exists(pinDir) else {
             throw CommandFailure(description: "could not remove everything pinned in \(pinDir)")
         }
-        print("unpinned the capture in \(pinDir): its programs detach")
+        emit("unpinned the capture in \(pinDir): its programs detach")
     }
 }

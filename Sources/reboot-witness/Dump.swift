@@ -1,4 +1,5 @@
 import ArgumentParser
+import WitnessSystem
 import WitnessArm
 import WitnessReport
 import WitnessStore
@@ -41,10 +42,10 @@ struct Dump: ParsableCommand {
             let report = DumpReport(timeline: host.timeline, skipped: contents.skipped, selection: boot)
             for boot in report.boots {
                 if !json {
-                    print("boot \(boot): \((report.witness[boot] ?? WitnessBoot(bootID: boot)).summary)")
+                    emit("boot \(boot): \((report.witness[boot] ?? WitnessBoot(bootID: boot)).summary)")
                     for record in report.witness[boot]?.pstore ?? [] {
-                        print("  pstore \(record.file): \(record.header)\(record.time.map { " (\($0))" } ?? "")")
-                        for line in record.excerpt.suffix(8) { print("    \(line)") }
+                        emit("  pstore \(record.file): \(record.header)\(record.time.map { " (\($0))" } ?? "")")
+                        for line in record.excerpt.suffix(8) { emit("    \(line)") }
                     }
                 } else if pstore {
                     for record in report.witness[boot]?.pstore ?? [] { print(RecordFormatter.json(StoreEntry.pstore(record))) }
@@ -53,12 +54,12 @@ struct Dump: ParsableCommand {
                     if json {
                         print(RecordFormatter.json(StoreEntry.watchdog(record)))
                     } else {
-                        print("  \(record.time)  \(record.summary)")
-                        for frame in record.pinger.kernelStack.prefix(12) { print("      \(frame)") }
+                        emit("  \(record.time)  \(record.summary)")
+                        for frame in record.pinger.kernelStack.prefix(12) { emit("      \(frame)") }
                     }
                 }
                 for record in report.witness[boot]?.preflight ?? [] {
-                    print(json ? RecordFormatter.json(StoreEntry.preflight(record)) : "  \(record.time)  \(record.summary)")
+                    print(json ? RecordFormatter.json(StoreEntry.preflight(record)) : TerminalText.escape("  \(record.time)  \(record.summary)"))
                 }
                 for item in report.witness[boot]?.items ?? [] {
                     print(json ? RecordFormatter.json(item.record) : RecordFormatter.human(item.record, outcome: item.outcome))

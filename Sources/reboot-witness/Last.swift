@@ -83,7 +83,7 @@ struct Last: ParsableCommand {
             if json {
                 lines.forEach { print(RecordFormatter.json($0)) }
             } else {
-                LastReport.human(lines).forEach { print($0) }
+                LastReport.human(lines).forEach(emit)
             }
             let damage = host.journalDamageNote()
             if !damage.isEmpty { printError("reboot-witness: " + damage.dropFirst(2)) }
@@ -92,7 +92,7 @@ struct Last: ParsableCommand {
         let result = LastReport.verdict(LastReport.Choice(boot)!, host: host)
         if check {
             let (status, line) = LastReport.check(result)
-            print(line)
+            emit(line)  // node-problem-detector reads exactly one line
             throw ExitCode(status)
         }
         switch result {
@@ -100,7 +100,7 @@ struct Last: ParsableCommand {
             if json {
                 print(RecordFormatter.json(verdict))
             } else {
-                LastReport.human(verdict).forEach { print($0) }
+                LastReport.human(verdict).forEach(emit)
             }
         case .failure(let error):
             throw CommandFailure(error)

@@ -38,7 +38,7 @@ struct Status: ParsableCommand {
     func run() throws {
         if ready {
             let (armed, line) = Readiness.check(store: store)
-            print(line)
+            emit(line)
             if !armed { throw ExitCode(1) }
             return
         }

@@ -1,9 +1,11 @@
 /*
  * rw-selftest: the only reboot(2) calls reboot-witness's tests make on a host.
  *
- *   rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd]
- *       A child (moved into DIR/cgroup.procs first, if given) calls reboot(2)
- *       with wrong magic numbers: root gets EINVAL, the probes still fire.
+ *   rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] [--comm NAME]
+ *       A child (moved into DIR/cgroup.procs first, if given; named NAME
+ *       with PR_SET_NAME, if given: any bytes, control characters too)
+ *       calls reboot(2) with wrong magic numbers: root gets EINVAL, the
+ *       probes still fire.
  *       --vary-cmd passes a different command each call, so that the kernel
  *       does not count them as repeats of one caller (benchmarks of the
  *       ring buffer and store path).
@@ -81,7 +83,7 @@ static void pace(struct timespec *next, long interval_ns)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
 }
 
-static int bad_magic(const char *cgroup, int count, long rate, int vary_cmd)
+static int bad_magic(const char *cgroup, int count, long rate, int vary_cmd, const char *comm)
 {
 	pid_t child = fork();
 	int status;
@@ -91,6 +93,8 @@ static int bad_magic(const char *cgroup, int count, long rate, int vary_cmd)
 	if (child == 0) {
 		if (cgroup && enter_cgroup(cgroup) < 0)
 			_exit(1);
+		if (comm)
+			prctl(PR_SET_NAME, comm, 0, 0, 0);
 		int einval = 0;
 		struct timespec next;
 		clock_gettime(CLOCK_MONOTONIC, &next);
@@ -300,7 +304,7 @@ int main(int argc, char **argv)
 	if (strcmp(name, "systemd-shutdown") == 0)
 		return shutdown_stand_in();
 	if (argc >= 2 && strcmp(argv[1], "bad-magic") == 0) {
-		const char *cgroup = NULL;
+		const char *cgroup = NULL, *comm = NULL;
 		int count = 1;
 		long rate = 0;
 		int vary_cmd = 0;
@@ -317,8 +321,10 @@ int main(int argc, char **argv)
 				count = atoi(argv[++i]);
 			else if (strcmp(argv[i], "--rate") == 0)
 				rate = atol(argv[++i]);
+			else if (strcmp(argv[i], "--comm") == 0)
+				comm = argv[++i];
 		}
-		return bad_magic(cgroup, count > 0 ? count : 1, rate, vary_cmd);
+		return bad_magic(cgroup, count > 0 ? count : 1, rate, vary_cmd, comm);
 	}
 	if (argc >= 2 && strcmp(argv[1], "flood") == 0) {
 		int workers = 2, seconds = 4, new_comm = 0;
@@ -342,6 +348,6 @@ int main(int argc, char **argv)
 		return fake_bus_service(argv[3], argc == 6 && strcmp(argv[4], "--delay-ms") == 0 ? atoi(argv[5]) : 300);
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] | flood [--workers N] [--seconds S] [--new-comm] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] [--comm NAME] | flood [--workers N] [--seconds S] [--new-comm] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | pidns-restart\n");
 	return 2;
 }

@@ -97,4 +97,28 @@ final class JournalForgeryTests: XCTestCase {
         XCTAssertTrue(JournalVoucher.logind.vouches(for: JournalWriter(uid: 0, comm: "systemd-logind", unit: "systemd-logind.service")))
         XCTAssertTrue(JournalVoucher.sshd.vouches(for: JournalWriter(uid: 0, exe: "/usr/lib/openssh/sshd-session")))
     }
+
+    /// Text from a journal (a user name, a command) reaches a terminal only
+    /// escaped: `last`, `last --list`, and `last --check`'s one-line protocol.
+    func testControlCharactersInJournalTextNeverReachTheTerminal() throws {
+        var journal = JournalFixture()
+        journal.bootStart(Self.ended, at: 0)
+        let message = "al\u{1b}[2Jice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/sbin/reboot \u{1b}]52;c;eA==\u{7}\nreboot,graceful,nobody"
+        journal.add(boot: Self.ended, second: 2000, ["SYSLOG_IDENTIFIER": Data("sudo".utf8), "MESSAGE": Data(message.utf8)])
+        journal.orderlyEnd(Self.ended, at: 2005)
+        journal.bootStart(Self.next, at: 5000)
+        let dir = try temporaryDirectory("last-escape")
+        try journal.write(to: dir.appendingPathComponent("journal"))
+        let common = ["--journal-dir", dir.appendingPathComponent("journal").path, "--store", dir.appendingPathComponent("none").path,
+                      "--audit-dir", dir.appendingPathComponent("audit").path, "--wtmp", dir.appendingPathComponent("wtmp").path]
+        for extra in [["--boot", String(Self.ended.prefix(12))], ["--list"], ["--check", "--boot", String(Self.ended.prefix(12))]] {
+            let result = try runProgram(Built.witness, ["last"] + common + extra)
+            let raw = result.stdout.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7f }
+            XCTAssertTrue(raw.isEmpty, "\(extra): \(result.stdout)")
+            XCTAssertTrue(result.stdout.contains("al\\x1b[2Jice"), "\(extra): \(result.stdout)")
+            if extra.first == "--check" { XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, result.stdout) }
+        }
+        let json = try lastJSON(dir, boot: Self.ended)
+        XCTAssertEqual((json["initiator"] as? [String: Any])?["login_user"] as? String, "al\u{1b}[2Jice", "exact in JSON")
+    }
 }

@@ -1,6 +1,7 @@
 import WitnessReport
 import CSystemd
 import Glibc
+import WitnessSystem
 import SystemPackage
 import WitnessStore
 import WitnessModel
@@ -86,13 +87,21 @@ public enum JournalFields {
         return text
     }
 
-    /// One entry through sd_journal_sendv (libsystemd, loaded on first use); the errno on failure.
+    /// One entry through sd_journal_sendv (libsystemd, loaded on first use);
+    /// the errno on failure. MESSAGE is what journalctl shows people: its
+    /// text from outside is escaped (TerminalText); the REBOOT_WITNESS_*
+    /// fields keep the exact values for machines (journald stores bytes).
     @discardableResult
     public static func send(_ fields: [(String, String)]) -> Errno? {
-        let items = fields.map { "\($0.0)=\($0.1)" }
-        var pointers: [UnsafeMutablePointer<CChar>?] = items.map { strdup($0) }
-        defer { pointers.forEach { free($0) } }
-        let lengths = items.map { $0.utf8.count }
+        let items = fields.map { name, value in Array("\(name)=\(name == "MESSAGE" ? TerminalText.escape(value) : value)".utf8) }
+        var pointers: [UnsafeMutablePointer<CChar>?] = items.map { bytes in
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (index, byte) in bytes.enumerated() { copy[index] = CChar(bitPattern: byte) }
+            copy[bytes.count] = 0
+            return copy
+        }
+        defer { pointers.forEach { $0?.deallocate() } }
+        let lengths = items.map(\.count)
         let rc = pointers.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { base in
                 cw_journal_send(base, lengths, Int32(lengths.count))

@@ -1,6 +1,7 @@
 import WitnessModel
 import WitnessReport
 import Glibc
+import WitnessSystem
 
 /// Lines into the kernel log through /dev/kmsg (so the journal and pstore's
 /// dmesg records carry what the witness saw), or into /dev/pmsg0. Best
@@ -21,7 +22,8 @@ final class KernelLog {
     /// One message (the kernel takes one write as one record; <5> = notice, <3> = error).
     func write(_ line: String, priority: Int = 5) {
         guard fd >= 0 else { return }
-        let bytes = Array(((priorityPrefix ? "<\(priority)>" : "") + line.prefix(900) + "\n").utf8)
+        // One record per write: what the line carries from outside cannot start another.
+        let bytes = Array(((priorityPrefix ? "<\(priority)>" : "") + TerminalText.escape(line).prefix(900) + "\n").utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 }

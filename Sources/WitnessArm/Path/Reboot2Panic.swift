@@ -41,10 +41,10 @@ public final class Reboot2Panic {
         PanicSettings.Destinations.probe(sysfs: options.root + "/sys").refusal
     }
 
-    /// Sets what a useful panic needs; returns the line to print. Refuses
+    /// Sets what a useful panic needs; returns the lines to print. Refuses
     /// when a saved settings file exists but is damaged: overwriting it would
     /// lose the only copy of the host's original settings.
-    func enter(_ probes: WitnessProbes) throws -> String {
+    func enter(_ probes: WitnessProbes) throws -> [String] {
         var settings: PanicSettings
         do {
             settings = try PanicSettings.load(from: savedIn) ?? PanicSettings()
@@ -77,8 +77,7 @@ public final class Reboot2Panic {
         var line = "reboot2panic: kernel.panic=\(options.panicTimeout), \(dumpNote)"
             + (governed.isEmpty ? "" : ", panic pretimeout governor on \(governed.joined(separator: ", "))")
             + "; held reboot(2) calls will panic the machine once recorded"
-        if options.reconfigureSoftdog { line += "\n" + SoftdogReconfiguration.apply() }
-        return line
+        return options.reconfigureSoftdog ? [line, SoftdogReconfiguration.apply()] : [line]
     }
 
     /// Puts every setting back (a clean stop).

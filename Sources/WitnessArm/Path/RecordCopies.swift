@@ -31,12 +31,12 @@ final class RecordCopies {
             send(JournalFields.of(finding))
             let object = RecordFormatter.json(entry)
             exportLine(object)
-            print(json ? object : "watchdog: \(finding.summary)")
+            print(json ? object : TerminalText.escape("watchdog: \(finding.summary)"))
         case .preflight(let result):
             send(JournalFields.of(result))
             let object = RecordFormatter.json(entry)
             exportLine(object)
-            print(json ? object : result.summary)
+            print(json ? object : TerminalText.escape(result.summary))
         case .start, .alive, .stop, .pstore:
             return
         }
@@ -51,7 +51,7 @@ final class RecordCopies {
         record.count = total
         exportLine(RecordFormatter.json(RepeatLine(record)))
         print(json ? RecordFormatter.json(record)
-              : "repeated: +\(growth.count), \(total) in all: \(RecordFormatter.oneLine(record))")
+              : TerminalText.escape("repeated: +\(growth.count), \(total) in all: \(RecordFormatter.oneLine(record))"))
     }
 
     /// How the previous boot ended: the journal and the export file.

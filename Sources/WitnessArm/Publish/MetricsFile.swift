@@ -58,9 +58,11 @@ public struct Metrics: Equatable, Sendable {
         return out
     }
 
+    /// A label value: text from outside made visible first (TerminalText),
+    /// then the exposition format's own escapes.
     static func escape(_ value: String) -> String {
         var out = ""
-        for c in value {
+        for c in TerminalText.escape(value) {
             switch c {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""

@@ -51,7 +51,7 @@ extension StatusReport {
             let why = point.reason.map { ": \($0)" } ?? ""
             lines.append("  \(point.name.padding(34)) \(state)\(how)\(why)")
         }
-        return lines.joined(separator: "\n")
+        return TerminalText.lines(lines)
     }
 
     private var storeLine: String {

@@ -87,7 +87,9 @@ public final class ArmSession {
         try intake.repeats.fold()
         watches.bus.open()
         status.endPhase("D-Bus")
-        if let reboot2panic = watches.reboot2panic { StandardError.write(try reboot2panic.enter(capture.probes) + "\n") }
+        if let reboot2panic = watches.reboot2panic {
+            for line in try reboot2panic.enter(capture.probes) { StandardError.write(line + "\n") }
+        }
         // A clean stop or a failure from here on puts every setting back.
         defer { watches.reboot2panic?.leave(capture.probes) }
         status.endPhase("reboot2panic")
@@ -259,9 +261,12 @@ public struct ArmRefusal: Error, CustomStringConvertible {
     static let shutdownUnderway = ArmRefusal(description: "PID 1 became systemd-shutdown while arm started, and the final stage is off")
 }
 
-/// Unbuffered writes to standard error (no Foundation in the controller).
+/// Unbuffered writes to standard error (no Foundation in the controller),
+/// one line at a time: whatever a line carries from outside is escaped
+/// (TerminalText); only its final line break is a line break.
 enum StandardError {
     static func write(_ text: String) {
-        _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
+        let line = text.hasSuffix("\n") ? TerminalText.escape(text.dropLast()) + "\n" : TerminalText.escape(text)
+        _ = try? FileDescriptor.standardError.writeAll(Array(line.utf8))
     }
 }
