@@ -51,7 +51,7 @@ let package = Package(
         // Who a caller is: containers and pods from cgroup paths, user names, ssh peers.
         .target(name: "WitnessAttribution", dependencies: ["WitnessModel", "WitnessSystem"]),
         // The crash-safe slot store.
-        .target(name: "WitnessStore", dependencies: ["WitnessModel", "WitnessSystem", "CISAL", "CZlib", "BPFObjects"]),
+        .target(name: "WitnessStore", dependencies: ["WitnessModel", "WitnessSystem", "CISAL", "CZlib", "BPFObjects", "CArchive"]),
         // The kernel side: libbpf loader, feature probes, pins, ring buffers.
         .target(
             name: "WitnessCapture",
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "RebootWitnessTests",
             dependencies: ["WitnessArm", "WitnessReport", "WitnessModel", "WitnessCapture", "WitnessStore", "WitnessAttribution",
-                           "WitnessSystem", "WitnessEvidence", "WitnessPreflight", "CWitness", "CBPFShim", "CLibbpf", "CISAL", "CZlib", "BPFObjects"]
+                           "WitnessSystem", "WitnessEvidence", "WitnessPreflight", "CWitness", "CBPFShim", "CLibbpf", "CISAL", "CZlib", "BPFObjects", "CArchive"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include "cdynamic.h"
 #include <isa-l/igzip_lib.h>
+#include <zstd.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -13,18 +14,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * An initramfs as the kernel unpacks it (init/initramfs.c): segments one
+ * after the other in the file, each either a plain cpio archive or a
+ * compressed stream holding one or more cpio archives, zeros between them.
+ * gzip (ISA-L) and zstd (libzstd) streams are inflated here, so that where
+ * each one ends in the file is known exactly and the next segment is found
+ * whatever it is; xz, lz4, bzip2 and lzma go through libarchive's own
+ * filters, which cannot say where their stream ends: such a segment must be
+ * the last. The cpio archives themselves are read by libarchive, strictly:
+ * a damaged header ends the read, as it ends the kernel's.
+ */
+
 #define RW_ARCHIVE_FUNCTIONS(X) \
 	X(archive_read_new) \
 	X(archive_read_free) \
 	X(archive_read_support_filter_all) \
 	X(archive_read_support_format_cpio) \
-	X(archive_read_open_fd) \
 	X(archive_read_open) \
+	X(archive_read_open_fd) \
 	X(archive_set_error) \
 	X(archive_read_next_header) \
 	X(archive_read_data) \
 	X(archive_read_header_position) \
-	X(archive_filter_code) \
 	X(archive_filter_name) \
 	X(archive_filter_bytes) \
 	X(archive_error_string) \
@@ -34,184 +46,435 @@
 
 #define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
 RW_ARCHIVE_FUNCTIONS(RW_DECLARE)
-
 static const struct rw_symbol symbols[] = { RW_ARCHIVE_FUNCTIONS(RW_SYMBOL) };
+
+#define RW_ZSTD_FUNCTIONS(X) \
+	X(ZSTD_createDStream) \
+	X(ZSTD_initDStream) \
+	X(ZSTD_decompressStream) \
+	X(ZSTD_freeDStream) \
+	X(ZSTD_isError) \
+	X(ZSTD_getErrorName)
+RW_ZSTD_FUNCTIONS(RW_DECLARE)
+static const struct rw_symbol zstd_symbols[] = { RW_ZSTD_FUNCTIONS(RW_SYMBOL) };
 
 static int load_libarchive(void)
 {
 	static int state;
-
 	return RW_DLOPEN("libarchive.so.13", symbols, &state);
 }
+
+/* libarchive depends on libzstd: where one is, so is the other. */
+static int load_libzstd(void)
+{
+	static int state;
+	return RW_DLOPEN("libzstd.so.1", zstd_symbols, &state);
+}
+
+enum segment_kind { SEGMENT_CPIO, SEGMENT_GZIP, SEGMENT_ZSTD, SEGMENT_OTHER };
+
+#define CHUNK (256 * 1024)
+
+/* One segment's bytes as cpio data: the file itself (plain cpio), or what
+ * ISA-L or libzstd inflates, with where the compressed data ends. */
+struct stream {
+	enum segment_kind kind;
+	int fd;
+	long long offset;           /* the next file byte to read */
+	long long file_size;
+	int finished;               /* the compressed data ended (its end is `offset` minus what is left in `in`) */
+	struct inflate_state gzip;
+	ZSTD_DStream *zstd;
+	size_t in_pos, in_len;
+	unsigned char in[CHUNK];
+	unsigned char out[CHUNK];
+};
 
 struct cw_initramfs {
 	int fd;
 	long long file_size;
-	struct archive *archive;    /* the current segment, NULL once the image is done */
+	long long max_unpacked;
+	long long max_entries;
+	struct stream *stream;      /* the current segment's (NULL for SEGMENT_OTHER) */
+	struct archive *archive;    /* the current cpio archive, NULL once the image is done */
 	long long segment_start;    /* file offset of the current segment */
 	int segment;
-	int noted;                  /* the current segment's compression is in `compressions` */
-	int in_entry;               /* the current entry's data may not be read through */
+	int in_entry;
 	long long entries;
-	long long unpacked_done;    /* cpio bytes of the segments before this one */
-	int pending;                /* an error to report at the next cw_initramfs_next() */
-	struct gunzip *gunzip;      /* the current segment is gzip, inflated here (ISA-L) */
+	long long unpacked;         /* cpio bytes delivered to libarchive (and scanned zeros) */
+	long long archive_base;     /* stream position where the current cpio archive starts */
+	long long delivered;        /* stream position after the last byte given to libarchive */
+	/* What was last given to libarchive, kept to start the next archive of
+	 * the same stream from (libarchive reads ahead of the trailer). */
+	unsigned char *history;
+	long long history_start;    /* stream position of history[0] */
+	size_t history_len;
+	size_t replay;              /* bytes of history still to give the next archive */
+	int pending;                /* an error for the next cw_initramfs_next() */
 	char compressions[256];
 	char error[512];
 };
 
 static int fail(struct cw_initramfs *image, int code, const char *format, const char *detail)
 {
-	snprintf(image->error, sizeof(image->error), format, detail ? detail : "");
+	snprintf(image->error, sizeof(image->error), format, detail && *detail ? detail : "no reason given");
 	return code;
 }
 
-/* gzip, by far the slowest compression to read through libarchive's zlib,
- * is inflated with ISA-L (several times faster) and handed to libarchive as
- * plain cpio. Concatenated members are read on, as the kernel does. */
-struct gunzip {
-	int fd;
-	long long offset;           /* the next compressed byte to read */
-	int eof;
-	int finished;               /* the last member ended */
-	struct inflate_state state;
-	unsigned char in[256 * 1024];
-	unsigned char out[256 * 1024];
-};
-
-static int gzip_magic_at(int fd, long long offset)
+static int magic_at(int fd, long long offset, const unsigned char *magic, size_t length)
 {
-	unsigned char magic[2];
-
-	return pread(fd, magic, sizeof(magic), offset) == (ssize_t)sizeof(magic) && magic[0] == 0x1f && magic[1] == 0x8b;
+	unsigned char bytes[8];
+	return length <= sizeof(bytes) && pread(fd, bytes, length, offset) == (ssize_t)length && memcmp(bytes, magic, length) == 0;
 }
 
-static int gunzip_fill(struct gunzip *z)
+static enum segment_kind kind_at(int fd, long long offset)
+{
+	static const unsigned char gzip[] = { 0x1f, 0x8b }, zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+	if (magic_at(fd, offset, gzip, sizeof(gzip)))
+		return SEGMENT_GZIP;
+	if (magic_at(fd, offset, zstd, sizeof(zstd)))
+		return SEGMENT_ZSTD;
+	if (magic_at(fd, offset, (const unsigned char *)"0707", 4))
+		return SEGMENT_CPIO;
+	return SEGMENT_OTHER;
+}
+
+/* Input for the decompressors: the next chunk of the file. */
+static int stream_fill(struct stream *s)
 {
 	ssize_t n;
 
-	if (z->state.avail_in || z->eof)
+	if (s->in_pos < s->in_len)
 		return 0;
-	n = pread(z->fd, z->in, sizeof(z->in), z->offset);
+	n = pread(s->fd, s->in, sizeof(s->in), s->offset);
 	if (n < 0)
 		return -errno;
-	z->eof = n == 0;
-	z->offset += n;
-	z->state.next_in = z->in;
-	z->state.avail_in = (uint32_t)n;
+	s->offset += n;
+	s->in_pos = 0;
+	s->in_len = (size_t)n;
 	return 0;
 }
 
-/* After a member: another one follows (gzip magic), or the image ends. */
-static int gunzip_next_member(struct gunzip *z)
+/* The file offset just after the compressed data read so far. */
+static long long stream_end(const struct stream *s)
 {
-	if (gunzip_fill(z) < 0 || z->state.avail_in < 2 || z->state.next_in[0] != 0x1f || z->state.next_in[1] != 0x8b)
-		return 0;
-	uint8_t *next = z->state.next_in;
-	uint32_t avail = z->state.avail_in;
-
-	isal_inflate_reset(&z->state);
-	z->state.crc_flag = ISAL_GZIP;
-	z->state.next_in = next;
-	z->state.avail_in = avail;
-	return 1;
+	return s->offset - (long long)(s->in_len - s->in_pos);
 }
 
-static la_ssize_t gunzip_read(struct archive *a, void *client, const void **buffer)
+/* Another gzip member or zstd frame follows this one (concatenated streams are one segment). */
+static int stream_continues(struct stream *s, const unsigned char *magic, size_t length)
 {
-	struct gunzip *z = client;
+	return magic_at(s->fd, stream_end(s), magic, length);
+}
 
-	while (!z->finished) {
-		int rc = gunzip_fill(z);
+/* Up to CHUNK bytes of cpio data in s->out: the count, 0 at the stream's end, or -errno with `why`. */
+static long long stream_read(struct stream *s, const char **why)
+{
+	static const unsigned char gzip_magic[] = { 0x1f, 0x8b }, zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+	if (s->kind == SEGMENT_CPIO) {
+		ssize_t n = pread(s->fd, s->out, sizeof(s->out), s->offset);
+		if (n < 0) {
+			*why = "read error";
+			return -errno;
+		}
+		s->offset += n;
+		return n;
+	}
+	while (!s->finished) {
+		size_t produced;
+		int rc = stream_fill(s);
 
 		if (rc < 0) {
-			rw_archive_set_error(a, -rc, "read: %s", strerror(-rc));
-			return -1;
+			*why = "read error";
+			return rc;
 		}
-		z->state.next_out = z->out;
-		z->state.avail_out = sizeof(z->out);
-		rc = isal_inflate(&z->state);
-		if (rc < 0) {
-			rw_archive_set_error(a, EINVAL, "gzip data is corrupt (ISA-L inflate error %d)", rc);
-			return -1;
+		if (s->in_pos == s->in_len) {
+			*why = s->kind == SEGMENT_GZIP ? "truncated gzip data" : "truncated zstd data";
+			return -EINVAL;
 		}
-		size_t produced = sizeof(z->out) - z->state.avail_out;
+		if (s->kind == SEGMENT_GZIP) {
+			s->gzip.next_in = s->in + s->in_pos;
+			s->gzip.avail_in = (uint32_t)(s->in_len - s->in_pos);
+			s->gzip.next_out = s->out;
+			s->gzip.avail_out = sizeof(s->out);
+			if (isal_inflate(&s->gzip) < 0) {
+				*why = "gzip data is corrupt";
+				return -EINVAL;
+			}
+			s->in_pos = s->in_len - s->gzip.avail_in;
+			produced = sizeof(s->out) - s->gzip.avail_out;
+			if (s->gzip.block_state == ISAL_BLOCK_FINISH) {
+				if (stream_continues(s, gzip_magic, sizeof(gzip_magic))) {
+					isal_inflate_reset(&s->gzip);
+					s->gzip.crc_flag = ISAL_GZIP;
+				} else {
+					s->finished = 1;
+				}
+			}
+		} else {
+			ZSTD_inBuffer input = { s->in, s->in_len, s->in_pos };
+			ZSTD_outBuffer output = { s->out, sizeof(s->out), 0 };
+			size_t left = rw_ZSTD_decompressStream(s->zstd, &output, &input);
 
-		if (z->state.block_state == ISAL_BLOCK_FINISH && !gunzip_next_member(z))
-			z->finished = 1;
-		if (produced) {
-			*buffer = z->out;
-			return (la_ssize_t)produced;
+			if (rw_ZSTD_isError(left)) {
+				*why = rw_ZSTD_getErrorName(left);
+				return -EINVAL;
+			}
+			s->in_pos = input.pos;
+			produced = output.pos;
+			if (left == 0 && !stream_continues(s, zstd_magic, sizeof(zstd_magic)))
+				s->finished = 1;
 		}
-		if (!z->finished && z->eof && !z->state.avail_in) {
-			rw_archive_set_error(a, EINVAL, "truncated gzip data");
-			return -1;
-		}
+		if (produced)
+			return (long long)produced;
 	}
 	return 0;
 }
 
-static struct gunzip *gunzip_new(int fd, long long offset)
+static struct stream *stream_new(int fd, long long offset, long long file_size, enum segment_kind kind)
 {
-	struct gunzip *z = malloc(sizeof(*z));
+	struct stream *s = calloc(1, sizeof(*s));
 
-	if (!z)
+	if (!s)
 		return NULL;
-	memset(z, 0, offsetof(struct gunzip, in));
-	z->fd = fd;
-	z->offset = offset;
-	isal_inflate_init(&z->state);
-	z->state.crc_flag = ISAL_GZIP;
-	return z;
+	s->kind = kind;
+	s->fd = fd;
+	s->offset = offset;
+	s->file_size = file_size;
+	if (kind == SEGMENT_GZIP) {
+		isal_inflate_init(&s->gzip);
+		s->gzip.crc_flag = ISAL_GZIP;
+	} else if (kind == SEGMENT_ZSTD) {
+		if (load_libzstd() < 0 || !(s->zstd = rw_ZSTD_createDStream())) {
+			free(s);
+			return NULL;
+		}
+		rw_ZSTD_initDStream(s->zstd);
+	}
+	return s;
 }
 
-static void end_segment(struct cw_initramfs *image)
+static void stream_free(struct stream *s)
 {
-	if (!image->archive)
+	if (!s)
 		return;
-	image->unpacked_done += rw_archive_filter_bytes(image->archive, 0);
-	rw_archive_read_free(image->archive);
-	image->archive = NULL;
-	free(image->gunzip);
-	image->gunzip = NULL;
+	if (s->zstd)
+		rw_ZSTD_freeDStream(s->zstd);
+	free(s);
 }
 
-static int start_segment(struct cw_initramfs *image, long long offset)
+/* Appends the stream's last chunk to the history (the last two chunks:
+ * libarchive reads ahead of an archive's trailer by one at most) and
+ * returns where it now is. */
+static const void *keep(struct cw_initramfs *image, size_t n)
+{
+	if (image->history_len + n > 2 * CHUNK) {
+		size_t drop = image->history_len + n - 2 * CHUNK;
+		memmove(image->history, image->history + drop, image->history_len - drop);
+		image->history_len -= drop;
+		image->history_start += (long long)drop;
+	}
+	memcpy(image->history + image->history_len, image->stream->out, n);
+	image->history_len += n;
+	image->delivered += (long long)n;
+	return image->history + image->history_len - n;
+}
+
+/* libarchive's client: first what is left of the history (the next archive
+ * of a stream starts inside it), then the stream. */
+static la_ssize_t client_read(struct archive *a, void *client, const void **buffer)
+{
+	struct cw_initramfs *image = client;
+	const char *why = NULL;
+	long long n;
+
+	if (image->replay) {
+		size_t start = image->history_len - image->replay;
+		*buffer = image->history + start;
+		n = (long long)image->replay;
+		image->replay = 0;
+		return (la_ssize_t)n;
+	}
+	n = stream_read(image->stream, &why);
+	if (n < 0) {
+		rw_archive_set_error(a, (int)-n, "%s", why ? why : "read error");
+		return -1;
+	}
+	image->unpacked += n;
+	if (image->unpacked > image->max_unpacked) {
+		rw_archive_set_error(a, EFBIG, "more cpio data than preflight's budget: a bomb, not an initramfs");
+		return -1;
+	}
+	*buffer = keep(image, (size_t)n);
+	return (la_ssize_t)n;
+}
+
+static int open_archive(struct cw_initramfs *image)
 {
 	struct archive *a = rw_archive_read_new();
 	int rc;
 
 	if (!a)
-		return fail(image, -ENOMEM, "libarchive: out of memory%s", NULL);
-	rw_archive_read_support_filter_all(a);
+		return fail(image, -ENOMEM, "libarchive: out of memory%s", "");
 	rw_archive_read_support_format_cpio(a);
-	if (gzip_magic_at(image->fd, offset)) {
-		image->gunzip = gunzip_new(image->fd, offset);
-		if (!image->gunzip) {
-			rw_archive_read_free(a);
-			return fail(image, -ENOMEM, "out of memory%s", NULL);
-		}
-		rc = rw_archive_read_open(a, image->gunzip, NULL, gunzip_read, NULL);
-	} else if (lseek(image->fd, offset, SEEK_SET) < 0) {
-		rw_archive_read_free(a);
-		return fail(image, -errno, "seek: %s", strerror(errno));
+	if (image->stream) {
+		rc = rw_archive_read_open(a, image, NULL, client_read, NULL);
 	} else {
-		rc = rw_archive_read_open_fd(a, image->fd, 64 * 1024);
+		/* xz, lz4, bzip2, lzma: libarchive's own filters, from here to the end of the file. */
+		rw_archive_read_support_filter_all(a);
+		rc = lseek(image->fd, image->segment_start, SEEK_SET) < 0 ? ARCHIVE_FATAL
+			: rw_archive_read_open_fd(a, image->fd, 64 * 1024);
 	}
 	if (rc != ARCHIVE_OK) {
 		fail(image, -EINVAL, "%s", rw_archive_error_string(a));
 		rw_archive_read_free(a);
-		free(image->gunzip);
-		image->gunzip = NULL;
 		return -EINVAL;
 	}
 	image->archive = a;
-	image->segment_start = offset;
-	image->noted = 0;
 	return 0;
 }
 
-struct cw_initramfs *cw_initramfs_open(const char *path, int *error)
+static void note_compression(struct cw_initramfs *image)
+{
+	static const char *const names[] = { "none", "gzip", "zstd" };
+	const char *name = image->stream ? names[image->stream->kind] : rw_archive_filter_name(image->archive, 0);
+	size_t used = strlen(image->compressions);
+
+	snprintf(image->compressions + used, sizeof(image->compressions) - used, "%s%s", used ? "," : "",
+		 name && strcmp(name, "none") != 0 ? name : "none");
+}
+
+/* The first non-zero byte of the file at or after `at` (holes skipped), or the file size. */
+static long long skip_file_zeros(struct cw_initramfs *image, long long at)
+{
+	char block[4096];
+
+	while (at < image->file_size) {
+		long long data = lseek(image->fd, at, SEEK_DATA);
+		ssize_t n;
+
+		if (data < 0)
+			return image->file_size;  /* only a hole is left */
+		at = data;
+		n = pread(image->fd, block, sizeof(block), at);
+		if (n <= 0)
+			return image->file_size;
+		for (ssize_t i = 0; i < n; i++) {
+			if (block[i] != 0)
+				return at + i;
+		}
+		at += n;
+		image->unpacked += n;
+		if (image->unpacked > image->max_unpacked)
+			return -1;
+	}
+	return image->file_size;
+}
+
+static int start_segment(struct cw_initramfs *image, long long offset)
+{
+	enum segment_kind kind = kind_at(image->fd, offset);
+
+	image->segment_start = offset;
+	image->stream = NULL;
+	if (kind != SEGMENT_OTHER) {
+		image->stream = stream_new(image->fd, offset, image->file_size, kind);
+		if (!image->stream)
+			return fail(image, -ENOMEM, "%s", kind == SEGMENT_ZSTD ? "zstd: libzstd.so.1 cannot be loaded" : "out of memory");
+	}
+	image->archive_base = image->delivered = image->history_start = 0;
+	image->history_len = image->replay = 0;
+	if (open_archive(image) < 0)
+		return -EINVAL;
+	note_compression(image);
+	return 0;
+}
+
+static void end_archive(struct cw_initramfs *image)
+{
+	if (image->archive) {
+		if (!image->stream)
+			image->unpacked += rw_archive_filter_bytes(image->archive, 0);
+		rw_archive_read_free(image->archive);
+	}
+	image->archive = NULL;
+}
+
+static void end_segment(struct cw_initramfs *image)
+{
+	end_archive(image);
+	stream_free(image->stream);
+	image->stream = NULL;
+}
+
+/* After an archive's trailer: another archive in the same stream, the next
+ * segment, or the end. 0 when the image goes on (a new archive is open), 1
+ * at its end, negative on an error. */
+static int after_trailer(struct cw_initramfs *image)
+{
+	/* The trailer entry: newc header (110 bytes) and "TRAILER!!!\0", padded to 4. */
+	long long trailer_end = image->archive_base + rw_archive_read_header_position(image->archive) + 124;
+
+	if (!image->stream) {
+		/* Where a libarchive filter's stream ends is not known: this segment is the last one read. */
+		end_segment(image);
+		return 1;
+	}
+	end_archive(image);
+	if (image->stream->kind == SEGMENT_CPIO) {
+		long long next = skip_file_zeros(image, image->segment_start + trailer_end);
+
+		stream_free(image->stream);
+		image->stream = NULL;
+		if (next < 0)
+			return fail(image, -EFBIG, "more padding than preflight's budget%s", ": a bomb, not an initramfs");
+		if (next >= image->file_size)
+			return 1;
+		image->segment++;
+		return start_segment(image, next);
+	}
+	/* A compressed stream: more archives may follow in it after zeros. */
+	for (long long at = trailer_end;;) {
+		if (at < image->history_start)
+			return fail(image, -EINVAL, "%s", "a cpio trailer before the data kept to go on from");
+		while (at < image->history_start + (long long)image->history_len && image->history[at - image->history_start] == 0)
+			at++;
+		if (at < image->history_start + (long long)image->history_len) {
+			/* The next archive of this stream starts within the kept data. */
+			size_t offset = (size_t)(at - image->history_start);
+			memmove(image->history, image->history + offset, image->history_len - offset);
+			image->history_len -= offset;
+			image->history_start = at;
+			image->replay = image->history_len;
+			image->archive_base = at;
+			return open_archive(image);
+		}
+		const char *why = NULL;
+		long long n = stream_read(image->stream, &why);
+		if (n < 0)
+			return fail(image, (int)n, "%s", why);
+		if (n == 0)
+			break;
+		image->unpacked += n;
+		if (image->unpacked > image->max_unpacked)
+			return fail(image, -EFBIG, "more cpio data than preflight's budget%s", ": a bomb, not an initramfs");
+		keep(image, (size_t)n);
+	}
+	/* The stream ended: the next segment starts after it and its padding. */
+	long long next = skip_file_zeros(image, stream_end(image->stream));
+	stream_free(image->stream);
+	image->stream = NULL;
+	if (next < 0)
+		return fail(image, -EFBIG, "more padding than preflight's budget%s", ": a bomb, not an initramfs");
+	if (next >= image->file_size)
+		return 1;
+	image->segment++;
+	return start_segment(image, next);
+}
+
+struct cw_initramfs *cw_initramfs_open(int fd, long long max_unpacked, long long max_entries, int *error)
 {
 	struct cw_initramfs *image;
 	struct stat st;
@@ -222,19 +485,23 @@ struct cw_initramfs *cw_initramfs_open(const char *path, int *error)
 		return NULL;
 	}
 	image = calloc(1, sizeof(*image));
-	if (!image) {
+	if (image)
+		image->history = malloc(2 * CHUNK);
+	if (!image || !image->history) {
+		free(image);
 		*error = -ENOMEM;
 		return NULL;
 	}
-	image->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (image->fd < 0 || fstat(image->fd, &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		*error = -errno;
-		if (image->fd >= 0)
-			close(image->fd);
+		free(image->history);
 		free(image);
 		return NULL;
 	}
+	image->fd = fd;
 	image->file_size = st.st_size;
+	image->max_unpacked = max_unpacked;
+	image->max_entries = max_entries;
 	/* An image libarchive cannot even start on is still opened: the first
 	 * cw_initramfs_next() reports why (truncated, unknown format). */
 	image->pending = start_segment(image, 0);
@@ -242,8 +509,7 @@ struct cw_initramfs *cw_initramfs_open(const char *path, int *error)
 	return image;
 }
 
-/* Reads the rest of the current entry's data (what libarchive's own skip
- * would do) counting it against the unpacked limit. */
+/* Reads the rest of the current entry's data (what libarchive's own skip would do). */
 static int finish_entry(struct cw_initramfs *image)
 {
 	static char scratch[256 * 1024];
@@ -252,52 +518,11 @@ static int finish_entry(struct cw_initramfs *image)
 	if (!image->in_entry)
 		return 0;
 	image->in_entry = 0;
-	while ((n = rw_archive_read_data(image->archive, scratch, sizeof(scratch))) > 0) {
-		if (cw_initramfs_unpacked(image) > CW_INITRAMFS_MAX_UNPACKED)
-			return fail(image, -EFBIG, "more than 8 GiB of cpio data%s: a bomb, not an initramfs", NULL);
-	}
+	while ((n = rw_archive_read_data(image->archive, scratch, sizeof(scratch))) > 0)
+		;
 	if (n < 0)
 		return fail(image, -EIO, "%s", rw_archive_error_string(image->archive));
 	return 0;
-}
-
-/* After an uncompressed segment's trailer: the next segment starts after
- * the trailer (110-byte newc header, "TRAILER!!!" and its NUL, 4-aligned)
- * and the zeros that pad it. Returns its offset, or the file size. */
-static long long next_segment_offset(struct cw_initramfs *image, int *error)
-{
-	long long trailer = image->segment_start + rw_archive_read_header_position(image->archive);
-	char header[124];
-	char block[4096];
-	long long at;
-
-	*error = 0;
-	if (pread(image->fd, header, sizeof(header), trailer) != (ssize_t)sizeof(header) ||
-	    memcmp(header, "0707", 4) != 0 || memcmp(header + 110, "TRAILER!!!", 10) != 0) {
-		*error = fail(image, -EINVAL, "an uncompressed cpio segment does not end with a trailer%s", NULL);
-		return -1;
-	}
-	for (at = trailer + 124; at < image->file_size;) {
-		ssize_t n = pread(image->fd, block, sizeof(block), at);
-
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++) {
-			if (block[i] != 0)
-				return at + i;
-		}
-		at += n;
-	}
-	return image->file_size;
-}
-
-static void note_compression(struct cw_initramfs *image)
-{
-	const char *name = image->gunzip ? "gzip" : rw_archive_filter_name(image->archive, 0);
-	size_t used = strlen(image->compressions);
-
-	snprintf(image->compressions + used, sizeof(image->compressions) - used, "%s%s", used ? "," : "",
-		 name && strcmp(name, "none") != 0 ? name : "none");
 }
 
 int cw_initramfs_next(struct cw_initramfs *image, struct cw_initramfs_entry *entry)
@@ -309,17 +534,13 @@ int cw_initramfs_next(struct cw_initramfs *image, struct cw_initramfs_entry *ent
 		return image->pending;
 	while (image->archive) {
 		if ((rc = finish_entry(image)) < 0)
-			return rc;
+			return image->pending = rc;
 		rc = rw_archive_read_next_header(image->archive, &e);
-		if (!image->noted) {  /* the filter is known once the first header was read */
-			note_compression(image);
-			image->noted = 1;
-		}
-		if (rc == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+		if (rc == ARCHIVE_OK) {
 			const char *name = rw_archive_entry_pathname(e);
 
-			if (++image->entries > CW_INITRAMFS_MAX_ENTRIES)
-				return fail(image, -EFBIG, "more than 2,000,000 entries%s: a bomb, not an initramfs", NULL);
+			if (++image->entries > image->max_entries)
+				return image->pending = fail(image, -EFBIG, "more entries than preflight's budget%s", ": a bomb, not an initramfs");
 			while (name && (name[0] == '.' && name[1] == '/'))
 				name += 2;
 			while (name && name[0] == '/')
@@ -333,22 +554,16 @@ int cw_initramfs_next(struct cw_initramfs *image, struct cw_initramfs_entry *ent
 			image->in_entry = 1;
 			return 1;
 		}
-		if (rc != ARCHIVE_EOF)
-			return fail(image, -EIO, "%s", rw_archive_error_string(image->archive));
-		if (image->gunzip || rw_archive_filter_code(image->archive, 0) != ARCHIVE_FILTER_NONE) {
-			end_segment(image);  /* a compressed segment ends the image */
-			break;
+		if (rc == ARCHIVE_WARN) {
+			/* libarchive skips a damaged header to the next good one; the kernel's unpacker stops there. */
+			return image->pending = fail(image, -EIO, "a damaged cpio header (%s)", rw_archive_error_string(image->archive));
 		}
-		long long next = next_segment_offset(image, &rc);
-
-		if (rc < 0)
-			return rc;
-		end_segment(image);
-		if (next >= image->file_size)
+		if (rc != ARCHIVE_EOF)
+			return image->pending = fail(image, -EIO, "%s", rw_archive_error_string(image->archive));
+		if ((rc = after_trailer(image)) < 0)
+			return image->pending = rc;
+		if (rc == 1)
 			break;
-		image->segment++;
-		if ((rc = start_segment(image, next)) < 0)
-			return rc;
 	}
 	return 0;
 }
@@ -372,7 +587,7 @@ const char *cw_initramfs_compressions(const struct cw_initramfs *image)
 
 long long cw_initramfs_unpacked(const struct cw_initramfs *image)
 {
-	return image->unpacked_done + (image->archive ? rw_archive_filter_bytes(image->archive, 0) : 0);
+	return image->unpacked + (image->archive && !image->stream ? rw_archive_filter_bytes(image->archive, 0) : 0);
 }
 
 const char *cw_initramfs_error(const struct cw_initramfs *image)
@@ -385,6 +600,6 @@ void cw_initramfs_close(struct cw_initramfs *image)
 	if (!image)
 		return;
 	end_segment(image);
-	close(image->fd);
+	free(image->history);
 	free(image);
 }

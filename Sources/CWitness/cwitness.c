@@ -191,3 +191,121 @@ int cw_page_out_own_code(void)
 	dl_iterate_phdr(page_out_segments, &done);
 	return done;
 }
+
+#include <linux/openat2.h>
+#include <limits.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+/* Resolution by hand, for kernels without openat2 (before 5.6): one
+ * component at a time from `rootfd`, no symlink followed by the kernel;
+ * a symlink's target is read and resolved within the root (an absolute one
+ * from the root, ".." never above it), 40 at most, like the kernel's. */
+static int open_in_root_by_hand(int rootfd, const char *path, int flags)
+{
+	char rest[PATH_MAX * 2];
+	int dirs[256];
+	int depth = 0, links = 0;
+
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	snprintf(rest, sizeof(rest), "%s", path);
+	dirs[0] = dup(rootfd);
+	if (dirs[0] < 0)
+		return -errno;
+	for (;;) {
+		char *p = rest, *name;
+		while (*p == '/')
+			p++;
+		if (*p == 0) {
+			/* The path names the root itself (or a directory reached). */
+			int fd = openat(dirs[depth], ".", flags | O_CLOEXEC);
+			int code = fd < 0 ? -errno : fd;
+			for (int i = 0; i <= depth; i++)
+				close(dirs[i]);
+			return code;
+		}
+		name = p;
+		while (*p && *p != '/')
+			p++;
+		int last = *p == 0;
+		char component[NAME_MAX + 1];
+		size_t length = (size_t)(p - name);
+		if (length > NAME_MAX) {
+			for (int i = 0; i <= depth; i++)
+				close(dirs[i]);
+			return -ENAMETOOLONG;
+		}
+		memcpy(component, name, length);
+		component[length] = 0;
+		memmove(rest, p, strlen(p) + 1);
+		if (strcmp(component, ".") == 0)
+			continue;
+		if (strcmp(component, "..") == 0) {
+			if (depth > 0)
+				close(dirs[depth--]);
+			continue;
+		}
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(dirs[depth], component, target, sizeof(target) - 1);
+		if (n >= 0) {
+			if (++links > 40 || (size_t)n + strlen(rest) + 2 >= sizeof(rest)) {
+				for (int i = 0; i <= depth; i++)
+					close(dirs[i]);
+				return -ELOOP;
+			}
+			target[n] = 0;
+			/* The target replaces the component; an absolute one starts again at the root. */
+			char joined[PATH_MAX * 2];
+			snprintf(joined, sizeof(joined), "%s%s%s", target, *rest ? "/" : "", rest);
+			snprintf(rest, sizeof(rest), "%s", joined);
+			if (target[0] == '/') {
+				while (depth > 0)
+					close(dirs[depth--]);
+			}
+			continue;
+		}
+		if (last) {
+			int fd = openat(dirs[depth], component, flags | O_CLOEXEC | O_NOFOLLOW);
+			int code = fd < 0 ? -errno : fd;
+			for (int i = 0; i <= depth; i++)
+				close(dirs[i]);
+			return code;
+		}
+		if (depth + 1 >= (int)(sizeof(dirs) / sizeof(dirs[0]))) {
+			for (int i = 0; i <= depth; i++)
+				close(dirs[i]);
+			return -ELOOP;
+		}
+		int next = openat(dirs[depth], component, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int code = -errno;
+			for (int i = 0; i <= depth; i++)
+				close(dirs[i]);
+			return code;
+		}
+		dirs[++depth] = next;
+	}
+}
+
+int cw_open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	if (fd >= 0)
+		return (int)fd;
+	if (errno != ENOSYS && errno != EPERM)  /* EPERM: a seccomp filter that does not know openat2 */
+		return -errno;
+	return open_in_root_by_hand(rootfd, path, flags);
+}
+
+int cw_open_in_root_by_hand(int rootfd, const char *path, int flags)
+{
+	return open_in_root_by_hand(rootfd, path, flags);
+}

@@ -5,10 +5,11 @@ import WitnessSystem
 /// recordfail (Ubuntu) and boot_success/boot_indeterminate (Fedora, RHEL),
 /// systemd-boot's boot counting on the entry it booted.
 public enum BootAttempts {
-    public static func bootLoaderNotes(root: String = "", efivars: String = "/sys/firmware/efi/efivars") -> [String] {
+    public static func bootLoaderNotes(root: String = "/", efivars: String = "/sys/firmware/efi/efivars") -> [String] {
+        guard let tree = try? TreeFiles(root: root) else { return [] }
         var notes: [String] = []
         for directory in ["/boot/grub", "/boot/grub2"] {
-            guard let bytes = Files.read(root + directory + "/grubenv", limit: 1 << 20),
+            guard case .bytes(let bytes) = tree.read(tree.root + directory + "/grubenv", limit: GrubEnvironment.size),
                   case .success(let env) = GrubEnvironment.parse(bytes) else { continue }
             if env.values["recordfail"] == "1" {
                 notes.append("GRUB: recordfail=1 (an earlier boot attempt did not finish booting)")
@@ -21,7 +22,7 @@ public enum BootAttempts {
         if let bytes = Files.read(LoaderVariable.path("LoaderEntrySelected", efivars: efivars), limit: 4096),
            case .success(let selected) = LoaderVariable.decode(bytes) {
             for esp in ["/efi", "/boot/efi", "/boot"] {
-                let entries = BootLoaderEntry.all(in: root + esp + "/loader/entries", base: root + esp)
+                let entries = BootLoaderEntry.all(in: tree.root + esp + "/loader/entries", base: tree.root + esp, tree: tree)
                 guard let entry = entries.first(where: { $0.id == BootLoaderEntry.parse(fileName: selected, text: "", base: "").id }),
                       let done = entry.triesDone, done > 1 else { continue }
                 notes.append("systemd-boot: entry \(entry.id) counted \(done) tries: \(done - 1) attempt(s) before this one failed")

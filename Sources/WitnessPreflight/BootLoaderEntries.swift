@@ -44,10 +44,13 @@ public struct BootLoaderEntry: Sendable, Equatable {
         return entry
     }
 
+    /// Entries read at most (a machine keeps a handful), and each entry's size.
+    static let entryLimit = 256, fileLimit = 64 << 10
+
     /// Every entry under `directory` (loader/entries), newest version first, as the loaders order them.
-    public static func all(in directory: String, base: String) -> [BootLoaderEntry] {
-        (Files.list(directory) ?? []).filter { $0.hasSuffix(".conf") }.compactMap { name -> BootLoaderEntry? in
-            guard let text = Files.readText(directory + "/" + name) else { return nil }
+    public static func all(in directory: String, base: String, tree: TreeFiles) -> [BootLoaderEntry] {
+        (tree.list(directory) ?? []).filter { $0.hasSuffix(".conf") }.prefix(entryLimit).compactMap { name -> BootLoaderEntry? in
+            guard case .success(let text) = tree.text(directory + "/" + name, limit: fileLimit) else { return nil }
             return parse(fileName: name, text: text, base: base)
         }.sorted { VersionOrder.newerFirst($0.version ?? $0.id, $1.version ?? $1.id) }
     }

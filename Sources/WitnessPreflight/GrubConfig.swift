@@ -56,15 +56,25 @@ public struct GrubMenu: Sendable, Equatable {
     /// The menu includes the Boot Loader Specification entries (blscfg, RHEL and Fedora).
     public var usesBLS = false
 
+    /// Submenus nest at most this deep (GRUB menus go two or three levels):
+    /// deeper ones are left out, so a hostile grub.cfg cannot make a tree
+    /// deep enough to overflow the stack when it is freed or compared.
+    public static let maxDepth = 16
+
     public static func parse(_ text: String) -> GrubMenu {
         var menu = GrubMenu()
         var stack: [Item] = []
+        var ignoredDepth = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
             let line = raw.trimming([" ", "\t"])
             if line.hasPrefix("#") { continue }
             let words = shellWords(line)
             guard let first = words.first else { continue }
             if first == "menuentry" || first == "submenu" {
+                if stack.count >= maxDepth || ignoredDepth > 0 {
+                    ignoredDepth += 1
+                    continue
+                }
                 var item = Item(title: words.dropFirst().first ?? "", isSubmenu: first == "submenu")
                 if let idFlag = words.firstIndex(where: { $0 == "$menuentry_id_option" || $0 == "--id" }), idFlag + 1 < words.count {
                     item.id = words[idFlag + 1]
@@ -73,10 +83,15 @@ public struct GrubMenu: Sendable, Equatable {
                 continue
             }
             if first == "}" {
+                if ignoredDepth > 0 {
+                    ignoredDepth -= 1
+                    continue
+                }
                 guard let done = stack.popLast() else { continue }
                 if stack.isEmpty { menu.items.append(done) } else { stack[stack.count - 1].children.append(done) }
                 continue
             }
+            if ignoredDepth > 0 { continue }
             if stack.isEmpty {
                 if first == "set", words.count >= 2, words[1].hasPrefix("default=") {
                     menu.defaults.append(String(words[1].dropFirst("default=".count)))

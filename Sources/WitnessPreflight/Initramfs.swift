@@ -24,7 +24,10 @@ public struct InitramfsContents: Sendable {
     public var compressions: [String] = []
     public var entries = 0
     public var unpackedBytes: Int64 = 0
-    public var trees: [String: ModuleTree] = [:]
+    /// The modules of the version asked for (the next boot's), if the image holds any.
+    public var wanted: ModuleTree?
+    /// Other kernel versions whose modules it holds (the first few named).
+    public var otherVersions: [String] = []
     /// An early uncompressed cpio with CPU microcode in front.
     public var microcode = false
     public var generator: InitramfsGenerator?
@@ -32,7 +35,10 @@ public struct InitramfsContents: Sendable {
     /// unknown compression, a bomb's limits); nil when it was.
     public var failure: String?
 
-    public func tree(_ version: String) -> ModuleTree? { trees[version] }
+    public func tree(_ version: String) -> ModuleTree? { wanted?.version == version ? wanted : nil }
+
+    /// Versions named in `otherVersions` at most.
+    static let otherVersionLimit = 16
 }
 
 /// Which tool made an image, for the command that rebuilds it.
@@ -55,39 +61,65 @@ public enum Initramfs {
     /// modules.dep and modules.builtin larger than this are not read whole.
     static let indexLimit = 64 << 20
 
-    /// Reads `path` through to its end. Throws only when it cannot be
-    /// opened; a read that fails midway is in `failure`.
-    public static func read(_ path: String) throws -> InitramfsContents {
+    /// Reads `path` (resolved inside `tree`) through to its end, keeping the
+    /// modules of `version` only (a bomb of versions costs their names, not
+    /// their indexes), within what is left of `budget`. Throws only when it
+    /// cannot be opened; a read that fails midway is in `failure`.
+    public static func read(_ path: String, tree: TreeFiles, version: String, budget: PreflightBudget) throws -> InitramfsContents {
+        let fd: CInt
+        switch tree.openRegular(path) {
+        case .success(let opened): fd = opened
+        case .failure(let error): throw error
+        }
+        defer { close(fd) }
         var error: CInt = 0
-        guard let image = cw_initramfs_open(path, &error) else {
-            if error == -ENOENT && Files.exists(path) {
+        guard let image = cw_initramfs_open(fd, max(0, budget.unpackedBytes), max(0, budget.entries), &error) else {
+            if error == -ENOENT {
                 throw PreflightError("cannot read initramfs images: libarchive (libarchive.so.13) is not installed")
             }
             throw PreflightError("cannot open \(path): \(Errno(rawValue: -error).description)")
         }
         defer { cw_initramfs_close(image) }
-        var contents = InitramfsContents(path: path, bytes: Int64(SystemCalls.fileStatus(path)?.st_size ?? 0))
+        var st = stat()
+        fstat(fd, &st)
+        var contents = InitramfsContents(path: path, bytes: Int64(st.st_size))
+        defer {
+            budget.unpackedBytes -= cw_initramfs_unpacked(image)
+            budget.entries -= Int64(contents.entries)
+        }
         var entry = cw_initramfs_entry()
         while true {
             let rc = cw_initramfs_next(image, &entry)
             if rc == 0 { break }
             if rc < 0 {
-                contents.failure = String(cString: cw_initramfs_error(image))
+                let reason = String(cString: cw_initramfs_error(image))
+                contents.failure = reason.isEmpty ? "unreadable (libarchive gave no reason)" : reason
                 break
             }
             contents.entries += 1
             let name = withUnsafeBytes(of: entry.path) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if entry.segment == 0, name.hasPrefix("kernel/x86/microcode/") { contents.microcode = true }
             if contents.generator == nil { contents.generator = generator(of: name) }
-            guard let (version, rest) = modulePath(name) else { continue }
-            var tree = contents.trees[version] ?? InitramfsContents.ModuleTree(version: version)
-            if let module = moduleName(rest) {
-                tree.modules.insert(module)
-            } else if rest == "modules.dep" || rest == "modules.builtin" {
-                let text = readText(image, size: entry.size)
-                if rest == "modules.dep" { tree.modulesDep = text } else { tree.modulesBuiltin = text }
+            guard let (held, rest) = modulePath(name) else { continue }
+            guard held == version else {
+                if !contents.otherVersions.contains(held), contents.otherVersions.count < InitramfsContents.otherVersionLimit {
+                    contents.otherVersions.append(held)
+                }
+                continue
             }
-            contents.trees[version] = tree
+            // In place: a copy of the set per entry made large trees quadratic.
+            if contents.wanted == nil { contents.wanted = InitramfsContents.ModuleTree(version: version) }
+            if let module = moduleName(rest) {
+                contents.wanted!.modules.insert(module)
+            } else if rest == "modules.dep" {
+                contents.wanted!.modulesDep = readText(image, size: entry.size)
+            } else if rest == "modules.builtin" {
+                contents.wanted!.modulesBuiltin = readText(image, size: entry.size)
+            }
+            if !budget.timeLeft {
+                contents.failure = "preflight's time budget ran out after \(contents.entries) entries"
+                break
+            }
         }
         contents.compressions = String(cString: cw_initramfs_compressions(image)).split(separator: ",").map(String.init)
         contents.unpackedBytes = cw_initramfs_unpacked(image)

@@ -18,11 +18,14 @@ public struct ModuleIndex: Sendable, Equatable {
         }
     }
 
-    /// Every module `name` needs, transitively (itself excluded).
+    /// Every module `name` needs, transitively (itself excluded): each
+    /// module's list is walked once, so the cost is that of modules.dep itself.
     public func closure(of name: String) -> [String] {
-        var seen: Set<String> = [name], order: [String] = [], queue = dependencies[name] ?? []
-        while let next = queue.first {
-            queue.removeFirst()
+        var seen: Set<String> = [name], order: [String] = []
+        var queue = dependencies[name] ?? [], head = 0
+        while head < queue.count {
+            let next = queue[head]
+            head += 1
             guard seen.insert(next).inserted else { continue }
             order.append(next)
             queue += dependencies[next] ?? []

@@ -21,10 +21,15 @@ public struct NextBootResolver {
     public let root: String
     /// Read EFI variables (only for the running machine).
     public let efivars: String?
+    /// The tree's files, resolved inside it.
+    let tree: TreeFiles
     public private(set) var problems: [String] = []
+    /// A boot loader file is a few KiB; a larger one is not read.
+    static let configLimit = 4 << 20
 
-    public init(root: String, efivars: String? = nil) {
-        self.root = root == "/" ? "" : root
+    public init(tree: TreeFiles, efivars: String? = nil) {
+        root = tree.root
+        self.tree = tree
         self.efivars = efivars
     }
 
@@ -36,18 +41,31 @@ public struct NextBootResolver {
     // MARK: GRUB
 
     private mutating func grub() -> NextBoot? {
-        guard let directory = ["/boot/grub", "/boot/grub2"].map({ root + $0 }).first(where: { Files.exists($0 + "/grub.cfg") }),
-              let text = Files.readText(directory + "/grub.cfg") else { return nil }
+        guard let directory = ["/boot/grub", "/boot/grub2"].map({ root + $0 }).first(where: { tree.exists($0 + "/grub.cfg") }) else {
+            return nil
+        }
+        let text: String
+        switch tree.text(directory + "/grub.cfg", limit: Self.configLimit) {
+        case .success(let read): text = read
+        case .failure(let error):
+            problems.append("\(error)")
+            return nil
+        }
         var menu = GrubMenu.parse(text)
         var env = GrubEnvironment()
-        if let bytes = Files.read(directory + "/grubenv", limit: 1 << 20) {
+        switch tree.read(directory + "/grubenv", limit: GrubEnvironment.size) {
+        case .bytes(let bytes):
             switch GrubEnvironment.parse(bytes) {
             case .success(let parsed): env = parsed
             case .failure(let error): problems.append("\(directory)/grubenv: \(error)")
             }
+        case .missing: break
+        case .tooLarge(let size): problems.append("\(directory)/grubenv is \(size) bytes, not \(GrubEnvironment.size): GRUB does not read it")
+        case .notRegular(let kind): problems.append("\(directory)/grubenv is \(kind): GRUB does not read it")
+        case .failed(let why): problems.append("\(directory)/grubenv: \(why)")
         }
         if menu.usesBLS {
-            let entries = BootLoaderEntry.all(in: root + "/boot/loader/entries", base: root + "/boot")
+            let entries = BootLoaderEntry.all(in: root + "/boot/loader/entries", base: root + "/boot", tree: tree)
             menu.items = entries.map { entry in
                 GrubMenu.Item(title: entry.title ?? entry.id, id: entry.id, kernel: entry.linux, kernelArguments: entry.options,
                               initrds: entry.initrds)
@@ -79,8 +97,8 @@ public struct NextBootResolver {
     /// A boot loader path: relative to the root file system, or to /boot when that is its own file system.
     private func locate(_ path: String, base: String) -> String {
         let clean = path.hasPrefix("(") ? String(path.drop { $0 != ")" }.dropFirst()) : path
-        if Files.exists(root + clean) { return root + clean }
-        if Files.exists(base + clean) { return base + clean }
+        if tree.exists(root + clean) { return root + clean }
+        if tree.exists(base + clean) { return base + clean }
         return root + clean
     }
 
@@ -93,10 +111,10 @@ public struct NextBootResolver {
     }
 
     private mutating func systemdBoot() -> NextBoot? {
-        guard let esp = ["/efi", "/boot/efi", "/boot"].map({ root + $0 }).first(where: { Files.isDirectory($0 + "/loader/entries") }) else {
+        guard let esp = ["/efi", "/boot/efi", "/boot"].map({ root + $0 }).first(where: { tree.isDirectory($0 + "/loader/entries") }) else {
             return nil
         }
-        let entries = BootLoaderEntry.all(in: esp + "/loader/entries", base: esp)
+        let entries = BootLoaderEntry.all(in: esp + "/loader/entries", base: esp, tree: tree)
         guard !entries.isEmpty else { return nil }
         var choice: (String, String)?
         for name in ["LoaderEntryOneShot", "LoaderEntryDefault"] {
@@ -107,7 +125,7 @@ public struct NextBootResolver {
             }
             if choice != nil { break }
         }
-        if choice == nil, let conf = Files.readText(esp + "/loader/loader.conf"),
+        if choice == nil, case .success(let conf) = tree.text(esp + "/loader/loader.conf", limit: Self.configLimit),
            let line = conf.split(separator: "\n").first(where: { $0.hasPrefix("default ") }) {
             choice = (String(line.dropFirst("default ".count).trimming([" ", "\t"])), "systemd-boot: loader.conf default")
         }
@@ -122,21 +140,36 @@ public struct NextBootResolver {
                         kernel: esp + linux, initrds: entry.initrds.map { esp + $0 }, arguments: entry.options)
     }
 
-    /// fnmatch-style `*` and `?` (loader.conf's default is a glob).
+    /// fnmatch-style `*` and `?` (loader.conf's default is a glob): no
+    /// recursion, at most pattern × text steps (backtracking only to the
+    /// last star), so no pattern can exhaust the stack or run exponentially.
     static func glob(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
-        func match(_ i: Int, _ j: Int) -> Bool {
-            if i == p.count { return j == t.count }
-            if p[i] == "*" { return (j...t.count).contains { match(i + 1, $0) } }
-            return j < t.count && (p[i] == "?" || p[i] == t[j]) && match(i + 1, j + 1)
+        var i = 0, j = 0, star = -1, resume = 0
+        while j < t.count {
+            if i < p.count && (p[i] == "?" || (p[i] != "*" && p[i] == t[j])) {
+                i += 1
+                j += 1
+            } else if i < p.count && p[i] == "*" {
+                star = i
+                resume = j
+                i += 1
+            } else if star >= 0 {
+                i = star + 1
+                resume += 1
+                j = resume
+            } else {
+                return false
+            }
         }
-        return match(0, 0)
+        while i < p.count && p[i] == "*" { i += 1 }
+        return i == p.count
     }
 
     // MARK: No boot loader configuration: the newest kernel
 
     private func newestInstalled() -> NextBoot? {
-        let versions = (Files.list(root + "/boot") ?? []).compactMap { name -> String? in
+        let versions = (tree.list(root + "/boot") ?? []).compactMap { name -> String? in
             name.hasPrefix("vmlinuz-") ? String(name.dropFirst("vmlinuz-".count)) : nil
         }.sorted(by: VersionOrder.newerFirst)
         guard let newest = versions.first else { return nil }
@@ -147,7 +180,7 @@ public struct NextBootResolver {
     private func installed(version: String, rule: String) -> NextBoot? {
         let boot = root + "/boot"
         let initrd = ["initrd.img-\(version)", "initramfs-\(version).img", "initrd-\(version).img", "initramfs-\(version)"]
-            .map { boot + "/" + $0 }.first(where: Files.exists)
+            .map { boot + "/" + $0 }.first(where: tree.exists)
         return NextBoot(rule: rule, title: nil, version: version, kernel: boot + "/vmlinuz-\(version)",
                         initrds: initrd.map { [$0] } ?? [], arguments: nil)
     }

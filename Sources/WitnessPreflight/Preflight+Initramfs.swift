@@ -5,12 +5,14 @@ extension Preflight {
     /// The next boot's initramfs: readable to its end, the modules of its
     /// kernel inside with a usable modules.dep, and every module the root
     /// chain needs there (with what it needs) or built into that kernel.
-    func checkInitramfs(_ next: NextBoot, chain: RootChain?) -> (PreflightReport.ImageSummary?, [Finding]) {
+    func checkInitramfs(_ next: NextBoot, chain: RootChain?, tree: TreeFiles, budget: PreflightBudget)
+        -> (PreflightReport.ImageSummary?, [Finding]) {
         guard let version = next.version else {
             return (nil, [Finding(severity: .unknown, check: "initramfs",
                                   message: "the kernel version of \(next.kernel) is unknown: its modules cannot be looked for")])
         }
-        let diskIndex = ModuleIndex(modulesDep: nil, modulesBuiltin: Files.readText("\(onDisk)/lib/modules/\(version)/modules.builtin"))
+        let builtinOnDisk = try? tree.text("\(onDisk)/lib/modules/\(version)/modules.builtin", limit: Initramfs.indexLimit).get()
+        let diskIndex = ModuleIndex(modulesDep: nil, modulesBuiltin: builtinOnDisk)
         let needs = chain?.needs ?? []
         guard !next.initrds.isEmpty else {
             let missing = needs.filter { !diskIndex.builtin.contains($0.module) }
@@ -23,8 +25,12 @@ extension Preflight {
         }
         var findings: [Finding] = []
         var images: [InitramfsContents] = []
-        for path in next.initrds {
-            guard let st = SystemCalls.fileStatus(path) else {
+        if next.initrds.count > budget.images {
+            findings.append(Finding(severity: .unknown, check: "initramfs",
+                                    message: "the entry names \(next.initrds.count) initramfs images: only the first \(budget.images) are read"))
+        }
+        for path in next.initrds.prefix(budget.images) {
+            guard let st = tree.status(path) else {
                 findings.append(Finding(severity: .error, check: "initramfs", message: "\(path) does not exist",
                                         hint: "rebuild it (update-initramfs -c -k \(version), or dracut --force --kver \(version))"))
                 continue
@@ -34,7 +40,7 @@ extension Preflight {
                 continue
             }
             do {
-                let image = try Initramfs.read(path)
+                let image = try Initramfs.read(path, tree: tree, version: version, budget: budget)
                 if let failure = image.failure { findings.append(readFailure(failure, path: path, image: image, version: version)) }
                 images.append(image)
             } catch {
@@ -43,35 +49,36 @@ extension Preflight {
         }
         guard let main = images.last else { return (nil, findings) }
         let generator = images.lazy.compactMap(\.generator).first
-        let tree = images.reversed().lazy.compactMap { $0.tree(version) }.first
+        let moduleTree = images.reversed().lazy.compactMap { $0.tree(version) }.first
         let summary = PreflightReport.ImageSummary(path: main.path, bytes: main.bytes, compressions: main.compressions,
-                                                   entries: main.entries, modules: tree?.modules.count ?? 0,
+                                                   entries: main.entries, modules: moduleTree?.modules.count ?? 0,
                                                    microcode: images.contains { $0.microcode }, generator: generator)
         // What a damaged or unreadable image holds past the damage is unknown: its finding says it all.
         guard !images.contains(where: { $0.failure != nil }) else { return (summary, findings) }
         findings.append(Finding(severity: .ok, check: "initramfs",
                                 message: "\(main.path): \(main.compressions.joined(separator: " + ")), \(main.entries) entries, "
-                                    + "\(tree?.modules.count ?? 0) modules of \(version)"
+                                    + "\(moduleTree?.modules.count ?? 0) modules of \(version)"
                                     + (summary.microcode ? ", early microcode in front" : "")
                                     + (generator.map { ", made by \($0.rawValue)" } ?? "")))
-        let index = ModuleIndex(modulesDep: tree?.modulesDep, modulesBuiltin: tree?.modulesBuiltin ?? "")
+        let index = ModuleIndex(modulesDep: moduleTree?.modulesDep, modulesBuiltin: moduleTree?.modulesBuiltin ?? "")
         let builtin = index.builtin.union(diskIndex.builtin)
         let loadable = needs.filter { !builtin.contains($0.module) }
         let hint = rebuildHint(generator, version, main.path)
-        if tree == nil {
-            let held = images.flatMap(\.trees.keys).sorted()
+        if moduleTree == nil {
+            let held = Array(Set(images.flatMap(\.otherVersions))).sorted()
             findings.append(Finding(severity: loadable.isEmpty ? .info : .error, check: "modules",
                                     message: "no modules of \(version) inside" + (held.isEmpty ? "" : " (it holds \(held.joined(separator: ", ")))"),
                                     hint: hint))
-        } else if (tree?.modulesDep ?? "").allSatisfy(\.isWhitespace) {
+        } else if (moduleTree?.modulesDep ?? "").allSatisfy(\.isWhitespace) {
             findings.append(Finding(severity: loadable.isEmpty ? .warning : .error, check: "modules",
-                                    message: "modules.dep of \(version) is \(tree?.modulesDep == nil ? "missing" : "empty"): modprobe finds no module",
+                                    message: "modules.dep of \(version) is \(moduleTree?.modulesDep == nil ? "missing" : "empty"): modprobe finds no module",
                                     hint: "check that depmod works (kmod), then " + hint))
         }
         for need in needs {
-            findings.append(check(need, tree: tree, index: index, builtin: builtin, version: version, image: main.path, hint: hint))
+            findings.append(check(need, tree: moduleTree, index: index, builtin: builtin, version: version, image: main.path, hint: hint))
         }
-        if let fewer = comparedWithRunning(nextImage: main.path, modules: tree?.modules.count ?? 0, version: version) {
+        if let fewer = comparedWithRunning(nextImage: main.path, modules: moduleTree?.modules.count ?? 0, version: version,
+                                           tree: tree, budget: budget) {
             findings.append(fewer)
         }
         return (summary, findings)
@@ -111,13 +118,14 @@ extension Preflight {
 
     /// The running boot's own initramfs, when it is another file: far fewer
     /// modules in the next one is a warning.
-    private func comparedWithRunning(nextImage: String, modules: Int, version: String) -> Finding? {
+    private func comparedWithRunning(nextImage: String, modules: Int, version: String, tree: TreeFiles,
+                                     budget: PreflightBudget) -> Finding? {
         guard let running = runningRelease else { return nil }
-        guard let current = ["\(onDisk)/boot/initrd.img-\(running)", "\(onDisk)/boot/initramfs-\(running).img"].first(where: Files.exists),
-              SystemCalls.realPath(current) != SystemCalls.realPath(nextImage) else { return nil }
+        guard let current = ["\(onDisk)/boot/initrd.img-\(running)", "\(onDisk)/boot/initramfs-\(running).img"].first(where: tree.exists),
+              tree.realPath(current) != tree.realPath(nextImage) else { return nil }
         let image: InitramfsContents
         do {
-            image = try Initramfs.read(current)
+            image = try Initramfs.read(current, tree: tree, version: running, budget: budget)
         } catch {
             return Finding(severity: .info, check: "modules", message: "not compared with the running boot's \(current): \(error)")
         }

@@ -103,10 +103,18 @@ public struct Preflight {
     public func run() -> PreflightReport {
         let started = SystemCalls.clocks().boottime
         var findings: [Finding] = []
-        var resolver = NextBootResolver(root: root, efivars: efivars)
+        var report = PreflightReport(outcome: .unknown, nextBoot: nil, root: nil, initramfs: nil, findings: [], milliseconds: 0)
+        let tree: TreeFiles
+        do {
+            tree = try TreeFiles(root: root)
+        } catch {
+            return finish(report, [Finding(severity: .unknown, check: "root", message: "\(error)")], started)
+        }
+        let budget = PreflightBudget()
+        var resolver = NextBootResolver(tree: tree, efivars: efivars)
         let next = resolver.resolve(kernelVersion: kernelVersion)
         findings += resolver.problems.map { Finding(severity: .warning, check: "bad input", message: $0) }
-        var report = PreflightReport(outcome: .unknown, nextBoot: next, root: nil, initramfs: nil, findings: [], milliseconds: 0)
+        report.nextBoot = next
         guard let next else {
             findings.append(Finding(severity: .unknown, check: "next boot",
                                     message: "no boot loader configuration (GRUB, systemd-boot) and no kernel in \(onDisk)/boot: "
@@ -115,8 +123,8 @@ public struct Preflight {
         }
         findings.append(Finding(severity: .ok, check: "next boot",
                                 message: "\(next.title.map { "\"\($0)\": " } ?? "")\(next.kernel) (\(next.rule))"))
-        findings += checkKernelImage(next)
-        let chain = root == "/" ? RootChain.running(proc: proc, sys: sys) : RootChain.fromFstab(root: root)
+        findings += checkKernelImage(next, tree: tree)
+        let chain = root == "/" ? RootChain.running(proc: proc, sys: sys) : RootChain.fromFstab(tree: tree)
         switch chain {
         case .success(let found):
             report.root = found
@@ -124,15 +132,23 @@ public struct Preflight {
         case .failure(let error):
             findings.append(Finding(severity: .unknown, check: "root device", message: "\(error)"))
         }
-        let (summary, imageFindings) = checkInitramfs(next, chain: try? chain.get())
+        let (summary, imageFindings) = checkInitramfs(next, chain: try? chain.get(), tree: tree, budget: budget)
         report.initramfs = summary
         findings += imageFindings
-        return finish(report, findings, started)
+        return finish(report, findings, started, budget: budget)
     }
 
-    private func finish(_ report: PreflightReport, _ findings: [Finding], _ started: Int64) -> PreflightReport {
+    private func finish(_ report: PreflightReport, _ findings: [Finding], _ started: Int64,
+                        budget: PreflightBudget = PreflightBudget()) -> PreflightReport {
         var report = report
-        report.findings = findings
+        // One budget for findings too: a config naming 300,000 images does not make 300,000 findings.
+        report.findings = Array(findings.prefix(budget.findings))
+        if findings.count > budget.findings {
+            let worst = findings.dropFirst(budget.findings).max { $0.severity < $1.severity }?.severity ?? .info
+            report.findings.append(Finding(severity: worst, check: "bad input",
+                                           message: "\(findings.count - budget.findings) more findings left out (at most \(budget.findings) are kept)"))
+        }
+        let findings = report.findings
         if findings.contains(where: { $0.severity == .error }) {
             report.outcome = .likelyFails
         } else if findings.contains(where: { $0.severity == .unknown }) {
@@ -144,12 +160,15 @@ public struct Preflight {
         return report
     }
 
-    private func checkKernelImage(_ next: NextBoot) -> [Finding] {
-        guard let st = SystemCalls.fileStatus(next.kernel) else {
+    private func checkKernelImage(_ next: NextBoot, tree: TreeFiles) -> [Finding] {
+        guard let st = tree.status(next.kernel) else {
             return [Finding(severity: .error, check: "kernel image", message: "\(next.kernel) does not exist",
                             hint: "reinstall the kernel package of \(next.version ?? "that version"), or choose another default entry")]
         }
-        guard st.st_size > 0, let head = Files.read(next.kernel, limit: 4096), !head.isEmpty else {
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            return [Finding(severity: .error, check: "kernel image", message: "\(next.kernel) is \(TreeFiles.kind(st.st_mode)), not a kernel")]
+        }
+        guard st.st_size > 0, let head = tree.head(next.kernel, count: 4096), !head.isEmpty else {
             return [Finding(severity: .error, check: "kernel image", message: "\(next.kernel) is empty or unreadable",
                             hint: "reinstall the kernel package of \(next.version ?? "that version")")]
         }

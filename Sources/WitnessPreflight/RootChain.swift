@@ -127,9 +127,14 @@ public struct RootChain: Sendable, Codable, Equatable {
     /// The chain as far as `root`/etc/fstab tells: a device name gives its
     /// driver family; a UUID= or LABEL= is resolved through `root`/dev if it
     /// can be, and reported otherwise, never guessed.
-    public static func fromFstab(root: String) -> Result<RootChain, PreflightError> {
+    public static func fromFstab(tree: TreeFiles) -> Result<RootChain, PreflightError> {
+        let root = tree.root
         let path = root + "/etc/fstab"
-        guard let text = Files.readText(path) else { return .failure(PreflightError("cannot read \(path)")) }
+        let text: String
+        switch tree.text(path, limit: 1 << 20) {
+        case .success(let read): text = read
+        case .failure(let error): return .failure(error)
+        }
         guard let fields = text.split(separator: "\n").map({ $0.split(whereSeparator: { $0 == " " || $0 == "\t" }) })
             .first(where: { $0.count >= 3 && !$0[0].hasPrefix("#") && $0[1] == "/" }) else {
             return .failure(PreflightError("\(path) has no entry for /"))
@@ -142,7 +147,7 @@ public struct RootChain: Sendable, Codable, Equatable {
         if chain.fileSystem == "auto" { chain.unknowns.append("the root file system type is `auto` in \(path)") }
         for prefix in ["UUID=", "LABEL=", "PARTUUID=", "PARTLABEL="] where spec.hasPrefix(prefix) {
             let link = "\(root)/dev/disk/by-\(prefix.dropLast().lowercased())/\(spec.dropFirst(prefix.count))"
-            guard let target = SystemCalls.realPath(link), target.hasPrefix(root + "/dev/") || target.hasPrefix("/dev/") else {
+            guard let target = tree.realPath(link), target.hasPrefix(root + "/dev/") else {
                 chain.unknowns.append("\(spec) cannot be resolved under \(root): its disk, and so its driver, is unknown")
                 return .success(chain)
             }

@@ -81,7 +81,9 @@ final class OutputsTests: XCTestCase {
 
     func testMetricsPassPromtool() throws {
         let text = metricsSample().render()
-        XCTAssertTrue(text.contains(#"reboot_witness_last_boot_info{reason="reboot",subreason="user",detail="alice \"the\" admin\\",confidence="medium"} 1"#), text)
+        // The label's value is the escaped text (a backslash doubled, so an escape
+        // stays distinguishable from one typed by a caller), then exposition-escaped.
+        XCTAssertTrue(text.contains(#"reboot_witness_last_boot_info{reason="reboot",subreason="user",detail="alice \"the\" admin\\\\",confidence="medium"} 1"#), text)
         XCTAssertTrue(text.contains("reboot_witness_last_alive_timestamp_seconds 1767225600.123\n"), text)
         XCTAssertTrue(text.contains("reboot_witness_records_total{probe=\"sys_enter_reboot\"} 3\n"), text)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") else {

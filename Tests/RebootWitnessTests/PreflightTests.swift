@@ -8,13 +8,18 @@ import XCTest
 /// front, a broken depmod's empty modules.dep, a missing driver; and the
 /// next-boot rules of GRUB, BLS and systemd-boot.
 final class PreflightTests: XCTestCase {
+    /// An image read as preflight reads one: inside its tree, for the fixture's version, within a fresh budget.
+    func readImage(_ path: String, version: String = InitramfsFixture.version) throws -> InitramfsContents {
+        try Initramfs.read(path, tree: try TreeFiles(root: "/"), version: version, budget: PreflightBudget())
+    }
+
     let version = InitramfsFixture.version
 
     func testEachCompressionIsReadAsAStream() throws {
         for compression in ["none", "gzip", "zstd", "xz", "lz4"] {
             let path = try temporaryDirectory("image").appendingPathComponent("initrd.img")
             try InitramfsFixture.image(at: path, .init(compression: compression))
-            let image = try Initramfs.read(path.path)
+            let image = try readImage(path.path)
             XCTAssertNil(image.failure, compression)
             XCTAssertEqual(image.compressions, [compression == "lz4" ? "lz4" : compression], compression)
             let tree = try XCTUnwrap(image.tree(version), compression)
@@ -27,7 +32,7 @@ final class PreflightTests: XCTestCase {
     func testEarlyMicrocodeInFrontOfACompressedArchive() throws {
         let path = try temporaryDirectory("image").appendingPathComponent("initrd.img")
         try InitramfsFixture.image(at: path, .init(compression: "gzip", microcode: true, generatorFile: "usr/lib/dracut/modules.txt"))
-        let image = try Initramfs.read(path.path)
+        let image = try readImage(path.path)
         XCTAssertNil(image.failure)
         XCTAssertEqual(image.compressions, ["none", "gzip"])
         XCTAssertTrue(image.microcode)
@@ -205,7 +210,7 @@ final class PreflightTests: XCTestCase {
             data += entry
         }
         try data.write(to: path)
-        let image = try Initramfs.read(path.path)
+        let image = try readImage(path.path)
         XCTAssertNotNil(image.failure, "an entry claiming 2 GiB in a 6 KiB file is truncated")
         XCTAssertLessThanOrEqual(image.entries, 2)
     }

@@ -1,8 +1,9 @@
 /* An initramfs read as a stream through libarchive (loaded with dlopen, so
  * that the binary runs where libarchive13 is not installed): one or more
- * concatenated cpio archives, the first ones usually uncompressed (early
- * microcode), the last one compressed (gzip, zstd, xz, lz4, bzip2, lzma;
- * gzip inflated by ISA-L and handed to libarchive as plain cpio).
+ * segments, each a plain cpio archive or a compressed stream of them, as
+ * the kernel unpacks them (gzip inflated by ISA-L and zstd by libzstd, so
+ * that any segment may follow them; xz, lz4, bzip2, lzma by libarchive,
+ * last only).
  * Nothing is extracted to disk; memory stays bounded whatever the image
  * claims (sizes, paths, entry counts). */
 #ifndef CARCHIVE_H
@@ -18,14 +19,12 @@ struct cw_initramfs_entry {
 	int segment;                /* which concatenated archive (0: the first) */
 };
 
-/* Limits: past them the image is reported, not read further. */
-#define CW_INITRAMFS_MAX_ENTRIES 2000000
-#define CW_INITRAMFS_MAX_UNPACKED (8LL << 30)
-
-/* Opens the image at `path`; NULL with a negative errno in *error
- * (-ENOENT: the file, or libarchive.so.13, is missing; -ENOSYS: a
- * libarchive without what is needed). */
-struct cw_initramfs *cw_initramfs_open(const char *path, int *error);
+/* Opens the image open at `fd` (the caller keeps and closes it), to read
+ * at most `max_unpacked` bytes of cpio data (zeros between segments
+ * included) and `max_entries` entries: past them it is reported, not read
+ * further. NULL with a negative errno in *error (-ENOENT: libarchive.so.13
+ * is missing; -ENOSYS: a libarchive without what is needed). */
+struct cw_initramfs *cw_initramfs_open(int fd, long long max_unpacked, long long max_entries, int *error);
 /* 1 and the next entry; 0 at the end of the image; negative on an error
  * (cw_initramfs_error() says what: truncated, corrupt, unknown format, a limit). */
 int cw_initramfs_next(struct cw_initramfs *image, struct cw_initramfs_entry *entry);

@@ -52,4 +52,14 @@ void cw_release_free_memory(void);
  * the segments paged out (0 before 5.4, where MADV_PAGEOUT does not exist). */
 int cw_page_out_own_code(void);
 
+/* open(2) of `path` as if `rootfd` were the root directory (chroot-like:
+ * absolute symlinks and ".." stay inside it, magic links refused):
+ * openat2(RESOLVE_IN_ROOT) where the kernel has it (5.6+), the same
+ * resolution by hand where it does not. The fd, or -errno. */
+int cw_open_in_root(int rootfd, const char *path, int flags);
+/* O_PATH (Swift's Glibc does not define _GNU_SOURCE): an fd that only names a file. */
+#define CW_O_PATH 010000000
+/* The by-hand resolution alone (tests compare it with openat2's). */
+int cw_open_in_root_by_hand(int rootfd, const char *path, int flags);
+
 #endif
