@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["CLibbpf", "CBPFShim", "CWitness", "BPFObjects", "WitnessModel", "WitnessSystem"]
         ),
         // What the host itself kept about earlier boots: journal, audit log, wtmp, watchdog boot status, kernel ring.
-        .target(name: "WitnessEvidence", dependencies: ["WitnessModel", "WitnessSystem", "CWitness", "CSystemd", "CAudit"]),
+        .target(name: "WitnessEvidence", dependencies: ["WitnessModel", "WitnessSystem", "WitnessAttribution", "CWitness", "CSystemd", "CAudit"]),
         // Will the next boot come up? Next-boot resolution, initramfs contents, the root device's driver chain.
         .target(name: "WitnessPreflight", dependencies: ["WitnessSystem", "CArchive", .product(name: "SystemPackage", package: "swift-system")]),
         // How boots ended: the per-boot timeline, the verdicts, `last` and `dump`. No BPF loader.
@@ -80,8 +80,9 @@ let package = Package(
         // Safe reboot(2) callers for live tests: bad magic, and RESTART from
         // the init of a fresh user+PID namespace. Never a real reboot.
         .executableTarget(name: "rw-selftest", linkerSettings: [.linkedLibrary("systemd")]),
-        // Store-reader fuzz target (scripts/fuzz-store); a corpus replayer otherwise.
-        .executableTarget(name: "store-fuzz", dependencies: ["WitnessStore", "WitnessModel"]),
+        // Fuzz targets of our own parsers (scripts/fuzz); a corpus replayer otherwise.
+        .executableTarget(name: "witness-fuzz", dependencies: ["WitnessStore", "WitnessModel", "WitnessSystem", "WitnessPreflight",
+                                                              "WitnessEvidence", "WitnessAttribution", "WitnessCapture", "CWitness"]),
 
         .testTarget(
             name: "RebootWitnessTests",

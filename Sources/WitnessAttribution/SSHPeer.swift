@@ -23,15 +23,9 @@ public enum SSHPeer {
     }
 
     /// SSH_CONNECTION="client port server port" → "client:port".
-    static func fromEnvironment(_ bytes: [UInt8]) -> String? {
-        for entry in bytes.split(separator: 0) {
-            let text = String(decoding: entry, as: UTF8.self)
-            guard text.hasPrefix("SSH_CONNECTION=") else { continue }
-            let fields = text.dropFirst("SSH_CONNECTION=".count).split(separator: " ")
-            guard fields.count == 4 else { return nil }
-            return join(String(fields[0]), String(fields[1]))
-        }
-        return nil
+    public static func fromEnvironment(_ bytes: [UInt8]) -> String? {
+        guard let fields = ProcText.environment(bytes, "SSH_CONNECTION")?.split(separator: " "), fields.count == 4 else { return nil }
+        return join(String(fields[0]), String(fields[1]))
     }
 
     static func fromSockets(pid: UInt32, proc: String) -> String? {
@@ -50,7 +44,7 @@ public enum SSHPeer {
 
     /// The remote end of the established connection owning one of `inodes`
     /// in a /proc/net/tcp{,6} table.
-    static func peer(inTable text: String, inodes: Set<String>) -> String? {
+    public static func peer(inTable text: String, inodes: Set<String>) -> String? {
         for line in text.split(separator: "\n").dropFirst() {
             let f = line.split(separator: " ")
             // sl local rem st tx:rx tr:when retrnsmt uid timeout inode

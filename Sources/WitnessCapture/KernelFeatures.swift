@@ -115,9 +115,8 @@ public final class KernelFeatures {
         var names = Set<String>()
         let tag = "[\(module)]"
         for line in (Files.readText("/proc/kallsyms") ?? "").split(separator: "\n") where line.hasSuffix(tag) {
-            let fields = line.split(separator: " ", maxSplits: 2)
-            if fields.count == 3, fields[1] == "t" || fields[1] == "T" {
-                names.insert(String(fields[2].prefix { $0 != "\t" }))
+            if let symbol = KallsymsLine(line), symbol.type == "t" || symbol.type == "T", symbol.module?.elementsEqual(module) == true {
+                names.insert(String(symbol.name))
             }
         }
         kallsymsByModule[module] = names

@@ -34,16 +34,12 @@ public final class KernelSymbols {
         let sortedWanted = wanted.sorted()
         let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(separator: "\n") {
-            // "address type name" or "address type name\t[module]"
-            let fields = line.split(maxSplits: 3, whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 3, let start = UInt64(fields[0], radix: 16), start != 0 else { continue }
-            let type = fields[1]
-            guard type == "t" || type == "T" || type == "w" || type == "W" else { continue }
+            guard let symbol = KallsymsLine(line), symbol.address != 0, symbol.isText else { continue }
+            let start = symbol.address
             // Only wanted addresses at or above this symbol can be inside it.
             for address in sortedWanted where address >= start && address - start < 1 << 20 {
                 if let current = best[address], current.start >= start { continue }
-                let module = fields.count == 4 ? fields[3].trimming(["[", "]", " ", "\t"]) : nil
-                best[address] = (start, fields[2], module)
+                best[address] = (start, symbol.name, symbol.module)
             }
         }
         for address in wanted {
@@ -52,7 +48,7 @@ public final class KernelSymbols {
                 continue
             }
             var name = "\(hit.name)+0x\(String(address - hit.start, radix: 16))"
-            if let module = hit.module, !module.isEmpty { name += " [\(module)]" }
+            if let module = hit.module { name += " [\(module)]" }
             cache[address] = name
         }
     }

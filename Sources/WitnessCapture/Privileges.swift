@@ -7,9 +7,7 @@ public enum Privileges {
 
     /// nil when allowed, else one line saying what is missing.
     public static func bpfTracingRefusal(statusFile: String = "/proc/self/status") -> String? {
-        guard let text = Files.readText(statusFile),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-              let mask = UInt64(line.dropFirst("CapEff:".count).trimming([" ", "\t"]), radix: 16) else {
+        guard let mask = Files.readText(statusFile).flatMap({ ProcStatus($0).capabilities("CapEff") }) else {
             return geteuid() == 0 ? nil : "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
         }
         func has(_ bit: Int) -> Bool { mask & (1 << UInt64(bit)) != 0 }

@@ -161,7 +161,7 @@ public enum JournalEvidence {
     }
 
     /// systemd's log_caller(): "Reboot requested from client PID 644 ('systemctl') (unit x.service)...".
-    static func clientRequest(_ message: String) -> (RebootAction, ShutdownStep.Requester)? {
+    public static func clientRequest(_ message: String) -> (RebootAction, ShutdownStep.Requester)? {
         guard let range = message.locate(" requested from client PID ") else { return nil }
         let method = message[..<range.lowerBound].lowercased().filter { $0 != "-" }
         let actions: [String: RebootAction] = ["reboot": .restart, "softreboot": .restart, "poweroff": .powerOff, "halt": .halt, "kexec": .kexec]
@@ -173,7 +173,7 @@ public enum JournalEvidence {
         return (action, ShutdownStep.Requester(pid: pid, comm: comm, unit: unit))
     }
 
-    static func logindAction(_ verb: String?) -> RebootAction? {
+    public static func logindAction(_ verb: String?) -> RebootAction? {
         (["reboot": .restart, "power-off": .powerOff, "poweroff": .powerOff, "halt": .halt, "kexec": .kexec] as [String: RebootAction])[verb ?? ""]
     }
 
@@ -233,7 +233,7 @@ public enum JournalEvidence {
     /// The client in sshd's lines: "Accepted publickey for alice from 10.0.0.5 port 51633 ssh2",
     /// "Disconnected from user alice 10.0.0.5 port 51633", "Received disconnect from 10.0.0.5 port 51633:11: …"
     /// → "10.0.0.5:51633" (IPv6: "[addr]:port").
-    static func peer(in message: String) -> String? {
+    public static func peer(in message: String) -> String? {
         guard let port = message.locate(" port "), message[..<port.lowerBound].includes(" from ") else { return nil }
         let address = message[..<port.lowerBound].split(separator: " ").last ?? ""
         let number = message[port.upperBound...].prefix { $0.isNumber }
@@ -271,7 +271,7 @@ public enum JournalEvidence {
         return best.values.sorted { $0.count > $1.count }
     }
 
-    static func restartCounter(_ entry: JournalEntry) -> UInt64? {
+    public static func restartCounter(_ entry: JournalEntry) -> UInt64? {
         if let n = entry["N_RESTARTS"].flatMap({ UInt64($0) }) { return n }
         guard let range = entry.message.locate("restart counter is at ") else { return nil }
         return UInt64(entry.message[range.upperBound...].prefix { $0.isNumber })

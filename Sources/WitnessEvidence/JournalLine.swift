@@ -14,7 +14,7 @@ public struct JournalLine: Equatable, Sendable {
         self.time = time; self.unit = unit; self.identifier = identifier; self.message = message
     }
 
-    init(_ entry: JournalEntry) {
+    public init(_ entry: JournalEntry) {
         self.init(time: entry.time, unit: entry["UNIT"] ?? entry["_SYSTEMD_UNIT"],
                   identifier: entry["SYSLOG_IDENTIFIER"] ?? (entry["_TRANSPORT"] == "kernel" ? "kernel" : nil),
                   message: entry.message)

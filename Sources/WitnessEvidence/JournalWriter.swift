@@ -1,35 +1,44 @@
+import WitnessAttribution
+import WitnessModel
 import WitnessSystem
 
 /// Who wrote a journal entry, from the fields journald stamps itself from
 /// the sender's credentials (`_UID`, `_PID`, `_COMM`, `_EXE`,
-/// `_SYSTEMD_UNIT`, `_TRANSPORT`; the kernel's `SYSLOG_FACILITY`): the only
+/// `_SYSTEMD_UNIT`, `_SYSTEMD_CGROUP`, `_TRANSPORT`; the kernel's `SYSLOG_FACILITY`): the only
 /// part of an entry a client cannot choose. Every other field —
 /// SYSLOG_IDENTIFIER, MESSAGE_ID, UNIT — is the writer's claim.
 public struct JournalWriter: Equatable, Sendable {
     /// The trusted fields every evidence query fetches.
-    public static let fields = ["_UID", "_PID", "_COMM", "_EXE", "_SYSTEMD_UNIT", "_TRANSPORT", "SYSLOG_FACILITY"]
+    public static let fields = ["_UID", "_PID", "_COMM", "_EXE", "_SYSTEMD_UNIT", "_SYSTEMD_CGROUP", "_TRANSPORT", "SYSLOG_FACILITY"]
 
     public var uid: UInt32?
     public var pid: UInt32?
     public var comm: String?
     public var exe: String?
     public var unit: String?
+    /// The writer's cgroup as the host sees it: a container's root can run
+    /// a program at /usr/bin/sudo as uid 0 and write to a journal socket
+    /// bind-mounted into it, but it cannot leave its cgroup.
+    public var cgroup: String?
     public var transport: String?
     /// syslog facility: 0 (kern) only for the kernel's own lines; the
     /// kernel gives userspace writes to /dev/kmsg LOG_USER at least.
     public var facility: Int?
 
     public init(uid: UInt32? = nil, pid: UInt32? = nil, comm: String? = nil, exe: String? = nil, unit: String? = nil,
-                transport: String? = nil, facility: Int? = nil) {
-        self.uid = uid; self.pid = pid; self.comm = comm; self.exe = exe; self.unit = unit
+                cgroup: String? = nil, transport: String? = nil, facility: Int? = nil) {
+        self.uid = uid; self.pid = pid; self.comm = comm; self.exe = exe; self.unit = unit; self.cgroup = cgroup
         self.transport = transport; self.facility = facility
     }
 
-    init(_ entry: JournalEntry) {
+    public init(_ entry: JournalEntry) {
         self.init(uid: entry["_UID"].flatMap { UInt32($0) }, pid: entry["_PID"].flatMap { UInt32($0) }, comm: entry["_COMM"],
-                  exe: entry["_EXE"], unit: entry["_SYSTEMD_UNIT"], transport: entry["_TRANSPORT"],
+                  exe: entry["_EXE"], unit: entry["_SYSTEMD_UNIT"], cgroup: entry["_SYSTEMD_CGROUP"], transport: entry["_TRANSPORT"],
                   facility: entry["SYSLOG_FACILITY"].flatMap { Int($0) })
     }
+
+    /// The container the writer ran in, if its cgroup names one.
+    public var container: ContainerID? { cgroup.flatMap { CgroupAttribution(cgroupPath: $0).container } }
 
     /// The executable's file name (sudo for /usr/bin/sudo), else the comm.
     var program: String? { exe.map { String($0.split(separator: "/").last ?? Substring($0)) } ?? comm }
@@ -39,7 +48,8 @@ public struct JournalWriter: Equatable, Sendable {
         if transport == "kernel" { return facility == 0 ? "the kernel" : "a process writing to /dev/kmsg (facility \(facility ?? -1))" }
         let who = [comm, exe].compactMap { $0 }.joined(separator: ", ")
         let id = uid.map { "uid \($0)" } ?? "an unknown uid"
-        return id + (who.isEmpty ? "" : " (\(who))") + (pid.map { " pid \($0)" } ?? "")
+        let inside = container.map { " in \($0.runtime) container \($0.id.prefix(12))" } ?? ""
+        return id + (who.isEmpty ? "" : " (\(who))") + (pid.map { " pid \($0)" } ?? "") + inside
     }
 }
 
@@ -59,6 +69,9 @@ public enum JournalVoucher: String, Sendable, CaseIterable {
 
     /// Does `writer` vouch for a line of this kind?
     public func vouches(for writer: JournalWriter) -> Bool {
+        // The host's sudo, logind, sshd, PID 1, journald and fsck never run
+        // inside a container; a container's root can pose as any of them.
+        if self != .kernel && writer.container != nil { return false }
         switch self {
         case .kernel:
             return writer.transport == "kernel" && writer.facility == 0

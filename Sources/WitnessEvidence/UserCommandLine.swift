@@ -3,11 +3,11 @@ import WitnessModel
 
 /// The lines sudo and pkexec log for each command they run, read for the
 /// reboot-family commands among them.
-enum UserCommandLine {
+public enum UserCommandLine {
     /// sudo: "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/reboot"
     /// pkexec: "alice: Executing command [USER=root] [TTY=/dev/pts/0] [CWD=/home/alice] [COMMAND=/usr/sbin/reboot]"
     /// Refusals ("command not allowed", wrong passwords) are not commands that ran.
-    static func parse(_ message: String, identifier: String, time: String) -> UserCommand? {
+    public static func parse(_ message: String, identifier: String, time: String) -> UserCommand? {
         let refusals = ["not allowed", "incorrect password", "NOT in sudoers", "password is required", "authentication failure"]
         guard !message.includesAny(refusals) else { return nil }
         var fields: [String: String] = [:]

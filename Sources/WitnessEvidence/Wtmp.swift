@@ -33,19 +33,20 @@ public enum Wtmp {
         guard Files.exists(path) else { return .success([]) }
         // getutxent() says nothing of a file it cannot read, and would block
         // on a FIFO: open it first, non-blocking, and look at what it is.
+        // glibc then reads that same open file (through /proc/self/fd), so
+        // the path cannot be swapped between the check and the read.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(SystemError("open", path, errno: Errno(rawValue: errno))) }
+        defer { close(fd) }
         var st = stat()
-        let statted = fstat(fd, &st) == 0
-        close(fd)
-        guard statted, (st.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             return .failure(SystemError("read", path, errno: .invalidArgument, detail: "not a regular file"))
         }
         // wtmp is root's, group-writable for utmp's setgid tools; one anyone may write is no evidence.
         if let distrust = FileTrust.rootOwnedNotWorldWritable(st) {
             return .failure(SystemError("read", path, errno: .permissionDenied, detail: "not trusted: \(distrust)"))
         }
-        guard cw_utmpx_file(path) == 0 else {
+        guard cw_utmpx_file("/proc/self/fd/\(fd)") == 0 else {
             return .failure(SystemError("utmpxname", path, errno: .invalidArgument))
         }
         var entries: [WtmpEntry] = []

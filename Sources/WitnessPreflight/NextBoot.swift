@@ -126,8 +126,8 @@ public struct NextBootResolver {
             if choice != nil { break }
         }
         if choice == nil, case .success(let conf) = tree.text(esp + "/loader/loader.conf", limit: Self.configLimit),
-           let line = conf.split(separator: "\n").first(where: { $0.hasPrefix("default ") }) {
-            choice = (String(line.dropFirst("default ".count).trimming([" ", "\t"])), "systemd-boot: loader.conf default")
+           let pattern = Self.loaderDefault(conf) {
+            choice = (pattern, "systemd-boot: loader.conf default")
         }
         let (pattern, rule) = choice ?? ("*", "systemd-boot: the first entry (newest version)")
         let id = pattern.hasSuffix(".conf") ? String(pattern.dropLast(5)) : pattern
@@ -140,10 +140,16 @@ public struct NextBootResolver {
                         kernel: esp + linux, initrds: entry.initrds.map { esp + $0 }, arguments: entry.options)
     }
 
+    /// loader.conf's `default` (a glob over entry ids), as systemd-boot reads it.
+    public static func loaderDefault(_ conf: String) -> String? {
+        conf.split(separator: "\n").first(where: { $0.hasPrefix("default ") || $0.hasPrefix("default\t") })
+            .map { String($0.dropFirst("default ".count).trimming([" ", "\t"])) }
+    }
+
     /// fnmatch-style `*` and `?` (loader.conf's default is a glob): no
     /// recursion, at most pattern × text steps (backtracking only to the
     /// last star), so no pattern can exhaust the stack or run exponentially.
-    static func glob(_ pattern: String, _ text: String) -> Bool {
+    public static func glob(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
         var i = 0, j = 0, star = -1, resume = 0
         while j < t.count {
@@ -186,7 +192,7 @@ public struct NextBootResolver {
     }
 
     /// "6.1.0-13-amd64" from ".../vmlinuz-6.1.0-13-amd64".
-    static func version(ofKernel path: String) -> String? {
+    public static func version(ofKernel path: String) -> String? {
         let base = path.split(separator: "/").last.map(String.init) ?? path
         for prefix in ["vmlinuz-", "vmlinux-", "kernel-"] where base.hasPrefix(prefix) { return String(base.dropFirst(prefix.count)) }
         return nil

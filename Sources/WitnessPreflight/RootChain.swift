@@ -39,20 +39,14 @@ public struct RootChain: Sendable, Codable, Equatable {
         guard let mountinfo = Files.readText("\(proc)/self/mountinfo") else {
             return .failure(PreflightError("cannot read \(proc)/self/mountinfo"))
         }
-        // "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw": the last mount of / wins.
-        guard let line = mountinfo.split(separator: "\n").last(where: { $0.split(separator: " ").dropFirst(4).first == "/" }) else {
-            return .failure(PreflightError("no mount of / in \(proc)/self/mountinfo"))
+        guard let root = MountInfoLine.root(in: mountinfo) else {
+            return .failure(PreflightError("no readable mount of / in \(proc)/self/mountinfo"))
         }
-        let fields = line.split(separator: " ")
-        guard let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count else {
-            return .failure(PreflightError("unreadable mountinfo line: \(line)"))
-        }
-        var chain = RootChain(source: "\(proc)/self/mountinfo and \(sys)", device: String(fields[dash + 2]),
-                              fileSystem: String(fields[dash + 1]))
+        var chain = RootChain(source: "\(proc)/self/mountinfo and \(sys)", device: root.source, fileSystem: root.fileSystem)
         for module in fileSystemModules(chain.fileSystem) {
             chain.needs.append(Need(module: module, why: "file system \(chain.fileSystem)"))
         }
-        let majorMinor = String(fields[2])
+        let majorMinor = root.majorMinor
         guard majorMinor.hasPrefix("0:") == false else {
             chain.unknowns.append("/ is \(chain.fileSystem) on \(chain.device), a device-less file system: no block driver to check")
             return .success(chain)
@@ -135,12 +129,11 @@ public struct RootChain: Sendable, Codable, Equatable {
         case .success(let read): text = read
         case .failure(let error): return .failure(error)
         }
-        guard let fields = text.split(separator: "\n").map({ $0.split(whereSeparator: { $0 == " " || $0 == "\t" }) })
-            .first(where: { $0.count >= 3 && !$0[0].hasPrefix("#") && $0[1] == "/" }) else {
+        guard let entry = FstabLine.root(in: text) else {
             return .failure(PreflightError("\(path) has no entry for /"))
         }
-        var spec = String(fields[0])
-        var chain = RootChain(source: path, device: spec, fileSystem: String(fields[2]))
+        var spec = entry.spec
+        var chain = RootChain(source: path, device: spec, fileSystem: entry.fileSystem)
         for module in fileSystemModules(chain.fileSystem) where chain.fileSystem != "auto" {
             chain.needs.append(Need(module: module, why: "file system \(chain.fileSystem)"))
         }

@@ -8,9 +8,7 @@ public enum BootIdentity {
 
     /// When this boot started, from /proc/stat's btime (whole seconds).
     public static func currentStart() -> Instant? {
-        guard let text = Files.readText("/proc/stat"),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let seconds = Int64(line.dropFirst(6).trimming([" "])) else { return nil }
+        guard let seconds = Files.readText("/proc/stat").flatMap(ProcText.bootTime) else { return nil }
         return Instant(microseconds: seconds * 1_000_000)
     }
 }

@@ -115,6 +115,19 @@ public enum TerminalText {
         lines.map(escape).joined(separator: "\n")
     }
 
+    /// Whether `text` holds nothing a terminal would act on (what `escape`
+    /// guarantees of its output).
+    public static func isInert<S: StringProtocol>(_ text: S) -> Bool {
+        !text.unicodeScalars.contains { isActive($0.value) }
+    }
+
+    private static func isActive(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x00...0x1F, 0x7F, 0x80...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
     /// Whether `text` holds anything `escape` would change.
     public static func needsEscaping<S: StringProtocol>(_ text: S) -> Bool {
         escape(text) != String(text)

@@ -84,6 +84,24 @@ final class JournalForgeryTests: XCTestCase {
         XCTAssertFalse(excerpts(v).contains { $0.hasPrefix("next boot:") }, "a forged recovery line is no unclean marker")
     }
 
+    /// A container's root runs its own /usr/bin/sudo as uid 0 and writes
+    /// through the host's journal socket: journald's _SYSTEMD_CGROUP gives it away.
+    func testAContainersRootPosingAsSudoIsNamedNotBelieved() throws {
+        let docker = "/system.slice/docker-" + String(repeating: "cd", count: 32) + ".scope"
+        var journal = JournalFixture()
+        journal.bootStart(Self.ended, at: 0)
+        journal.add(boot: Self.ended, second: 3000, "bob : TTY=pts/3 ; PWD=/root ; USER=root ; COMMAND=/usr/sbin/reboot",
+                    ["SYSLOG_IDENTIFIER": "sudo", "_SYSTEMD_CGROUP": docker, "_SYSTEMD_UNIT": "docker-" + String(repeating: "cd", count: 32) + ".scope",
+                     "_PID": "8800"])
+        journal.bootStart(Self.next, at: 5000, unclean: true)
+        let v = try last(journal, "container-sudo")
+        XCTAssertEqual(v["reason"] as? String, "hard_reset", "\(v["summary"] ?? "")")
+        XCTAssertFalse((v["summary"] as? String ?? "").contains("bob"))
+        XCTAssertTrue(excerpts(v, stance: "contradicts").contains {
+            $0.hasPrefix("a line posing as sudo, written by uid 0 (sudo, /usr/bin/sudo) pid 8800 in docker container cdcdcdcdcdcd")
+        }, "\(excerpts(v, stance: "contradicts"))")
+    }
+
     func testTheWriterOfALineIsWhatJournaldStamped() {
         let python = JournalWriter(uid: 1000, pid: 4711, comm: "python3", exe: "/usr/bin/python3.11")
         XCTAssertFalse(JournalVoucher.sudo.vouches(for: python))
@@ -96,6 +114,13 @@ final class JournalForgeryTests: XCTestCase {
         XCTAssertTrue(JournalVoucher.systemd.vouches(for: JournalWriter(uid: 0, pid: 1)))
         XCTAssertTrue(JournalVoucher.logind.vouches(for: JournalWriter(uid: 0, comm: "systemd-logind", unit: "systemd-logind.service")))
         XCTAssertTrue(JournalVoucher.sshd.vouches(for: JournalWriter(uid: 0, exe: "/usr/lib/openssh/sshd-session")))
+        // A container's root running its own /usr/bin/sudo, with the host's journal socket bind-mounted.
+        let docker = "/system.slice/docker-" + String(repeating: "ab", count: 32) + ".scope"
+        let contained = JournalWriter(uid: 0, pid: 8800, comm: "sudo", exe: "/usr/bin/sudo", cgroup: docker)
+        XCTAssertFalse(JournalVoucher.sudo.vouches(for: contained))
+        XCTAssertEqual(contained.description, "uid 0 (sudo, /usr/bin/sudo) pid 8800 in docker container abababababab")
+        XCTAssertTrue(JournalVoucher.sudo.vouches(for: JournalWriter(uid: 0, comm: "sudo", exe: "/usr/bin/sudo",
+                                                                     cgroup: "/user.slice/user-1000.slice/session-4.scope")))
     }
 
     /// Text from a journal (a user name, a command) reaches a terminal only

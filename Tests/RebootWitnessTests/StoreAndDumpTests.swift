@@ -144,16 +144,31 @@ final class PstoreHarvestTests: XCTestCase {
     }
 }
 
-/// The fuzz corpus (Tests/Corpus/store, grown by scripts/fuzz-store) replayed
-/// through the store reader on every test run.
-final class StoreCorpusTests: XCTestCase {
-    func testEveryCorpusInputLoadsWithoutCrashing() throws {
-        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Corpus/store")
-        let inputs = try FileManager.default.contentsOfDirectory(atPath: corpus.path).map { corpus.appendingPathComponent($0).path }
-        XCTAssertFalse(inputs.isEmpty)
-        let replay = try runProgram(Built.directory.appendingPathComponent("store-fuzz").path, inputs)
-        XCTAssertEqual(replay.status, 0, replay.stderr)
-        XCTAssertTrue(replay.stdout.hasPrefix("store-fuzz: replayed \(inputs.count) input(s)"), replay.stdout)
+/// The fuzz corpora (Tests/Corpus/TARGET, grown by scripts/fuzz) replayed
+/// through their parsers on every test run: each must parse without a
+/// crash, and give back something (a corpus that parses to nothing
+/// exercises nothing).
+final class FuzzCorpusTests: XCTestCase {
+    func testEveryCorpusInputOfEveryTargetParsesWithoutCrashing() throws {
+        let corpora = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Corpus")
+        let targets = try FileManager.default.contentsOfDirectory(atPath: corpora.path).sorted()
+        XCTAssertEqual(targets, ["audit", "boot-loader", "cgroup", "initramfs", "journal-lines", "modules", "mounts", "proc",
+                                 "pstore", "record", "store"])
+        for target in targets {
+            let corpus = corpora.appendingPathComponent(target)
+            let inputs = try FileManager.default.contentsOfDirectory(atPath: corpus.path).map { corpus.appendingPathComponent($0).path }
+            XCTAssertFalse(inputs.isEmpty, target)
+            let replay = try runProgram(Built.directory.appendingPathComponent("witness-fuzz").path, [target] + inputs)
+            XCTAssertEqual(replay.status, 0, "\(target): \(replay.stderr)")
+            XCTAssertTrue(replay.stdout.hasPrefix("witness-fuzz \(target): replayed \(inputs.count) input(s), "), replay.stdout)
+            XCTAssertFalse(replay.stdout.contains(", 0 value(s) understood"), replay.stdout)
+        }
+    }
+
+    func testAnUnknownTargetIsRefusedInOneLine() throws {
+        let replay = try runProgram(Built.directory.appendingPathComponent("witness-fuzz").path, ["grub"])
+        XCTAssertEqual(replay.status, 2)
+        XCTAssertTrue(replay.stderr.hasPrefix("witness-fuzz: name a target (store, boot-loader, "), replay.stderr)
     }
 }

@@ -18,6 +18,14 @@ final class TerminalTextTests: XCTestCase {
         }
     }
 
+    func testEveryScalarThatATerminalActsOnLeavesEscapeInert() {
+        var all = ""
+        for value in UInt32(0)...0x2100 { if let scalar = UnicodeScalar(value) { all.unicodeScalars.append(scalar) } }
+        XCTAssertFalse(TerminalText.isInert(all))
+        XCTAssertTrue(TerminalText.isInert(TerminalText.escape(all)))
+        XCTAssertTrue(TerminalText.isInert("plain \\ text, Grüße, 日本語"))
+    }
+
     func testABackslashIsEscapedSoThatEscapesAreNeverAmbiguous() {
         XCTAssertEqual(TerminalText.escape("\\x1b"), "\\\\x1b", "a literal backslash-x is not an ESC")
         XCTAssertNotEqual(TerminalText.escape("\\x1b"), TerminalText.escape("\u{1b}"))

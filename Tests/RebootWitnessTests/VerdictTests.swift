@@ -80,6 +80,59 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(cancelled.reason, .hardReset)
     }
 
+    /// Root stopped the witness (disarm, `systemctl stop`) an hour before
+    /// the machine went down: the verdict says the end was not witnessed.
+    func testAWitnessStoppedLongBeforeTheEndIsAFindingAgainstTheVerdict() {
+        var journal = JournalBootFacts()
+        journal.last = JournalLine(time: "2026-01-01T11:00:00.000Z", unit: nil, identifier: "cron", message: "still running")
+        let stoppedEarly = VerdictEngine.decide(facts {
+            $0.cleanStop = "2026-01-01T10:00:00.000Z"
+            $0.journal = journal
+            $0.lastSeen = "2026-01-01T11:00:00.000Z"
+        })
+        XCTAssertTrue(stoppedEarly.evidence.contains {
+            $0.stance == .contradicts && $0.excerpt == "the witness was stopped at 2026-01-01T10:00:00.000Z and the boot went on until "
+                + "2026-01-01T11:00:00.000Z: how it ended was not witnessed"
+        }, "\(stoppedEarly.evidence)")
+        // Stopped by the shutdown itself (seconds after it began): no finding.
+        var orderly = journal
+        orderly.shutdown = [ShutdownStep(line: JournalLine(time: "2026-01-01T10:59:58.000Z", unit: nil, identifier: "systemd-logind",
+                                                           message: "System is rebooting."), action: .restart)]
+        let stoppedByShutdown = VerdictEngine.decide(facts {
+            $0.cleanStop = "2026-01-01T10:59:59.000Z"
+            $0.journal = orderly
+            $0.lastSeen = "2026-01-01T11:00:00.000Z"
+        })
+        XCTAssertFalse(stoppedByShutdown.evidence.contains { $0.excerpt.contains("not witnessed") }, "\(stoppedByShutdown.evidence)")
+        // Stopped, then the shutdown an hour later.
+        let stoppedBeforeShutdown = VerdictEngine.decide(facts {
+            $0.cleanStop = "2026-01-01T10:00:00.000Z"
+            $0.journal = orderly
+        })
+        XCTAssertTrue(stoppedBeforeShutdown.evidence.contains {
+            $0.excerpt.hasPrefix("the witness was stopped at 2026-01-01T10:00:00.000Z, before the shutdown began at 2026-01-01T10:59:58")
+        }, "\(stoppedBeforeShutdown.evidence)")
+        // Killed an hour before the end: the heartbeat stops.
+        let killed = VerdictEngine.decide(facts {
+            $0.lastAlive = "2026-01-01T10:00:05.000Z"
+            $0.journal = journal
+            $0.lastSeen = "2026-01-01T11:00:00.000Z"
+        })
+        XCTAssertTrue(killed.evidence.contains {
+            $0.excerpt.hasPrefix("the witness was last seen alive at 2026-01-01T10:00:05.000Z with no clean stop (killed, or hung)")
+        }, "\(killed.evidence)")
+        // Alive to the end (a hard reset 8 s after the last heartbeat): no finding.
+        let reset = VerdictEngine.decide(facts { $0.lastSeen = "2026-01-01T09:59:59.000Z" })
+        XCTAssertFalse(reset.evidence.contains { $0.excerpt.contains("not witnessed") }, "\(reset.evidence)")
+        // Stopped and armed again (an upgrade restarted it): the stop did not end the witnessing.
+        func marker(_ time: String) -> StoreEntry.BootMarker { .init(bootID: "b1", time: time, kernel: "6.1.0", pid: 42) }
+        let restarted = WitnessBoot.fold(StoreContents(entries: [.start(marker("2026-01-01T09:00:00.000Z")),
+                                                                 .stop(marker("2026-01-01T10:00:00.000Z")),
+                                                                 .start(marker("2026-01-01T10:00:02.000Z"))], skipped: 0))
+        XCTAssertEqual(restarted.first?.armed, "2026-01-01T09:00:00.000Z")
+        XCTAssertNil(restarted.first?.stopped)
+    }
+
     func testPIDOnesFinalStageRebootIsLinkedToTheIntentAndItsSystemdShutdown() {
         let intent = containerSystemctl()
         let shutdown = systemdShutdownExec()

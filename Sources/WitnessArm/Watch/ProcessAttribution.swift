@@ -11,16 +11,11 @@ enum ProcessAttribution {
     static func record(pid: UInt32, bootID: String, time: String, probe: ProbeID, cmd: RebootAction?, cmdArg: String?,
                        proc: String = "/proc") -> CallerRecord {
         let base = "\(proc)/\(pid)"
-        let status = Files.readText("\(base)/status") ?? ""
-        func ids(_ key: String) -> [UInt32] {
-            status.split(separator: "\n").first { $0.hasPrefix(key + ":") }?
-                .split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().compactMap { UInt32($0) } ?? []
-        }
-        let uids = ids("Uid"), gids = ids("Gid")
-        let loginuid = Files.readLine("\(base)/loginuid").flatMap(UInt32.init).flatMap { $0 == UInt32.max ? nil : $0 }
-        let sessionid = Files.readLine("\(base)/sessionid").flatMap(UInt32.init).flatMap { $0 == UInt32.max ? nil : $0 }
-        let cgroup = (Files.readText("\(base)/cgroup") ?? "").split(separator: "\n")
-            .first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
+        let status = ProcStatus(Files.readText("\(base)/status") ?? "")
+        let uids = status.ids("Uid"), gids = status.ids("Gid")
+        let loginuid = ProcText.auditID(Files.readLine("\(base)/loginuid"))
+        let sessionid = ProcText.auditID(Files.readLine("\(base)/sessionid"))
+        let cgroup = ProcText.unifiedCgroup(Files.readText("\(base)/cgroup") ?? "")
         let attribution = CgroupAttribution(cgroupPath: cgroup ?? "")
         var ancestry: [CallerRecord.Ancestor] = []
         var parent = parentPID(of: pid, proc: proc)
@@ -28,7 +23,7 @@ enum ProcessAttribution {
             ancestry.append(.init(pid: p, comm: Files.readLine("\(proc)/\(p)/comm") ?? "?"))
             parent = p == 1 ? nil : parentPID(of: p, proc: proc)
         }
-        let pidNs = SystemCalls.readLink("\(base)/ns/pid").flatMap { UInt32($0.dropFirst(5).dropLast()) }
+        let pidNs = SystemCalls.readLink("\(base)/ns/pid").flatMap { ProcText.namespaceInode(link: $0) }
         let users = UserNames()
         var record = CallerRecord(
             bootID: bootID, time: time, probe: probe, attach: nil, cmd: cmd, cmdArg: cmdArg, magic1: nil, magic2: nil,
@@ -44,8 +39,6 @@ enum ProcessAttribution {
     }
 
     static func parentPID(of pid: UInt32, proc: String) -> UInt32? {
-        guard let stat = Files.readText("\(proc)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? UInt32(fields[1]) : nil
+        Files.readText("\(proc)/\(pid)/stat").flatMap(ProcTaskStat.init)?.parentPID
     }
 }

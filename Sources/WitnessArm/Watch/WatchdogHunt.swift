@@ -45,13 +45,11 @@ final class WatchdogHunt {
     /// What /proc says about the feeder now.
     static func inspect(pid: UInt32, tid: UInt32, comm: String) -> WatchdogRecord.Pinger {
         let task = "/proc/\(pid)/task/\(tid)"
-        guard let stat = Files.readText("\(task)/stat") else {
+        guard let stat = Files.readText("\(task)/stat").flatMap(ProcTaskStat.init) else {
             return .init(pid: pid, tid: tid, comm: comm, exe: nil, state: "gone", stateName: "exited",
                          wchan: nil, kernelStack: [])
         }
-        // "tid (comm) S ...": the comm may hold spaces and parentheses.
-        let afterComm = stat.lastIndex(of: ")").map { stat[stat.index($0, offsetBy: 2)...] } ?? ""
-        let state = afterComm.first.map(String.init) ?? "?"
+        let state = stat.state
         let wchan = Files.readText("\(task)/wchan").flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
         let stack = (Files.readText("\(task)/stack") ?? "").split(separator: "\n").map { line in
             // "[<0>] pipe_read+0x2f5/0x470": keep the symbol.

@@ -61,6 +61,8 @@ public struct WitnessBoot: Equatable, Sendable {
             switch entry {
             case .start(let m):
                 boot.armed = boot.armed ?? m.time
+                // Armed again after a clean stop (a restart, an upgrade): that stop did not end the witnessing.
+                if let stopped = boot.stopped, stopped <= m.time { boot.stopped = nil }
                 boot.bootLoader += m.bootLoader ?? []
             case .alive(let m): boot.lastAlive = m.time
             case .stop(let m): boot.stopped = m.time

@@ -199,6 +199,40 @@ extension VerdictEngine {
         }
         return against
     }
+
+    /// How long the boot may go on after the witness's clean stop before the
+    /// gap is a finding: an orderly shutdown stops it among its first units,
+    /// and even a slow one (systemd's default stop timeout is 90 s) ends soon after.
+    static let unwitnessedGrace: Double = 120
+
+    /// The witness stopped well before the boot ended — cleanly (root ran
+    /// `disarm` or stopped the service) or not (killed: its heartbeat in the
+    /// store stops) — and the machine went on: what came after was not
+    /// witnessed, and the verdict must say so.
+    static func unwitnessedEnd(_ facts: BootFacts) -> Evidence? {
+        if let stop = facts.cleanStop, let stopped = Instant(iso8601: stop) {
+            let began = facts.journal?.shutdown.first.flatMap { $0.line.time.flatMap(Instant.init(iso8601:)) }
+            if let began, began.microseconds - stopped.microseconds > 5_000_000 {
+                return Evidence(source: .witness, time: stop, excerpt: "the witness was stopped at \(stop), before the shutdown "
+                                + "began at \(began.iso8601): how this boot ended was not witnessed", stance: .contradicts)
+            }
+            guard began == nil, let lastSeen = wentOn(after: stopped, facts) else { return nil }
+            return Evidence(source: .witness, time: stop, excerpt: "the witness was stopped at \(stop) and the boot went on until "
+                            + "\(lastSeen): how it ended was not witnessed", stance: .contradicts)
+        }
+        guard facts.armed != nil, let alive = facts.lastAlive, let beat = Instant(iso8601: alive),
+              let lastSeen = wentOn(after: beat, facts) else { return nil }
+        return Evidence(source: .witness, time: alive, excerpt: "the witness was last seen alive at \(alive) with no clean stop "
+                        + "(killed, or hung) and the boot went on until \(lastSeen): how it ended was not witnessed",
+                        stance: .contradicts)
+    }
+
+    /// The boot's last sign of life, where it came more than the grace after `instant`.
+    private static func wentOn(after instant: Instant, _ facts: BootFacts) -> String? {
+        guard let lastSeen = facts.lastSeen, let last = Instant(iso8601: lastSeen),
+              Double(last.microseconds - instant.microseconds) / 1e6 > unwitnessedGrace else { return nil }
+        return lastSeen
+    }
 }
 
 extension CallerRecord.Initiator {

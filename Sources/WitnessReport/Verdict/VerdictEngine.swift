@@ -17,6 +17,10 @@ public enum VerdictEngine {
         if let loop = verdict.crashLoop {
             verdict.summary += "; crash loop: \(loop.what) ×\(loop.count)"
         }
+        if let gap = unwitnessedEnd(facts) {
+            verdict.evidence.append(gap)
+            if verdict.confidence == .high { verdict.confidence = .medium }
+        }
         verdict.evidence += contradictions(facts, verdict) + facts.forgeries.map {
             Evidence(source: .journal, time: $0.line.time, excerpt: $0.finding, stance: .contradicts)
         } + facts.sourceNotes
