@@ -1,3 +1,4 @@
+import WitnessAttribution
 import WitnessSystem
 import WitnessModel
 
@@ -45,6 +46,12 @@ public struct ShutdownStep: Equatable, Sendable {
 /// of indexed queries, each read with a bound (a boot of 1.26 M entries
 /// costs what a boot of a thousand does).
 public struct JournalBootFacts: Equatable, Sendable {
+    /// Where the facts were read: the journal (whose trusted fields vouch
+    /// for each writer), or text syslog files (which keep no writer: every
+    /// line there is a claim).
+    public enum Origin: String, Sendable { case journal, syslog }
+
+    public var origin = Origin.journal
     public var first: String?
     /// The boot's last entry: its last sign of life.
     public var last: JournalLine?
@@ -58,6 +65,9 @@ public struct JournalBootFacts: Equatable, Sendable {
     public var restarts: [RestartCount] = []
     /// The boot's last few entries, oldest first.
     public var tail: [JournalLine] = []
+    /// ssh logins still open as the shutdown began (text logs only: they
+    /// cannot tie a reboot to a login session, only say who was connected).
+    public var openLogins: [JournalLine] = []
     /// Entries shaped like any of the above whose writer cannot vouch for
     /// them (a user's `logger -t sudo`, an sd_journal_send with logind's
     /// MESSAGE_ID): never evidence for a verdict, a finding of their own.
@@ -89,7 +99,9 @@ public enum JournalEvidence {
     }
 
     /// Facts of `boot` (either id form) from `journal`.
-    public static func facts(of boot: String, in journal: JournalReader) -> JournalBootFacts {
+    /// `accounts` names a uid (this host's user database by default).
+    public static func facts(of boot: String, in journal: JournalReader,
+                             accounts: (UInt32) -> String? = UserNames().name) -> JournalBootFacts {
         let id = JournalMatch.boot(boot)
         var facts = JournalBootFacts()
         facts.first = journal.edge(JournalMatch([id]), .forward)?.time
@@ -112,7 +124,7 @@ public enum JournalEvidence {
             }
         }
         facts.shutdown.sort { ($0.line.time ?? "") < ($1.line.time ?? "") }
-        facts.commands = userCommands(id, journal, &vouching)
+        facts.commands = userCommands(id, journal, accounts, &vouching)
         // A system unit's start is PID 1's to say (a user manager writes USER_UNIT, never UNIT).
         let starts = journal.entries(
             JournalMatch([id, "MESSAGE_ID=" + MessageID.unitStarting, "MESSAGE_ID=" + MessageID.unitStarted]),
@@ -187,7 +199,8 @@ public enum JournalEvidence {
 
     // MARK: - People: sudo and pkexec, their login sessions, the ssh client
 
-    static func userCommands(_ id: String, _ journal: JournalReader, _ vouching: inout Vouching) -> [UserCommand] {
+    static func userCommands(_ id: String, _ journal: JournalReader, _ accounts: (UInt32) -> String?,
+                             _ vouching: inout Vouching) -> [UserCommand] {
         let entries = journal.entries(JournalMatch([id, "SYSLOG_IDENTIFIER=sudo", "SYSLOG_IDENTIFIER=pkexec"]), .backward,
                                       limit: commandWindow, fields: lineFields + ["_AUDIT_SESSION"])
         let sudo = vouching.keep(entries.reversed().filter { $0["SYSLOG_IDENTIFIER"] != "pkexec" }, by: .sudo)
@@ -195,6 +208,11 @@ public enum JournalEvidence {
         return (sudo + pkexec).sorted { $0.realtime < $1.realtime }.compactMap { entry -> UserCommand? in
             guard var command = UserCommandLine.parse(entry.message, identifier: entry["SYSLOG_IDENTIFIER"] ?? "sudo",
                                                       time: entry.time) else { return nil }
+            let voucher: JournalVoucher = entry["SYSLOG_IDENTIFIER"] == "pkexec" ? .pkexec : .sudo
+            guard JournalVoucher.namesWriter(command.user, JournalWriter(entry), accounts: accounts) else {
+                vouching.refuse(entry, posingAs: voucher)
+                return nil
+            }
             command.session = entry["_AUDIT_SESSION"].flatMap { UInt32($0) }
             command.pid = entry["_PID"].flatMap { UInt32($0) }
             if let session = command.session {
@@ -349,10 +367,16 @@ struct Vouching {
             let writer = JournalWriter(entry)
             if voucher.vouches(for: writer) {
                 kept.append(entry)
-            } else if seen.insert("\(entry.realtime)\u{1f}\(entry.message)").inserted, forgeries.count < 50 {
-                forgeries.append(ForgedLine(line: JournalLine(entry), posingAs: voucher, writer: writer))
+            } else {
+                refuse(entry, posingAs: voucher)
             }
         }
         return kept
+    }
+
+    /// Records `entry` as a forgery (once; at most 50 kept).
+    mutating func refuse(_ entry: JournalEntry, posingAs voucher: JournalVoucher) {
+        guard seen.insert("\(entry.realtime)\u{1f}\(entry.message)").inserted, forgeries.count < 50 else { return }
+        forgeries.append(ForgedLine(line: JournalLine(entry), posingAs: voucher, writer: JournalWriter(entry)))
     }
 }

@@ -1,7 +1,8 @@
 import WitnessSystem
 import WitnessModel
 
-/// One journal entry worth citing as evidence: when, who logged it, what it said.
+/// One log line worth citing as evidence (a journal entry, or a line of a
+/// text syslog file): when, who logged it, what it said, where it was read.
 public struct JournalLine: Equatable, Sendable {
     public var time: String?
     /// The systemd unit the entry is about or came from (UNIT, else _SYSTEMD_UNIT).
@@ -9,9 +10,11 @@ public struct JournalLine: Equatable, Sendable {
     /// SYSLOG_IDENTIFIER (sshd, sudo, systemd-logind, kernel…).
     public var identifier: String?
     public var message: String
+    /// A text log's file and line ("/var/log/secure:1234"); nil for the journal.
+    public var location: String?
 
-    public init(time: String?, unit: String?, identifier: String?, message: String) {
-        self.time = time; self.unit = unit; self.identifier = identifier; self.message = message
+    public init(time: String?, unit: String?, identifier: String?, message: String, location: String? = nil) {
+        self.time = time; self.unit = unit; self.identifier = identifier; self.message = message; self.location = location
     }
 
     public init(_ entry: JournalEntry) {
@@ -20,9 +23,10 @@ public struct JournalLine: Equatable, Sendable {
                   message: entry.message)
     }
 
-    /// "identifier: message", the form `journalctl` users recognise.
+    /// "identifier: message", the form `journalctl` users recognise, and
+    /// for a text log the file and line it came from.
     public var quoted: String {
-        identifier.map { "\($0): \(message)" } ?? message
+        (identifier.map { "\($0): \(message)" } ?? message) + (location.map { " (\($0))" } ?? "")
     }
 }
 
@@ -46,6 +50,11 @@ public struct UserCommand: Equatable, Sendable {
     /// The program that ran it for the person (sudo, pkexec) and its pid.
     public var tool: String
     public var pid: UInt32?
+    /// Where a text log said it ("/var/log/secure:1234"), and where the
+    /// login that gave `sshPeer` was (text logs keep no writer: the place is
+    /// what a reader checks).
+    public var location: String?
+    public var sshLocation: String?
 
     public init(time: String, action: RebootAction, command: String, user: String, runAs: String? = nil, tty: String? = nil,
                 session: UInt32? = nil, sshPeer: String? = nil, source: String, tool: String = "sudo", pid: UInt32? = nil) {

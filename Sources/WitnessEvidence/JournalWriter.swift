@@ -78,8 +78,12 @@ public enum JournalVoucher: String, Sendable, CaseIterable {
         case .systemd:
             return writer.pid == 1 && writer.transport != "kernel"
         case .sudo, .pkexec:
-            // setuid root: journald stamps the effective uid 0.
-            return writer.uid == 0 && writer.program == rawValue
+            // journald stamps the sender's real uid: the invoking user's, for
+            // the setuid-root sudo and pkexec. So a non-root writer vouches
+            // only as the system's own binary (a copy elsewhere is the user's
+            // program), and only for lines naming itself (`namesWriter`).
+            guard writer.program == rawValue else { return false }
+            return writer.uid == 0 || Self.systemPaths.contains(writer.exe ?? "")
         case .logind:
             return writer.uid == 0 && (writer.unit == "systemd-logind.service" || writer.program == "systemd-logind")
         case .sshd:
@@ -89,6 +93,19 @@ public enum JournalVoucher: String, Sendable, CaseIterable {
         case .fsck:
             return writer.uid == 0 && writer.program == "systemd-fsck"
         }
+    }
+
+    /// Where distributions install the setuid sudo and pkexec.
+    static let systemPaths: Set<String> = ["/usr/bin/sudo", "/bin/sudo", "/usr/local/bin/sudo", "/usr/bin/pkexec", "/bin/pkexec"]
+
+    /// A person named in a sudo or pkexec line run by a non-root writer must
+    /// be that writer: otherwise anyone able to put a program where /usr/bin/sudo
+    /// appears to be (a private mount namespace) could blame someone else.
+    /// Root's lines, and names this host cannot resolve (a journal copied
+    /// from elsewhere), are taken as written.
+    public static func namesWriter(_ user: String, _ writer: JournalWriter, accounts: (UInt32) -> String?) -> Bool {
+        guard let uid = writer.uid, uid != 0, let name = accounts(uid) else { return true }
+        return name == user
     }
 
     /// The claim as a journal match: whom a line says it comes from.

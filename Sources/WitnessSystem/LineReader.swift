@@ -19,6 +19,8 @@ public final class LineReader {
     }
 
     public static let defaultLineLimit = 64 << 10
+    /// Bytes read (or inflated) at a time.
+    static let chunk = 256 << 10
 
     public let path: String
     /// Bytes of the file (uncompressed ones for gzip) read so far.
@@ -34,19 +36,28 @@ public final class LineReader {
     private var gzip: gzFile?
     private let byteLimit: Int64
     private let lineLimit: Int
-    private var buffer: [UInt8] = []
-    private var start = 0
+    /// Allocated once (chunk + line limit): lines are slices of it, between `start` and `end`.
+    private var buffer: [UInt8]
+    private var start = 0, end = 0
     private var atEnd = false
     private var number = 0
     private var skippingRest = false
 
     /// Opens `path` (a regular file, else throws) for reading up to
     /// `byteLimit` bytes; `gzip`: nil decides from the file's magic bytes.
+    /// `tail`: for an uncompressed file longer than `byteLimit`, read its
+    /// last `byteLimit` bytes instead of its first (from the first line that
+    /// starts there): where a log's newest lines are. `skippedBytes` says
+    /// how much was passed over.
     public init(path: String, byteLimit: Int64 = 1 << 30, lineLimit: Int = LineReader.defaultLineLimit,
-                gzip: Bool? = nil) throws {
+                gzip: Bool? = nil, tail: Bool = false) throws {
         self.path = path
         self.byteLimit = byteLimit
         self.lineLimit = lineLimit
+        buffer = [UInt8](unsafeUninitializedCapacity: Self.chunk + lineLimit) { raw, count in
+            memset(raw.baseAddress!, 0, raw.count)
+            count = raw.count
+        }
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw SystemError("open", path, errno: Errno(rawValue: errno)) }
         var st = stat()
@@ -70,8 +81,15 @@ public final class LineReader {
                 throw SystemError("gzdopen", path, errno: .ioError)
             }
             self.gzip = handle
+        } else if tail, Int64(st.st_size) > byteLimit {
+            skippedBytes = Int64(st.st_size) - byteLimit
+            lseek(fd, off_t(skippedBytes), SEEK_SET)
+            skippingRest = true  // the line cut by the seek is not a line
         }
     }
+
+    /// Bytes at the start of the file not read (`tail`).
+    public private(set) var skippedBytes: Int64 = 0
 
     deinit {
         if let gzip { gzclose(gzip) }
@@ -90,7 +108,7 @@ public final class LineReader {
     /// The next line without its newline, or nil at the end (or the limit).
     public func next() -> Line? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 10) {
+            if let newline = nextNewline() {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 if skippingRest {
@@ -100,12 +118,11 @@ public final class LineReader {
                 number += 1
                 return Line(bytes: line, number: number, cut: false)
             }
-            if buffer.count - start >= lineLimit {
+            if end - start >= lineLimit {
                 // No newline within the limit: the line is cut here, its rest skipped.
                 let line = buffer[start..<(start + lineLimit)]
                 let wasSkipping = skippingRest
-                buffer.removeAll(keepingCapacity: true)
-                start = 0
+                start = end
                 skippingRest = true
                 if wasSkipping { continue }
                 number += 1
@@ -113,9 +130,9 @@ public final class LineReader {
                 return Line(bytes: line, number: number, cut: true)
             }
             guard !atEnd else {
-                guard start < buffer.count, !skippingRest else { return nil }
-                let line = buffer[start...]
-                start = buffer.count
+                guard start < end, !skippingRest else { return nil }
+                let line = buffer[start..<end]
+                start = end
                 number += 1
                 return Line(bytes: line, number: number, cut: false)
             }
@@ -123,19 +140,30 @@ public final class LineReader {
         }
     }
 
+    /// The index of the next "\n" at or after `start` (memchr: this is the hot loop of every log read).
+    private func nextNewline() -> Int? {
+        guard start < end else { return nil }
+        return buffer.withUnsafeBytes { raw -> Int? in
+            let base = raw.baseAddress!
+            guard let hit = memchr(base + start, 10, end - start) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+    }
+
     private func fill() {
         if start > 0 {
-            buffer.removeFirst(start)
+            let (from, count) = (start, end - start)
+            buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + from, count) }
+            end = count
             start = 0
         }
-        let room = Int(min(Int64(65536), byteLimit - bytesRead))
+        let room = Int(min(Int64(min(Self.chunk, buffer.count - end)), byteLimit - bytesRead))
         guard room > 0 else {
             truncated = true
             atEnd = true
             return
         }
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: room))
+        let old = end
         let n: Int = buffer.withUnsafeMutableBytes { raw in
             let target = raw.baseAddress!.advanced(by: old)
             if let gzip { return Int(gzread(gzip, target, UInt32(room))) }
@@ -146,7 +174,6 @@ public final class LineReader {
             }
         }
         if n <= 0 {
-            buffer.removeLast(room)
             atEnd = true
             if n < 0 {
                 damage = gzip != nil ? "damaged or truncated compressed data" : "read error (\(Errno(rawValue: errno)))"
@@ -155,7 +182,7 @@ public final class LineReader {
             }
             return
         }
-        buffer.removeLast(room - n)
+        end += n
         bytesRead += Int64(n)
     }
 
@@ -163,6 +190,8 @@ public final class LineReader {
         var code: Int32 = 0
         let message = gzerror(gzip, &code)
         guard code != Z_OK, code != Z_STREAM_END, let message else { return nil }
-        return String(cString: message)
+        // zlib names the stream "<fd:N>: …" for a descriptor: the file is named by the caller.
+        let text = String(cString: message)
+        return text.hasPrefix("<fd:") ? String(text.drop { $0 != " " }.dropFirst()) : text
     }
 }

@@ -8,8 +8,9 @@ struct Last: ParsableCommand {
         abstract: "How the previous boot ended (or every boot, with --list), with the evidence for and against.",
         discussion: """
             Works on a host where the witness was never armed: it reads the witness store where \
-            there is one, pstore, the journal (sd-journal, indexed queries only), the audit log \
-            (libauparse), wtmp, the watchdogs' boot status, and this boot's kernel log (file \
+            there is one, pstore, the journal (sd-journal, indexed queries only), rsyslog's text \
+            files for boots the journal lacks (their lines are claims: confidence stays at medium \
+            or below), the audit log (libauparse), wtmp, the watchdogs' boot status, and this boot's kernel log (file \
             system recovery means the previous boot did not stop cleanly). Without the witness it \
             can name a person (sudo, ssh), a service, the power key, a panic, a watchdog or a \
             reset, never a container or a process that called reboot(2) directly, and its \
@@ -26,6 +27,7 @@ struct Last: ParsableCommand {
               reboot-witness last --boot 3                    three boots ago
               reboot-witness last --check                     exit 0 if it ended as intended
               reboot-witness last --journal-dir /mnt/var/log/journal   a copied journal
+              reboot-witness last --syslog-dir /mnt/var/log   another host's /var/log/messages, secure…
             """
     )
 
@@ -58,6 +60,13 @@ struct Last: ParsableCommand {
     @Flag(help: "Do not read the journal.")
     var noJournal = false
 
+    @Option(help: ArgumentHelp("rsyslog's text files (messages, secure, syslog, auth.log, kern.log and their rotations), read for boots the journal does not have (RHEL's volatile journal).",
+                               valueName: "DIR"))
+    var syslogDir: String = "/var/log"
+
+    @Flag(help: "Do not read text syslog files.")
+    var noSyslog = false
+
     @Flag(help: "node-problem-detector's custom plugin protocol: one line; exit 0 when the boot ended as intended (a graceful reboot someone known asked for), 1 when not (reset, panic, watchdog, OOM, unknown), 2 when it cannot tell.")
     var check = false
 
@@ -77,6 +86,11 @@ struct Last: ParsableCommand {
         locations.readJournal = !noJournal
         locations.auditDirectory = auditDir
         locations.wtmp = wtmp
+        locations.syslogDirectory = noSyslog ? nil : syslogDir
+        switch LastReport.Choice(boot)! {
+        case .back(let n) where !list: locations.syslogBoots = n + 1
+        default: locations.syslogBoots = list ? count.map { $0 + 1 } : nil
+        }
         let host = HostEvidence(locations)
         if list {
             let lines = LastReport.list(host: host, count: count)

@@ -27,6 +27,8 @@ enum FuzzTarget: String, CaseIterable {
     case cgroup
     /// /proc readers: stat, status, cgroup, environ, ns links, net/tcp, kallsyms.
     case proc
+    /// A text syslog file (rsyslog's two formats): its lines, boots and facts.
+    case syslog
     /// One rw_record as the ring buffer delivers it (the RESTART2 argument, argv, exe and cgroup slots).
     case record
 
@@ -52,6 +54,7 @@ enum FuzzTarget: String, CaseIterable {
         case .cgroup: Harness.cgroup(bytes)
         case .proc: Harness.proc(bytes)
         case .record: Harness.record(bytes)
+        case .syslog: Harness.syslog(bytes)
         }
     }
 }

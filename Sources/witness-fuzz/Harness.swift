@@ -141,6 +141,23 @@ enum Harness {
         }
     }
 
+    static func syslog(_ bytes: [UInt8]) {
+        for line in bytes.split(separator: 10).prefix(64) {
+            if let parsed = SyslogLine(Array(line)) { shown(parsed.quoted) }
+        }
+        let path = scratchFile("syslog/messages", bytes)
+        chmod(path, 0o600)
+        let source = SyslogSource(directory: scratch + "/syslog")
+        for boot in source.boots(newest: nil) {
+            let facts = SyslogEvidence.facts(of: boot)
+            facts.tail.forEach { shown($0.quoted) }
+            facts.commands.forEach { shown($0.user); shown($0.command) }
+            facts.shutdown.forEach { shown($0.line.quoted) }
+            SyslogEvidence.uncleanMarkers(nextBoot: boot).forEach { shown($0.quoted) }
+            boot.notes.forEach { shown($0) }
+        }
+    }
+
     static func record(_ bytes: [UInt8]) {
         var raw = rw_record()
         withUnsafeMutableBytes(of: &raw) { target in

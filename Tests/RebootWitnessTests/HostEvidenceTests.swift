@@ -7,7 +7,7 @@ import XCTest
 
 /// Runs `last --json` on `dir`'s journal (and audit log, wtmp), for `boot`.
 func lastJSON(_ dir: URL, _ extra: [String] = [], boot: String) throws -> [String: Any] {
-    let result = try runProgram(Built.witness, ["last", "--json", "--journal-dir", dir.appendingPathComponent("journal").path,
+    let result = try runProgram(Built.witness, ["last", "--json", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                 "--store", dir.appendingPathComponent("no-store").path,
                                                 "--audit-dir", dir.appendingPathComponent("audit").path,
                                                 "--wtmp", dir.appendingPathComponent("wtmp").path, "--boot", String(boot.prefix(12))] + extra)
@@ -284,22 +284,22 @@ final class HostEvidenceEdgeTests: XCTestCase {
         var damaged = bytes.prefix(bytes.count / 2)
         damaged.replaceSubrange(damaged.count / 2..<(damaged.count / 2 + 4096), with: Data(repeating: 0xa5, count: 4096))
         try damaged.write(to: file)
-        let result = try runProgram(Built.witness, ["last", "--journal-dir", dir.appendingPathComponent("journal").path,
+        let result = try runProgram(Built.witness, ["last", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                     "--store", "/nonexistent", "--no-journal", "--boot", "1"])
         XCTAssertEqual(result.status, 1, "with the journal off, no boot is known: one line")
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
-        let damagedBoot = try runProgram(Built.witness, ["last", "--json", "--journal-dir", dir.appendingPathComponent("journal").path,
+        let damagedBoot = try runProgram(Built.witness, ["last", "--json", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                          "--store", "/nonexistent", "--audit-dir", "/nonexistent",
                                                          "--boot", String(ended.prefix(8))])
         XCTAssertEqual(damagedBoot.status, 1, "sd-journal refuses the truncated file: that boot is unknown")
         XCTAssertTrue(damagedBoot.stderr.hasPrefix("Error: no boot 11111111") && damagedBoot.stderr.contains(
             "1 journal file(s) could not be read (truncated or corrupt): \(file.path)"), damagedBoot.stderr)
-        let damagedList = try runProgram(Built.witness, ["last", "--list", "--json", "--journal-dir", dir.appendingPathComponent("journal").path,
+        let damagedList = try runProgram(Built.witness, ["last", "--list", "--json", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                          "--store", "/nonexistent", "--audit-dir", "/nonexistent"])
         XCTAssertEqual(damagedList.status, 0, damagedList.stderr)
         XCTAssertEqual(damagedList.stderr, "reboot-witness: 1 journal file(s) could not be read (truncated or corrupt): \(file.path)\n")
         // A boot nobody knows.
-        let unknown = try runProgram(Built.witness, ["last", "--journal-dir", dir.appendingPathComponent("journal").path,
+        let unknown = try runProgram(Built.witness, ["last", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                      "--boot", "deadbeefdeadbeef"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertTrue(unknown.stderr.hasPrefix("Error: no boot deadbeefdeadbeef"), unknown.stderr)
@@ -315,7 +315,7 @@ final class HostEvidenceEdgeTests: XCTestCase {
         }
         let dir = try temporaryDirectory("list")
         try journal.write(to: dir.appendingPathComponent("journal"))
-        let result = try runProgram(Built.witness, ["last", "--list", "--json", "--journal-dir", dir.appendingPathComponent("journal").path,
+        let result = try runProgram(Built.witness, ["last", "--list", "--json", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                     "--store", "/nonexistent", "--audit-dir", "/nonexistent"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = try ndjsonObjects(result.stdout)
@@ -326,7 +326,7 @@ final class HostEvidenceEdgeTests: XCTestCase {
                         "reboot,graceful,"])
         XCTAssertEqual(lines.map { $0["confidence"] as? String }, ["low", "medium", "medium", "medium", "medium"],
                        "the reset before the unclean boot is medium, the last boot's end unconfirmed is low")
-        let counted = try runProgram(Built.witness, ["last", "--list", "--count", "2", "--journal-dir", dir.appendingPathComponent("journal").path,
+        let counted = try runProgram(Built.witness, ["last", "--list", "--count", "2", "--journal-dir", dir.appendingPathComponent("journal").path, "--syslog-dir", dir.appendingPathComponent("syslog").path,
                                                      "--store", "/nonexistent", "--audit-dir", "/nonexistent"])
         XCTAssertEqual(counted.stdout.split(separator: "\n").count, 3, "header and two boots: \(counted.stdout)")
         XCTAssertTrue(counted.stdout.hasPrefix(" IDX BOOT ID"), counted.stdout)
@@ -379,5 +379,19 @@ final class HostEvidenceEdgeTests: XCTestCase {
         let timeline = BootTimeline(witness: [], journal: journal, wtmp: wtmp, current: "unknown", currentStart: nil)
         XCTAssertEqual(timeline.boots.map(\.name), ["wtmp-boot-1970-01-01T00:06:40.000Z", JournalFixture.dashed(ended)])
         XCTAssertEqual(timeline.boots[1].wtmpBoot, Instant(seconds: 1002))
+    }
+
+    /// A boot's syslog line is logged after it started (rsyslog, half a minute
+    /// in under QEMU), never before: the previous boot's line, a few seconds
+    /// before the running boot began, is not the running boot's (the QEMU
+    /// syslog scenarios met this).
+    func testSyslogBootsJoinTheBootThatStartedBeforeThemNotTheNearestOne() {
+        let current = JournalFixture.dashed(next)
+        let journal = [JournalBoot(id: current, first: Instant(seconds: 1037), last: Instant(seconds: 1100))]
+        let syslog = [SyslogBoot(start: Instant(seconds: 1018)), SyslogBoot(start: Instant(seconds: 1057))]
+        let timeline = BootTimeline(witness: [], journal: journal, syslog: syslog, wtmp: [], current: current,
+                                    currentStart: Instant(seconds: 1037))
+        XCTAssertEqual(timeline.boots.map(\.name), ["syslog-boot-1970-01-01T00:16:58.000Z", current])
+        XCTAssertEqual(timeline.boots.last?.syslog?.start, Instant(seconds: 1057))
     }
 }

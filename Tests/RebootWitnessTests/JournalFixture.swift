@@ -30,8 +30,10 @@ struct JournalFixture {
     /// What journald stamps for the genuine writer of each identifier (its
     /// trusted `_` fields), where a test gives none of its own.
     static let genuine: [String: [String: String]] = [
-        "sudo": ["_UID": "0", "_COMM": "sudo", "_EXE": "/usr/bin/sudo"],
-        "pkexec": ["_UID": "0", "_COMM": "pkexec", "_EXE": "/usr/bin/pkexec"],
+        // journald stamps the real uid: the invoking user's (setuid root
+        // changes only the effective one). 61000 is nobody on a test machine.
+        "sudo": ["_UID": "61000", "_COMM": "sudo", "_EXE": "/usr/bin/sudo"],
+        "pkexec": ["_UID": "61000", "_COMM": "pkexec", "_EXE": "/usr/bin/pkexec"],
         "systemd-logind": ["_UID": "0", "_PID": "612", "_COMM": "systemd-logind", "_EXE": "/usr/lib/systemd/systemd-logind",
                            "_SYSTEMD_UNIT": "systemd-logind.service"],
         "sshd": ["_UID": "0", "_COMM": "sshd", "_EXE": "/usr/sbin/sshd", "_SYSTEMD_UNIT": "ssh.service"],

@@ -92,7 +92,7 @@ final class JournalForgeryTests: XCTestCase {
         journal.bootStart(Self.ended, at: 0)
         journal.add(boot: Self.ended, second: 3000, "bob : TTY=pts/3 ; PWD=/root ; USER=root ; COMMAND=/usr/sbin/reboot",
                     ["SYSLOG_IDENTIFIER": "sudo", "_SYSTEMD_CGROUP": docker, "_SYSTEMD_UNIT": "docker-" + String(repeating: "cd", count: 32) + ".scope",
-                     "_PID": "8800"])
+                     "_PID": "8800", "_UID": "0", "_COMM": "sudo", "_EXE": "/usr/bin/sudo"])
         journal.bootStart(Self.next, at: 5000, unclean: true)
         let v = try last(journal, "container-sudo")
         XCTAssertEqual(v["reason"] as? String, "hard_reset", "\(v["summary"] ?? "")")
@@ -134,7 +134,7 @@ final class JournalForgeryTests: XCTestCase {
         journal.bootStart(Self.next, at: 5000)
         let dir = try temporaryDirectory("last-escape")
         try journal.write(to: dir.appendingPathComponent("journal"))
-        let common = ["--journal-dir", dir.appendingPathComponent("journal").path, "--store", dir.appendingPathComponent("none").path,
+        let common = ["--journal-dir", dir.appendingPathComponent("journal").path, "--no-syslog", "--store", dir.appendingPathComponent("none").path,
                       "--audit-dir", dir.appendingPathComponent("audit").path, "--wtmp", dir.appendingPathComponent("wtmp").path]
         for extra in [["--boot", String(Self.ended.prefix(12))], ["--list"], ["--check", "--boot", String(Self.ended.prefix(12))]] {
             let result = try runProgram(Built.witness, ["last"] + common + extra)
@@ -145,5 +145,31 @@ final class JournalForgeryTests: XCTestCase {
         }
         let json = try lastJSON(dir, boot: Self.ended)
         XCTAssertEqual((json["initiator"] as? [String: Any])?["login_user"] as? String, "al\u{1b}[2Jice", "exact in JSON")
+    }
+
+    /// sudo is setuid root but journald stamps the invoking user's uid: the
+    /// real shape (uid 61000, /usr/bin/sudo) naming its own user decides; a
+    /// copy of sudo elsewhere, or /usr/bin/sudo in a user's private mount
+    /// namespace naming someone else, is a forgery.
+    func testSudoLinesVouchOnlyAsTheSystemBinaryNamingItsOwnUser() throws {
+        var journal = JournalFixture()
+        journal.bootStart(Self.ended, at: 0)
+        journal.add(boot: Self.ended, second: 10, "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/reboot",
+                    ["SYSLOG_IDENTIFIER": "sudo", "_PID": "700"])
+        journal.add(boot: Self.ended, second: 11, "bob : TTY=pts/1 ; PWD=/home/bob ; USER=root ; COMMAND=/usr/sbin/poweroff",
+                    ["SYSLOG_IDENTIFIER": "sudo", "_PID": "701"])
+        journal.add(boot: Self.ended, second: 12, "carol : TTY=pts/2 ; PWD=/ ; USER=root ; COMMAND=/usr/sbin/halt",
+                    ["SYSLOG_IDENTIFIER": "sudo", "_PID": "702", "_UID": "61001", "_COMM": "sudo", "_EXE": "/tmp/x/sudo"])
+        journal.add(boot: Self.ended, second: 13, "dave : TTY=pts/3 ; PWD=/ ; USER=root ; COMMAND=/usr/sbin/reboot",
+                    ["SYSLOG_IDENTIFIER": "sudo", "_PID": "703", "_UID": "0", "_COMM": "sudo", "_EXE": "/usr/bin/sudo"])
+        let dir = try temporaryDirectory("sudo-uid")
+        try journal.write(to: dir)
+        let reader = try JournalReader(directory: dir.path)
+        let facts = JournalEvidence.facts(of: Self.ended, in: reader, accounts: { $0 == 61000 ? "alice" : nil })
+        XCTAssertEqual(facts.commands.map(\.user), ["alice", "dave"], "alice as herself; root's line as written")
+        let forged = facts.forgeries.map(\.finding)
+        XCTAssertTrue(forged.contains { $0.contains("uid 61000 (sudo, /usr/bin/sudo) pid 701") && $0.contains("bob") }, "\(forged)")
+        XCTAssertTrue(forged.contains { $0.contains("uid 61001 (sudo, /tmp/x/sudo)") && $0.contains("carol") }, "\(forged)")
+        XCTAssertEqual(forged.count, 2, "\(forged)")
     }
 }

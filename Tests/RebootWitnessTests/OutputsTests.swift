@@ -51,7 +51,7 @@ final class OutputsTests: XCTestCase {
         let dir = try temporaryDirectory("check")
         try journal.write(to: dir)
         func check(_ boot: String) throws -> ProcessResult {
-            try runProgram(Built.witness, ["last", "--check", "--journal-dir", dir.path, "--store", "/nonexistent",
+            try runProgram(Built.witness, ["last", "--check", "--journal-dir", dir.path, "--no-syslog", "--store", "/nonexistent",
                                            "--audit-dir", "/nonexistent", "--boot", String(boot.prefix(8))])
         }
         let intended = try check(ended)

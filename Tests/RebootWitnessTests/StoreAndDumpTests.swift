@@ -154,7 +154,7 @@ final class FuzzCorpusTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("Corpus")
         let targets = try FileManager.default.contentsOfDirectory(atPath: corpora.path).sorted()
         XCTAssertEqual(targets, ["audit", "boot-loader", "cgroup", "initramfs", "journal-lines", "modules", "mounts", "proc",
-                                 "pstore", "record", "store"])
+                                 "pstore", "record", "store", "syslog"])
         for target in targets {
             let corpus = corpora.appendingPathComponent(target)
             let inputs = try FileManager.default.contentsOfDirectory(atPath: corpus.path).map { corpus.appendingPathComponent($0).path }

@@ -8,7 +8,7 @@ import re
 from scenario_output import (CONTAINER_ID, objects, records, status, probe_states, kernel_version, boot_ids,
                              previous_boot, verdict, first, pstore_text, percentile)
 from checks_host import (check_systemctl_reboot, check_never_armed_sudo, check_never_armed_reset,
-                         check_package_lifecycle, check_preflight_initramfs)
+                         check_package_lifecycle, check_preflight_initramfs, check_syslog_sudo, check_syslog_oom_reset)
 
 SCENARIOS = {
     "probes": "every probe loads on the kernel (fentry and kprobe fallback); safe triggers are recorded",
@@ -35,6 +35,8 @@ SCENARIOS = {
     "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
     "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
     "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
+    "syslog-sudo": "systemd guest as RHEL keeps logs (volatile journal, rsyslog): `sudo reboot` over ssh; `last` names alice and her client from auth.log",
+    "syslog-oom-reset": "systemd guest as RHEL keeps logs: an OOM kill, then system_reset; `last` says oom_then_reset from rsyslog's files",
     "package-lifecycle": "systemd guest: the .deb (dpkg -i) arms at boot; an upgrade restarts it and keeps the store; dpkg -r leaves nothing attached; --purge removes the store",
     "preflight-initramfs": "systemd guest with Debian's kernel and initramfs-tools: preflight passes, then names virtio_blk after a broken depmod; --block-bad-reboot refuses systemctl reboot; the broken image really fails to mount root; `last` names the failed attempt",
     "tcg-textpoke": "no witness: syscall tracepoints toggled 400 times against a syscall loop on 2 vCPUs (TCG reproducer, extended)",
@@ -46,7 +48,7 @@ EXTENDED = {"reboot-f-x20", "bench-capable", "tcg-textpoke"}
 
 def check_probes(sections, console, kernel):
     before = status(sections, "status-before")
-    assert before["ring_buffer"] == "available", before["ring_buffer"]
+    assert before["ring_buffer"]["state"] == "available", before["ring_buffer"]
     assert before["fentry"]["state"] == "available", f"fentry on Debian {kernel}: {before['fentry']}"
     assert before["kprobes"]["state"] == "available", before["kprobes"]
     armed = probe_states(status(sections, "status-armed"))
@@ -343,6 +345,8 @@ CHECKS = {
     "bench-capable": check_bench_capable,
     "never-armed-sudo": check_never_armed_sudo,
     "never-armed-reset": check_never_armed_reset,
+    "syslog-sudo": check_syslog_sudo,
+    "syslog-oom-reset": check_syslog_oom_reset,
     "package-lifecycle": check_package_lifecycle,
     "tcg-textpoke": check_textpoke,
     "preflight-initramfs": check_preflight_initramfs,

@@ -170,3 +170,47 @@ def check_preflight_initramfs(sections, console, kernel):
     return "PASS", (f"{good['initramfs']['modules']} → {bad['initramfs']['modules']} modules, virtio_blk named; "
                     f"systemctl reboot refused; the image failed: {line.strip()[:60]}; last: "
                     + "; ".join(f"{a['source']}: {a['excerpt'][:70]}" for a in attempts))
+
+
+def syslog_only(sections, console):
+    """`last --json` of a RHEL-style host never armed (volatile journal, rsyslog's
+    files): the ended boot comes from the text files alone, never high."""
+    boots = boot_ids(console)  # set-up, the boot judged, the report
+    assert len(boots) == 3 and len(set(boots)) == 3, f"expected three boots, saw {boots}"
+    journal = [l for l in sections.get("journal-boots", "").splitlines() if re.match(r"\s*-?\d+ ", l)]
+    assert len(journal) == 1, f"the volatile journal must hold the current boot only: {sections.get('journal-boots')}"
+    v = json.loads(sections["last"])
+    assert v["boot_id"] != boots[2], "last judged the current boot"
+    assert v["confidence"] != "high", "a text log's claims are never high"
+    notes = [e["excerpt"] for e in v["evidence"] if e["stance"] == "note"]
+    assert any("never armed" in n for n in notes), notes
+    assert any(e["source"] == "syslog" for e in v["evidence"]), v["evidence"]
+    listed = [json.loads(l) for l in sections.get("last-list", "").splitlines() if l.startswith("{")]
+    assert listed and listed[0]["current"] and listed[1]["bootstat"] == v["bootstat"], \
+        f"--list: {[(l['boot_id'], l['bootstat']) for l in listed]}"
+    return v
+
+
+def check_syslog_sudo(sections, console, kernel):
+    v = syslog_only(sections, console)
+    assert (v["reason"], v["subreason"], v["detail"]) == ("reboot", "user", "alice"), f"last says {v['bootstat']}: {v['summary']}"
+    i = v["initiator"] or {}
+    assert (i.get("ssh_peer") or "").startswith("127.0.0.1:"), f"ssh client: {i}"
+    assert i.get("argv") == "/usr/sbin/reboot" and (i.get("tty") or "").startswith("pts/"), i
+    located = [e["excerpt"] for e in v["evidence"] if e["source"] == "syslog" and "(/var/log/auth.log:" in e["excerpt"]]
+    assert located, f"no claim from /var/log/auth.log with its line: {v['evidence']}"
+    return "PASS", f"last: {v['bootstat']} ({v['confidence']}), ssh from {i['ssh_peer']} on {i['tty']}, from rsyslog's files; " \
+                   f"{located[0][-40:]}"
+
+
+def check_syslog_oom_reset(sections, console, kernel):
+    v = syslog_only(sections, console)
+    assert (v["reason"], v["subreason"]) == ("hard_reset", "oom_then_reset"), f"last says {v['bootstat']}: {v['summary']}"
+    support = [e["excerpt"] for e in v["evidence"] if e["stance"] == "supports"]
+    assert any("the text log ends with no shutdown sequence" in e for e in support), support
+    assert any("oom-kill:" in e or "out of memory" in e.lower() for e in support), support
+    recovered = [e for e in support if "recovery complete" in e or "uncleanly shut down" in e or "orphan" in e]
+    assert recovered, f"the next boot's recovery is not among the evidence: {support}"
+    mark = re.search(r"@@RW-MARK@@ (\S+)", console).group(1)
+    assert v["last_seen"][:16] == mark[:16], f"last seen {v['last_seen']}, last words written at {mark}"
+    return "PASS", f"last: {v['bootstat']} ({v['confidence']}), last seen {v['last_seen']}; {len(recovered)} recovery line(s)"

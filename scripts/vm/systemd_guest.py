@@ -16,9 +16,10 @@ MIRROR = "http://deb.debian.org/debian"
 # scenario logs in by ssh on loopback and runs `sudo reboot`;
 # bpftool: the package scenario checks that removal leaves no program or link behind;
 # initramfs-tools, zstd: the preflight scenario installs a kernel package, which builds its initramfs;
-# libarchive13: what the .deb recommends for preflight (apt installs it with the package, dpkg -i does not).
+# libarchive13: what the .deb recommends for preflight (apt installs it with the package, dpkg -i does not);
+# rsyslog: the syslog-only scenarios (disabled in the image; they enable it).
 PACKAGES = ("systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,libpam-systemd,bpftool,"
-            "initramfs-tools,zstd,libarchive13")
+            "initramfs-tools,zstd,libarchive13,rsyslog")
 
 
 def ensure_root(cache, log):
@@ -58,6 +59,8 @@ def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=N
         wanted = os.path.join(stage, "etc", "systemd", "system", "sysinit.target.wants", "reboot-witness.service")
         if not os.path.lexists(wanted):
             raise RuntimeError("dpkg -i did not enable reboot-witness.service")
+        # Only the syslog-only scenarios run rsyslog (they enable it, as a RHEL host has it).
+        subprocess.run(["chroot", stage, "systemctl", "disable", "--quiet", "rsyslog.service"], check=True)
         shutil.copy(selftest, os.path.join(stage, "usr", "local", "sbin"))
         for lib in libraries:  # what the test helper links that debootstrap's root lacks
             dest = os.path.join(stage, lib.lstrip("/"))

@@ -2,8 +2,9 @@ import WitnessEvidence
 import WitnessSystem
 
 /// Every boot this host knows, from every source: the witness store's boots,
-/// the journal's, wtmp's boot entries and the running boot, joined by boot
-/// id (wtmp has none: its boots are joined by start time), oldest first.
+/// the journal's, text syslog's, wtmp's boot entries and the running boot,
+/// joined by boot id (syslog and wtmp have none: theirs are joined by start
+/// time), oldest first.
 /// `dump` and `last` choose boots from this one list.
 public struct BootTimeline: Sendable {
     public struct Boot: Equatable, Sendable {
@@ -17,22 +18,26 @@ public struct BootTimeline: Sendable {
         public var witness: WitnessBoot?
         /// wtmp's boot entry for it.
         public var wtmpBoot: Instant?
+        /// What the text logs kept of it (read only where the journal has no such boot).
+        public var syslog: SyslogBoot?
 
         public init(id: String?) { self.id = id }
 
         /// The boot id, or a name for a boot that has none.
         public var name: String {
-            id ?? (wtmpBoot.map { "wtmp-boot-\($0.iso8601)" } ?? "unlisted-previous-boot")
+            id ?? syslog.flatMap { ($0.start ?? $0.first).map { "syslog-boot-\($0.iso8601)" } }
+                ?? (wtmpBoot.map { "wtmp-boot-\($0.iso8601)" } ?? "unlisted-previous-boot")
         }
     }
 
     /// Oldest first.
     public private(set) var boots: [Boot]
 
-    /// A wtmp boot entry belongs to a known boot that started this close to it.
+    /// A wtmp boot entry or a syslog boot line belongs to a known boot that started this close to it.
     static let wtmpSlack: Int64 = 300
 
-    public init(witness: [WitnessBoot], journal: [JournalBoot], wtmp: [WtmpEntry], current: String, currentStart: Instant?) {
+    public init(witness: [WitnessBoot], journal: [JournalBoot], syslog: [SyslogBoot] = [], wtmp: [WtmpEntry], current: String,
+                currentStart: Instant?) {
         var byID: [String: Boot] = [:]
         var order: [String] = []
         func merge(_ id: String, _ update: (inout Boot) -> Void) {
@@ -61,11 +66,23 @@ public struct BootTimeline: Sendable {
             }
         }
         var boots = order.map { byID[$0]! }
+        // rsyslog logs a boot's first line when it starts, seconds into the boot.
+        for logged in syslog {
+            guard let time = logged.start ?? logged.first else { continue }
+            if let index = Self.nearest(time, in: boots, where: { $0.syslog == nil }) {
+                boots[index].syslog = logged
+                boots[index].lastSeen = Self.latest(boots[index].lastSeen, logged.last)
+            } else {
+                var boot = Boot(id: nil)
+                boot.start = time
+                boot.lastSeen = logged.last
+                boot.syslog = logged
+                boots.append(boot)
+            }
+        }
         for entry in wtmp where entry.kind == .boot {
             guard let time = Instant(iso8601: entry.time) else { continue }
-            if let index = boots.indices.filter({ boots[$0].wtmpBoot == nil && boots[$0].start != nil })
-                .min(by: { abs(boots[$0].start!.microseconds - time.microseconds) < abs(boots[$1].start!.microseconds - time.microseconds) }),
-               abs(boots[index].start!.microseconds - time.microseconds) <= Self.wtmpSlack * 1_000_000 {
+            if let index = Self.nearest(time, in: boots, where: { $0.wtmpBoot == nil }) {
                 boots[index].wtmpBoot = time
             } else {
                 var boot = Boot(id: nil)
@@ -87,6 +104,20 @@ public struct BootTimeline: Sendable {
     }
 
     public var currentIndex: Int? { boots.lastIndex { $0.isCurrent } }
+
+    /// A boot's own lines are written after it started (rsyslog stamps the
+    /// kernel's first lines when it reads them, half a minute in on a slow
+    /// machine; systemd-update-utmp writes wtmp's), never this much before.
+    static let earlySlack: Int64 = 5
+
+    /// The boot that started last before `time` (within the slacks), among those `eligible`:
+    /// the previous boot, which started seconds earlier, is not the nearest by absolute distance.
+    static func nearest(_ time: Instant, in boots: [Boot], where eligible: (Boot) -> Bool) -> Int? {
+        let lag = { (index: Int) in time.microseconds - boots[index].start!.microseconds }
+        return boots.indices.filter {
+            boots[$0].start != nil && eligible(boots[$0]) && lag($0) >= -earlySlack * 1_000_000 && lag($0) <= wtmpSlack * 1_000_000
+        }.min { abs(lag($0)) < abs(lag($1)) }
+    }
 
     /// A boot before the first listed one that no source names: the running
     /// boot's pstore and kernel log may still speak of it.

@@ -14,6 +14,10 @@ public final class HostEvidence {
         public var readJournal = true
         public var auditDirectory = AuditLog.defaultDirectory
         public var wtmp = Wtmp.defaultPath
+        /// rsyslog's text files (nil: not read).
+        public var syslogDirectory: String? = "/var/log"
+        /// How many of the newest boots the text logs must be read back to (nil: all of them).
+        public var syslogBoots: Int? = 2
         public var pstoreRoots = PstoreHarvest.locations
         public var watchdogRoot = "/sys/class/watchdog"
         public var kernelLog = "/dev/kmsg"
@@ -27,6 +31,8 @@ public final class HostEvidence {
     /// nil: not read (`--no-journal`).
     public let journal: Result<JournalReader, SystemError>?
     public let wtmp: Result<[WtmpEntry], SystemError>
+    /// The text logs, where read (a host whose journal lacks the boots asked for).
+    public let syslog: SyslogSource?
     public internal(set) var timeline: BootTimeline
     /// The evidence is this running host's: its kernel log and watchdogs speak
     /// of the boot before this one. False for a journal directory that does
@@ -46,8 +52,14 @@ public final class HostEvidence {
         let journalBoots = (try? journal?.get()).map { JournalBoot.list(in: $0) } ?? []
         thisHost = locations.journalDirectory == nil || journalBoots.contains { $0.id == current }
         let witnessBoots = ((try? store.get()) ?? nil).map(WitnessBoot.fold) ?? []
-        timeline = BootTimeline(witness: witnessBoots, journal: journalBoots, wtmp: (try? wtmp.get()) ?? [],
-                                current: thisHost ? current : "unknown", currentStart: thisHost ? currentStart : nil)
+        // Text logs are read where the journal does not hold the boots asked for (RHEL's volatile journal).
+        let wanted = locations.syslogBoots
+        syslog = locations.syslogDirectory.flatMap { directory in
+            wanted.map { journalBoots.count >= $0 } == true ? nil : SyslogSource(directory: directory)
+        }
+        timeline = BootTimeline(witness: witnessBoots, journal: journalBoots, syslog: syslog?.boots(newest: wanted) ?? [],
+                                wtmp: (try? wtmp.get()) ?? [], current: thisHost ? current : "unknown",
+                                currentStart: thisHost ? currentStart : nil)
     }
 
     /// The store in `directory`, nil where none was ever made, or why it cannot be read.

@@ -37,6 +37,9 @@ public struct BootFacts: Equatable, Sendable {
 
     public init(bootID: String) { self.bootID = bootID }
 
+    /// Where the log facts (`journal`) were read: the journal, or text syslog.
+    public var logSource: Evidence.Source { journal?.origin == .syslog ? .syslog : .journal }
+
     /// The witness's caller records (exits joined, initiators linked).
     public var records: [CallerRecord] {
         get { witness?.records ?? [] }

@@ -20,6 +20,7 @@ public enum FactGathering {
         facts.failedAttempts = FailedAttempts.gather(boot: boot.witness, next: next?.witness, pstore: facts.pstore)
         facts.pstore.removeAll(where: FailedAttempts.isAttempt)
         journal(boot, next: next, host, &facts)
+        syslog(boot, next: next, host, &facts)
         if next?.isCurrent == true && host.thisHost {
             // This boot's kernel ring still holds its first lines (the journal may not have them yet).
             let known = facts.uncleanMarkers.map(\.excerpt)
@@ -51,6 +52,7 @@ public enum FactGathering {
         case .failure(let error):
             facts.sourceNotes.append(Evidence(source: .wtmp, time: nil, excerpt: "unreadable: \(error)", stance: .note))
         }
+        confirmSyslogCommands(&facts)
         let signs = [boot.lastSeen, facts.journal?.last?.time.flatMap(Instant.init(iso8601:)),
                      facts.audit.last?.time, facts.wtmp.last.flatMap { Instant(iso8601: $0.time) }]
         facts.lastSeen = signs.compactMap { $0 }.max()?.iso8601
@@ -101,6 +103,9 @@ public enum FactGathering {
         if let id = boot.journal?.id {
             facts.journal = JournalEvidence.facts(of: id, in: journal)
             facts.forgeries += facts.journal?.forgeries ?? []
+        } else if boot.syslog != nil {
+            facts.sourceNotes.append(Evidence(source: .journal, time: nil, excerpt: "no entries for this boot in the \(journal.location): "
+                                              + "read from the text logs instead", stance: .note))
         } else {
             facts.sourceNotes.append(Evidence(source: .journal, time: nil,
                                               excerpt: "no entries for this boot in the \(journal.location) (not persistent then, or rotated away)"
@@ -122,6 +127,49 @@ public enum FactGathering {
                                               excerpt: "partly read: \(journal.unreadable - problems) read(s) stopped at unreadable entries"
                                                   + host.journalDamageNote(), stance: .note))
         }
+    }
+}
+
+extension FactGathering {
+    /// A boot the journal lacks, from the text logs: its facts are claims (any user can write a line there).
+    static func syslog(_ boot: BootTimeline.Boot, next: BootTimeline.Boot?, _ host: HostEvidence, _ facts: inout BootFacts) {
+        guard let source = host.syslog else { return }
+        facts.sourceNotes += source.notes.prefix(8).map { Evidence(source: .syslog, time: nil, excerpt: $0, stance: .note) }
+        if next?.journal == nil, let nextLogged = next?.syslog {
+            facts.uncleanMarkers += SyslogEvidence.uncleanMarkers(nextBoot: nextLogged).map {
+                Evidence(source: .syslog, time: $0.time, excerpt: "next boot: " + $0.quoted)
+            }
+        }
+        guard boot.journal == nil, let logged = boot.syslog else { return }
+        facts.journal = SyslogEvidence.facts(of: logged)
+        facts.sourceNotes.append(Evidence(source: .syslog, time: nil, excerpt: "read from \(source.directory) (text logs keep no writer: "
+                                          + "each line is a claim any local user could have written)", stance: .note))
+        facts.sourceNotes += logged.notes.prefix(8).map { Evidence(source: .syslog, time: nil, excerpt: $0, stance: .note) }
+        if let nextLogged = next?.syslog, next?.journal == nil, next?.isCurrent == false,
+           SyslogEvidence.finishedStartup(nextLogged) == false {
+            facts.failedAttempts.append(Evidence(source: .syslog, time: next?.start?.iso8601,
+                                                 excerpt: "the next boot never finished starting up (no \"Startup finished\" from systemd in the text logs)"))
+        }
+    }
+
+    /// The audit log is written by the kernel and root processes only: where
+    /// it covers a boot, a sudo line of a text log that no USER_CMD confirms
+    /// is a claim it contradicts, not a fact.
+    static func confirmSyslogCommands(_ facts: inout BootFacts) {
+        guard facts.journal?.origin == .syslog, !facts.audit.isEmpty, let commands = facts.journal?.commands else { return }
+        let audited = AuditLog.userCommands(facts.audit)
+        var confirmed: [UserCommand] = []
+        for command in commands {
+            if command.tool != "sudo" || audited.contains(where: { $0.action == command.action
+                && abs(VerdictEngine.seconds($0.time, command.time) ?? 99) <= 2 }) {
+                confirmed.append(command)
+            } else {
+                facts.sourceNotes.append(Evidence(source: .syslog, time: command.time, excerpt: "a sudo line naming \(command.user) "
+                                                  + "(`\(command.command)`) that the audit log does not confirm (no USER_CMD): not evidence",
+                                                  stance: .contradicts))
+            }
+        }
+        facts.journal?.commands = confirmed
     }
 }
 

@@ -143,6 +143,8 @@ public struct Verdict: Codable, Equatable, Sendable {
 public struct Evidence: Codable, Equatable, Sendable {
     public enum Source: String, Codable, Sendable {
         case witness, pstore, journal, audit, wtmp
+        /// rsyslog's text files (no writer identity: claims).
+        case syslog
         case kernelLog = "kernel-log"
         /// A watchdog driver's boot status (sysfs).
         case bootstatus

@@ -18,7 +18,7 @@ extension VerdictEngine {
         guard !steps.isEmpty || auditShutdown != nil || wtmpShutdown != nil else { return nil }
         // The first steps and the last ones: enough to read, never the whole sequence.
         let cited = steps.count > 4 ? Array(steps.prefix(2) + steps.suffix(2)) : steps
-        var evidence = cited.map { Evidence(source: .journal, time: $0.line.time, excerpt: $0.line.quoted) }
+        var evidence = cited.map { Evidence(source: facts.logSource, time: $0.line.time, excerpt: $0.line.quoted) }
         if let event = auditShutdown {
             evidence.append(Evidence(source: .audit, time: event.time.iso8601,
                                      excerpt: "SYSTEM_SHUTDOWN by \(event["comm"] ?? event["exe"] ?? "?") (\(event.location))"))
@@ -47,11 +47,13 @@ extension VerdictEngine {
                                             command.sshPeer.map { "ssh from \($0)" }]
                 .compactMap { $0 }.joined(separator: ", ") + ")"
             initiator = CallerRecord.Initiator(command)
-            evidence.insert(Evidence(source: command.source == "audit" ? .audit : .journal, time: command.time,
+            evidence.insert(Evidence(source: command.source == "audit" ? .audit : facts.logSource, time: command.time,
                                      excerpt: "\(command.source == "audit" ? "USER_CMD" : command.tool): \(command.user)"
                                          + (command.tty.map { " on \($0)" } ?? "") + " ran `\(command.command)`"
                                          + (command.session.map { " (session \($0))" } ?? "")
-                                         + (command.sshPeer.map { ", logged in by ssh from \($0)" } ?? "")), at: 0)
+                                         + (command.location.map { " (\($0))" } ?? "")
+                                         + (command.sshPeer.map { ", logged in by ssh from \($0)" } ?? "")
+                                         + (command.sshLocation.map { " (\($0))" } ?? "")), at: 0)
         }
         if subreason == .graceful, let unit = rebootingUnitStarted(facts, before: began) {
             (subreason, detail, who) = (.service, unit.name, "by \(unit.name)")
@@ -59,7 +61,14 @@ extension VerdictEngine {
         }
         if subreason == .graceful, let powerKey = facts.journal?.powerKey {
             (subreason, detail, who) = (.acpi, "power_button", "after the power key")
-            evidence.insert(Evidence(source: .journal, time: powerKey.time, excerpt: powerKey.quoted), at: 0)
+            evidence.insert(Evidence(source: facts.logSource, time: powerKey.time, excerpt: powerKey.quoted), at: 0)
+        }
+        if subreason == .graceful {
+            // A text log cannot say who asked; it can say who was logged in by ssh as the shutdown began.
+            evidence += (facts.journal?.openLogins ?? []).suffix(4).map {
+                Evidence(source: facts.logSource, time: $0.time, excerpt: "ssh login still open as the shutdown began: \($0.quoted)",
+                         stance: .note)
+            }
         }
         let reason = action.flatMap(Verdict.Reason.init(command:)) ?? .shutdown
         var summary = subreason == .graceful ? "graceful \(reason.rawValue); no source names who asked"
@@ -93,7 +102,7 @@ extension VerdictEngine {
             return gap >= -5 && gap <= Double(requestWindow)
         }
         if let line = facts.journal?.serviceStarts.last(where: { near($0.time) }), let unit = line.unit {
-            return (unit, Evidence(source: .journal, time: line.time, excerpt: line.quoted))
+            return (unit, Evidence(source: facts.logSource, time: line.time, excerpt: line.quoted))
         }
         if let event = facts.audit.last(where: { $0.type == "SERVICE_START" && near($0.time.iso8601)
             && JournalEvidence.isRebootingUnit($0["unit"].map { $0.contains(".") ? $0 : $0 + ".service" }) }),
@@ -126,7 +135,8 @@ extension VerdictEngine {
                                  excerpt: "armed \(armed), last seen alive \(facts.lastAlive ?? "?"), no clean stop, no restart path recorded")]
             confidence = facts.uncleanMarkers.isEmpty ? .medium : .high
         } else if facts.witness?.stopped == nil, let last = facts.journal?.last {
-            evidence = [Evidence(source: .journal, time: last.time, excerpt: "the journal ends with no shutdown sequence: \(last.quoted)")]
+            evidence = [Evidence(source: facts.logSource, time: last.time,
+                                 excerpt: "the \(facts.logSource == .syslog ? "text log" : "journal") ends with no shutdown sequence: \(last.quoted)")]
             confidence = facts.uncleanMarkers.isEmpty ? .low : .medium
         } else {
             return nil
@@ -138,11 +148,11 @@ extension VerdictEngine {
         if let oom = trouble.last(where: { $0.message.includesAny(oomMarkers) }) {
             subreason = .oomThenReset
             summary = "out of memory, then an external reset (no shutdown path ran)"
-            evidence.append(Evidence(source: .journal, time: oom.time, excerpt: oom.quoted))
+            evidence.append(Evidence(source: facts.logSource, time: oom.time, excerpt: oom.quoted))
         } else if let hang = trouble.last(where: { $0.message.includesAny(hangMarkers) }) {
             subreason = .hangThenReset
             summary = "hung tasks, then an external reset (no shutdown path ran)"
-            evidence.append(Evidence(source: .journal, time: hang.time, excerpt: hang.quoted))
+            evidence.append(Evidence(source: facts.logSource, time: hang.time, excerpt: hang.quoted))
         }
         summary += "; last seen alive \(facts.lastSeen ?? facts.lastAlive ?? facts.armed ?? "?")"
         return Verdict(reason: .hardReset, subreason: subreason, summary: summary, confidence: confidence,
@@ -171,7 +181,7 @@ extension VerdictEngine {
             best = .init(what: "\(r.probe) \(r.cmd?.rawValue ?? "") by \(r.exe ?? r.comm)", count: r.count, source: .witness)
         }
         for loop in facts.journal?.restarts ?? [] where loop.count >= 100 && loop.count > (best?.count ?? 0) {
-            best = .init(what: loop.unit, count: loop.count, source: .journal)
+            best = .init(what: loop.unit, count: loop.count, source: facts.logSource)
         }
         return best
     }
@@ -194,7 +204,7 @@ extension VerdictEngine {
                 Evidence(source: .audit, time: $0.time.iso8601, excerpt: "SYSTEM_SHUTDOWN (\($0.location))", stance: .contradicts)
             }
             against += (facts.journal?.shutdown ?? []).suffix(2).map {
-                Evidence(source: .journal, time: $0.line.time, excerpt: $0.line.quoted, stance: .contradicts)
+                Evidence(source: facts.logSource, time: $0.line.time, excerpt: $0.line.quoted, stance: .contradicts)
             }
         }
         return against

@@ -120,7 +120,7 @@ public enum VerdictEngine {
         }
         let powerKey = facts.journal?.powerKey
         let (subreason, detail) = classify(asker, powerKey: powerKey != nil)
-        if let powerKey { evidence.append(Evidence(source: .journal, time: powerKey.time, excerpt: powerKey.quoted)) }
+        if let powerKey { evidence.append(Evidence(source: facts.logSource, time: powerKey.time, excerpt: powerKey.quoted)) }
         let converted = facts.pstore.contains { $0.excerpt.contains { $0.contains("reboot-witness: reboot2panic:") } }
         // PID 1 with no intent before it: a graceful stop whose request we did not see
         // (D-Bus, or before arm), unless the power key explains it.
@@ -150,7 +150,7 @@ public enum VerdictEngine {
         var evidence = [Evidence(source: .witness, time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)),
                         Evidence(source: .witness, time: facts.cleanStop, excerpt: "orderly shutdown: the witness was stopped cleanly after it")]
         if let confirmed = facts.journal?.shutdown.last {
-            evidence.append(Evidence(source: .journal, time: confirmed.line.time, excerpt: confirmed.line.quoted))
+            evidence.append(Evidence(source: facts.logSource, time: confirmed.line.time, excerpt: confirmed.line.quoted))
         }
         let final = pid1WentOn(facts, cmd: cmd)
         if let (_, wentOn) = final { evidence.append(wentOn) }

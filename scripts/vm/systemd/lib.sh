@@ -74,3 +74,27 @@ report_never_armed() {
 	systemctl poweroff
 	sleep 300
 }
+
+# A RHEL-style host: journald keeps nothing across a boot (Storage=volatile,
+# as RHEL ships it) and forwards to rsyslog, whose text files do. Reboots.
+syslog_only() {
+	mkdir -p /etc/systemd/journald.conf.d
+	printf '[Journal]\nStorage=volatile\nForwardToSyslog=yes\n' > /etc/systemd/journald.conf.d/rw-volatile.conf
+	systemctl restart systemd-journald
+	rm -rf /var/log/journal
+	systemctl enable --quiet rsyslog
+	systemctl restart rsyslog
+	for i in $(seq 1 100); do grep -q 'Linux version' /var/log/kern.log 2>/dev/null && break; sleep 0.2; done
+	grep -q 'Linux version' /var/log/kern.log || echo "@@RW-FAIL@@ rsyslog kept no boot start in /var/log/kern.log"
+	# The boot judged is the next one, with rsyslog running from its start as on such a host.
+	sync
+	systemctl reboot
+	sleep 300
+}
+
+# The last phase of a syslog-only scenario: what the journal has, the files, then `last`.
+report_syslog_only() {
+	section journal-boots journalctl --list-boots --no-pager
+	section syslog-files ls -l /var/log
+	report_never_armed
+}
