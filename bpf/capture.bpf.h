@@ -385,22 +385,32 @@ static __always_inline void rw_printk_record(const char *where, const struct rw_
 			   r->ancestry[0].comm, r->ancestry[1].comm);
 }
 
-/* Kernel restart path hit: attribute, stack, optional string/int argument. */
-static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach, const char *where,
-					  const void *str, __u32 arg_int)
+/* Kernel restart path hit: the record, attributed, with its stack and
+ * optional string/int argument; NULL when standing by or out of scratch. */
+static __always_inline struct rw_record *rw_kernel_record(void *ctx, __u16 probe, __u16 attach, const char *where,
+							   const void *str, __u32 arg_int)
 {
 	struct rw_record *r;
 
 	if (rw_stands_by())
-		return 0;
+		return NULL;
 	r = rw_begin(probe, attach);
 	if (!r)
-		return 0;
+		return NULL;
 	rw_capture(ctx, r, true);
 	rw_read_kernel_arg(r, str);
 	r->arg_int = arg_int;
 	rw_printk_record(where, r);
-	rw_submit_stopping(r, 0);
+	return r;
+}
+
+static __always_inline int rw_emit_kernel(void *ctx, __u16 probe, __u16 attach, const char *where,
+					  const void *str, __u32 arg_int)
+{
+	struct rw_record *r = rw_kernel_record(ctx, probe, attach, where, str, arg_int);
+
+	if (r)
+		rw_submit_stopping(r, 0);
 	return 0;
 }
 

@@ -275,10 +275,50 @@ RW_KFUNC_STR(hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN)
 RW_KFUNC_STR_ACTION(__hw_protection_shutdown, RW_PROBE_HW_PROTECTION_SHUTDOWN_612)
 RW_KFUNC_STR_ACTION(__hw_protection_trigger, RW_PROBE_HW_PROTECTION_TRIGGER)
 RW_KFUNC(ctrl_alt_del, RW_PROBE_CTRL_ALT_DEL)
-RW_KFUNC(deferred_cad, RW_PROBE_DEFERRED_CAD)
 RW_KFUNC_INT(sysrq_handle_reboot, RW_PROBE_SYSRQ_HANDLE_REBOOT)
 RW_KFUNC(kernel_kexec, RW_PROBE_KERNEL_KEXEC)
 RW_KFUNC_STR(vpanic, RW_PROBE_VPANIC)
+
+/* deferred_cad: with kernel.ctrl-alt-del = 1, Ctrl-Alt-Del restarts the
+ * machine from this kworker at once, and no process made a call the hold
+ * could stop. Where the controller armed the kernel-path wait (rw_final
+ * with tgid 0), the kworker waits here for its record as PID 1's last call
+ * does (bpf_loop, 5.17+; bounded by the budget): the restart comes that
+ * much later, with the record durable. */
+static __always_inline int rw_emit_kernel_waiting(void *ctx, __u16 probe, __u16 attach, const char *where)
+{
+	struct rw_record *r = rw_kernel_record(ctx, probe, attach, where, NULL, 0);
+	struct rw_final_state *final;
+	__u64 budget_ns;
+	__u32 key = 0;
+
+	if (!r)
+		return 0;
+	final = bpf_map_lookup_elem(&rw_final, &key);
+	budget_ns = final && final->tgid == 0 ? final->budget_ns : 0;
+	if (budget_ns)
+		r->flags |= RW_F_FINAL_WAIT;
+	if (rw_submit_stopping(r, budget_ns ? BPF_RB_FORCE_WAKEUP : 0) && budget_ns)
+		rw_final_wait_for_ack(r->boot_ns, budget_ns);
+	return 0;
+}
+
+SEC("fentry/deferred_cad")
+int BPF_PROG(fentry_deferred_cad)
+{ return rw_emit_kernel_waiting(ctx, RW_PROBE_DEFERRED_CAD, RW_ATTACH_FENTRY, "deferred_cad"); }
+
+SEC("kprobe/deferred_cad")
+int BPF_KPROBE(kprobe_deferred_cad)
+{ return rw_emit_kernel_waiting(ctx, RW_PROBE_DEFERRED_CAD, RW_ATTACH_KPROBE, "deferred_cad"); }
+
+/* Twins without the wait for kernels without bpf_loop (the loader picks them). */
+SEC("fentry/deferred_cad")
+int BPF_PROG(fentry_deferred_cad_nowait)
+{ return rw_emit_kernel(ctx, RW_PROBE_DEFERRED_CAD, RW_ATTACH_FENTRY, "deferred_cad", NULL, 0); }
+
+SEC("kprobe/deferred_cad")
+int BPF_KPROBE(kprobe_deferred_cad_nowait)
+{ return rw_emit_kernel(ctx, RW_PROBE_DEFERRED_CAD, RW_ATTACH_KPROBE, "deferred_cad", NULL, 0); }
 
 /* reboot_pid_ns(struct pid_namespace *, int cmd): the command is the 2nd arg. */
 SEC("fentry/reboot_pid_ns")

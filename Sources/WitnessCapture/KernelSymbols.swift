@@ -27,29 +27,49 @@ public final class KernelSymbols {
         return frames
     }
 
+    /// One pass over the file's bytes: most lines cost their address only
+    /// (a stopping record waits for this, and /proc/kallsyms has 100,000+
+    /// lines: under emulation a String per line took seconds).
     private func resolve(_ wanted: Set<UInt64>) {
         guard let bytes = Files.read(path) else { return }
-        // best[address] = (symbol start, name, module) with the greatest start <= address
-        var best: [UInt64: (start: UInt64, name: Substring, module: Substring?)] = [:]
+        // best[address] = (symbol start, line range) with the greatest start <= address
+        var best: [UInt64: (start: UInt64, line: Range<Int>)] = [:]
         let sortedWanted = wanted.sorted()
-        let text = String(decoding: bytes, as: UTF8.self)
-        for line in text.split(separator: "\n") {
-            guard let symbol = KallsymsLine(line), symbol.address != 0, symbol.isText else { continue }
-            let start = symbol.address
-            // Only wanted addresses at or above this symbol can be inside it.
-            for address in sortedWanted where address >= start && address - start < 1 << 20 {
-                if let current = best[address], current.start >= start { continue }
-                best[address] = (start, symbol.name, symbol.module)
+        let lowest = sortedWanted.first ?? 0, highest = sortedWanted.last ?? 0
+        var lineStart = 0
+        bytes.withUnsafeBufferPointer { text in
+            while lineStart < text.count {
+                var end = lineStart
+                while end < text.count && text[end] != 0x0A { end += 1 }
+                defer { lineStart = end + 1 }
+                var address: UInt64 = 0, index = lineStart
+                while index < end, let digit = Self.hexValue(text[index]) { address = address << 4 | digit; index += 1 }
+                // Only wanted addresses at or above this symbol, within 1 MiB, can be inside it.
+                guard address != 0, address <= highest, address >= lowest || lowest - address < 1 << 20, index + 2 < end, text[index] == 0x20, "tTwW".utf8.contains(text[index + 1]) else { continue }
+                for wantedAddress in sortedWanted where wantedAddress >= address && wantedAddress - address < 1 << 20 {
+                    if let current = best[wantedAddress], current.start >= address { continue }
+                    best[wantedAddress] = (address, lineStart..<end)
+                }
             }
         }
         for address in wanted {
-            guard let hit = best[address] else {
+            guard let hit = best[address],
+                  let symbol = KallsymsLine(String(decoding: bytes[hit.line], as: UTF8.self)) else {
                 cache[address] = hex(address)
                 continue
             }
-            var name = "\(hit.name)+0x\(String(address - hit.start, radix: 16))"
-            if let module = hit.module { name += " [\(module)]" }
+            var name = "\(symbol.name)+0x\(String(address - hit.start, radix: 16))"
+            if let module = symbol.module { name += " [\(module)]" }
             cache[address] = name
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt64? {
+        switch byte {
+        case 0x30...0x39: return UInt64(byte - 0x30)
+        case 0x61...0x66: return UInt64(byte - 0x61 + 10)
+        case 0x41...0x46: return UInt64(byte - 0x41 + 10)
+        default: return nil
         }
     }
 

@@ -232,15 +232,15 @@ public final class WitnessProbes {
 
     /// The program attached for `point` in `mode`: the object's program in
     /// that ELF section (names generated from the objects, see BPFEmbed).
-    /// sys_enter_reboot's has a twin without the final stage's wait for
-    /// kernels without bpf_loop: a program that calls an unknown helper does
-    /// not load at all.
+    /// Programs that wait in the kernel for their record (sys_enter_reboot
+    /// for PID 1's final call, deferred_cad) have a twin named `…_nowait`
+    /// for kernels without bpf_loop: a program that calls an unknown helper
+    /// does not load at all.
     static func program(_ point: ProbePoint, _ mode: AttachMode, boundedLoops: Bool) -> BPFProgramName? {
         let section = point.section(mode)
         let candidates = (BPFPrograms.sections[point.object] ?? []).filter { $0.section == section }.map(\.program)
         guard candidates.count > 1 else { return candidates.first }
-        let waiting = candidates.first { $0 != .tpSysEnterRebootNowait }
-        return boundedLoops ? waiting : candidates.first { $0 == .tpSysEnterRebootNowait }
+        return candidates.first { $0.rawValue.hasSuffix("_nowait") != boundedLoops }
     }
 
     /// Plans, loads and attaches one instance of an object for `points` (those

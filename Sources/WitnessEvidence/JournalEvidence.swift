@@ -194,6 +194,8 @@ public enum JournalEvidence {
         guard let unit, shutdownTargets.index(forKey: unit) == nil,
               !["umount.target", "systemd-update-utmp-runlevel.service"].contains(unit) else { return false }
         let name = unit.lowercased()
+        // Our own unit records reboots; it does not ask for them.
+        guard !name.hasPrefix("reboot-witness") else { return false }
         return name.includesAny(["reboot", "shutdown", "poweroff", "power-off", "halt", "kexec"])
     }
 

@@ -53,6 +53,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     public var cgroupV1: Bool
     public var container: ContainerID?
     public var podUID: String?
+    /// The pod by name, resolved while it existed (from the kubelet's log directories).
+    public var pod: PodIdentity?
     public var pidNs: UInt32?
     public var inInitPidNs: Bool?
     public var ancestry: [Ancestor]
@@ -84,11 +86,12 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         public var sshPeer: String?
         public var cgroup: String?
         public var container: ContainerID?
+        public var pod: PodIdentity?
         public var ancestry: [Ancestor]
 
         enum CodingKeys: String, CodingKey {
             case time, cmd, argv, pid, comm, exe, user, loginUser = "login_user", sessionid, tty, sshPeer = "ssh_peer"
-            case cgroup, container, ancestry
+            case cgroup, container, pod, ancestry
         }
 
         public init(time: String, cmd: RebootAction?, argv: String?, pid: UInt32, comm: String, exe: String?, user: String?,
@@ -102,7 +105,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         public init(_ r: CallerRecord) {
             time = r.time; cmd = r.cmd; argv = r.cmdArg; pid = r.pid; comm = r.comm; exe = r.exe; user = r.user
             loginUser = r.loginUser; sessionid = r.sessionid; tty = r.tty; sshPeer = r.sshPeer; cgroup = r.cgroup
-            container = r.container; ancestry = r.ancestry
+            container = r.container; pod = r.pod; ancestry = r.ancestry
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -112,14 +115,14 @@ public struct CallerRecord: Codable, Equatable, Sendable {
             try c.encode(user, forKey: .user); try c.encode(loginUser, forKey: .loginUser)
             try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
             try c.encode(sshPeer, forKey: .sshPeer); try c.encode(cgroup, forKey: .cgroup)
-            try c.encode(container, forKey: .container); try c.encode(ancestry, forKey: .ancestry)
+            try c.encode(container, forKey: .container); try c.encode(pod, forKey: .pod); try c.encode(ancestry, forKey: .ancestry)
         }
     }
 
     enum CodingKeys: String, CodingKey {
         case bootID = "boot_id", time, bootNs = "boot_ns", probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held, finalStage = "final_stage"
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
-        case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid"
+        case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid", pod
         case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
         case context, count, lastTime = "last_time", sshPeer = "ssh_peer", initiator
     }
@@ -173,6 +176,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         cgroupV1 = try c.decode(Bool.self, forKey: .cgroupV1)
         container = try c.decodeIfPresent(ContainerID.self, forKey: .container)
         podUID = try c.decodeIfPresent(String.self, forKey: .podUID)
+        pod = try c.decodeIfPresent(PodIdentity.self, forKey: .pod)
         pidNs = try c.decodeIfPresent(UInt32.self, forKey: .pidNs)
         inInitPidNs = try c.decodeIfPresent(Bool.self, forKey: .inInitPidNs)
         ancestry = try c.decode([Ancestor].self, forKey: .ancestry)
@@ -202,7 +206,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
         try c.encode(cgroup, forKey: .cgroup); try c.encode(cgroupID, forKey: .cgroupID)
         try c.encode(cgroupV1, forKey: .cgroupV1); try c.encode(container, forKey: .container)
-        try c.encode(podUID, forKey: .podUID); try c.encode(pidNs, forKey: .pidNs)
+        try c.encode(podUID, forKey: .podUID); try c.encode(pod, forKey: .pod); try c.encode(pidNs, forKey: .pidNs)
         try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(ancestry, forKey: .ancestry)
         try c.encode(kernelStack, forKey: .kernelStack); try c.encode(context, forKey: .context)
         try c.encode(count, forKey: .count); try c.encode(lastTime, forKey: .lastTime)

@@ -24,6 +24,7 @@ public enum RecordFormatter {
         if let arg = r.cmdArg { line += " \"\(arg)\"" }
         line += " by \(r.comm)[\(r.pid)] exe=\(r.exe ?? "?") uid=\(r.uid) loginuid=\(r.loginuid.map(String.init) ?? "unset")"
         if let container = r.container { line += " container=\(container.runtime):\(container.id.prefix(12))" }
+        if let pod = r.pod { line += " pod=\(pod.qualified)" }
         if let peer = r.sshPeer { line += " ssh=\(peer)" }
         if !r.ancestry.isEmpty { line += " ancestry=" + r.ancestry.prefix(6).map { "\($0.comm)[\($0.pid)]" }.joined(separator: "<") }
         if r.held { line += " held" }
@@ -69,7 +70,11 @@ public enum RecordFormatter {
                 place += "  container \(container.runtime):\(container.id)"
                 if let role = container.role { place += " (\(role))" }
             }
-            if let pod = r.podUID { place += "  pod \(pod)" }
+            if let pod = r.pod {
+                place += "  pod \(pod.qualified)" + (pod.container.map { " container \($0)" } ?? "") + (r.podUID.map { " (uid \($0))" } ?? "")
+            } else if let pod = r.podUID {
+                place += "  pod \(pod)"
+            }
             if let inInit = r.inInitPidNs, !inInit { place += "  pid-ns \(r.pidNs ?? 0) (not the host's)" }
             lines.append(place)
             if !r.ancestry.isEmpty {
@@ -78,7 +83,9 @@ public enum RecordFormatter {
         }
         if r.held && outcome == nil { lines.append("    held: denied until durable, then replayed by the witness") }
         if r.finalStage {
-            lines.append("    final stage: written through the block device after systemd-shutdown closed the store; the call waited for it")
+            lines.append(r.ancestry.first?.comm == "kthreadd" || r.pid != 1 && r.probe.kind == .kernelPath
+                ? "    waited: the kernel thread restarting the machine waited in the kernel until this record was durable"
+                : "    final stage: written through the block device after systemd-shutdown closed the store; the call waited for it")
         }
         if let outcome { lines.append("    outcome \(outcome)") }
         if !r.kernelStack.isEmpty {

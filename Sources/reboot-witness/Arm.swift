@@ -133,6 +133,13 @@ struct Arm: ParsableCommand {
     @Flag(help: "Do not write the node_exporter textfile.")
     var noMetrics = false
 
+    @Option(help: ArgumentHelp("The directory holding the kubelet's pods/ and containers/ log directories: pod names for records of processes in pods (nothing happens where they do not exist).",
+                               valueName: "DIR"))
+    var kubeletLogDir: String = "/var/log"
+
+    @Flag(help: "Do not name pods (records keep the container id and pod UID).")
+    var noPodNames = false
+
     @Flag(help: "When arming is refused (no BTF, no privileges, a read-only store), say why once and wait for a signal instead of exiting: a DaemonSet's pod then stays NotReady with the reason (`status --ready`) instead of crash-looping.")
     var idleOnRefusal = false
 
@@ -208,6 +215,7 @@ struct Arm: ParsableCommand {
                 return file
             }
             options.outputs.metricsDirectory = noMetrics ? nil : metricsDir
+            options.kubeletLogs = noPodNames ? nil : kubeletLogDir
             options.bus.enabled = !noDbus
             options.bus.address = dbusAddress
             if reboot2panic {

@@ -120,6 +120,9 @@ enum Harness {
             shown(attribution.container?.id)
             shown(attribution.container?.runtime)
             shown(attribution.podUID)
+            // The kubelet's log directory and link names, which name the pod.
+            shown(PodIndex.podDirectory(String(line))?.qualified)
+            if let (pod, id) = PodIndex.containerLog(String(line)) { shown(pod.container); shown(id) }
         }
     }
 

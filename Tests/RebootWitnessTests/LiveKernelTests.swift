@@ -15,6 +15,7 @@ final class LiveKernelTests: XCTestCase {
             throw XCTSkip("live tests need kernel BTF")
         }
         store = try temporaryDirectory("live")
+        try standInKubelet()
         try startArm()
     }
 
@@ -39,7 +40,7 @@ final class LiveKernelTests: XCTestCase {
         XCTAssertEqual(bound, 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Built.witness)
-        process.arguments = ["arm", "--store", store.path, "--json", "--no-pin"]
+        process.arguments = ["arm", "--store", store.path, "--json", "--no-pin", "--kubelet-log-dir", store.appendingPathComponent("kubelet").path]
         process.environment = ["NOTIFY_SOCKET": notifyPath, "PATH": "/usr/bin:/bin"]
         let err = Pipe()
         process.standardError = err
@@ -50,6 +51,20 @@ final class LiveKernelTests: XCTestCase {
         if String(decoding: armStderr, as: UTF8.self).contains("armed:") { return }
         XCTFail("arm did not print its armed line: \(String(decoding: armStderr, as: UTF8.self))")
         throw XCTSkip("arm failed")
+    }
+
+    static let containerID = String(repeating: "5e", count: 32)
+    static let podUID = "5e5e5e5e-0000-4000-8000-5e5e5e5e5e5e"
+
+    /// The kubelet's log directories as a node has them, for the pod of the container test.
+    func standInKubelet() throws {
+        let kubelet = store.appendingPathComponent("kubelet")
+        let pod = kubelet.appendingPathComponent("pods/default_rebooter-pod_\(Self.podUID)/app")
+        try FileManager.default.createDirectory(at: pod, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: kubelet.appendingPathComponent("containers"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: kubelet.appendingPathComponent("containers/rebooter-pod_default_app-\(Self.containerID).log").path,
+            withDestinationPath: pod.appendingPathComponent("0.log").path)
     }
 
     /// Stops arm (SIGINT) and returns every record it stored, as JSON objects.
@@ -74,7 +89,7 @@ final class LiveKernelTests: XCTestCase {
 
     func testBadMagicFromAContainerCgroupNamesTheCallerCompletely() throws {
         let root = try XCTUnwrap(Self.cgroup2Root(), "no cgroup v2 hierarchy mounted")
-        let containerID = String(repeating: "5e", count: 32)
+        let containerID = Self.containerID
         let relative = "/rw-live-\(getpid()).slice/docker-\(containerID).scope"
         let directory = root + relative
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -105,6 +120,9 @@ final class LiveKernelTests: XCTestCase {
         let container = try XCTUnwrap(record["container"] as? [String: Any])
         XCTAssertEqual(container["runtime"] as? String, "docker")
         XCTAssertEqual(container["id"] as? String, containerID)
+        let pod = try XCTUnwrap(record["pod"] as? [String: Any], "the pod is named from the kubelet's log directories")
+        XCTAssertEqual([pod["namespace"], pod["name"], pod["container"], pod["uid"]] as? [String],
+                       ["default", "rebooter-pod", "app", Self.podUID])
         XCTAssertEqual(record["in_init_pid_ns"] as? Bool, true)
         XCTAssertEqual(record["retval"] as? Int, -22, "the sys_exit_reboot record is joined to the entry")
         let ancestry = try XCTUnwrap(record["ancestry"] as? [[String: Any]])

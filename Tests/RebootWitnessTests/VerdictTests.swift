@@ -7,8 +7,10 @@ import WitnessSystem
 import XCTest
 import WitnessModel
 
-/// `last` over fixtures in the forms the real sources produce, one per verdict.
-final class VerdictTests: XCTestCase {
+/// Records and facts in the forms the real sources produce.
+protocol VerdictFixtures {}
+
+extension VerdictFixtures {
     func caller(_ probe: ProbeID = .sysEnterReboot, cmd: RebootAction? = .restart, pid: UInt32 = 812, comm: String = "reboot",
                 time: String = "2026-01-01T10:00:00.000Z", loginuid: UInt32? = nil, cgroup: String = "/system.slice/x.service",
                 container: ContainerID? = nil, argv: String? = nil, count: UInt64 = 1) -> CallerRecord {
@@ -40,7 +42,10 @@ final class VerdictTests: XCTestCase {
         build(&f)
         return f
     }
+}
 
+/// `last` over fixtures in the forms the real sources produce, one per verdict.
+final class VerdictTests: XCTestCase, VerdictFixtures {
     func testContainerInitiatedReboot() {
         let id = String(repeating: "c0ffee00", count: 8)
         let v = VerdictEngine.decide(facts { $0.records = [caller(container: ContainerID(runtime: "docker", id: id))] })

@@ -17,9 +17,9 @@ MIRROR = "http://deb.debian.org/debian"
 # bpftool: the package scenario checks that removal leaves no program or link behind;
 # initramfs-tools, zstd: the preflight scenario installs a kernel package, which builds its initramfs;
 # libarchive13: what the .deb recommends for preflight (apt installs it with the package, dpkg -i does not);
-# rsyslog: the syslog-only scenarios (disabled in the image; they enable it).
+# rsyslog: the syslog-only scenarios (disabled in the image; they enable it); kexec-tools: the kexec scenario.
 PACKAGES = ("systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,libpam-systemd,bpftool,"
-            "initramfs-tools,zstd,libarchive13,rsyslog")
+            "initramfs-tools,zstd,libarchive13,rsyslog,kexec-tools")
 
 
 def ensure_root(cache, log):
@@ -59,6 +59,9 @@ def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=N
         wanted = os.path.join(stage, "etc", "systemd", "system", "sysinit.target.wants", "reboot-witness.service")
         if not os.path.lexists(wanted):
             raise RuntimeError("dpkg -i did not enable reboot-witness.service")
+        # kexec-tools must not turn every reboot into a kexec (its kexec-load.service with LOAD_KEXEC=true).
+        with open(os.path.join(stage, "etc", "default", "kexec"), "w") as f:
+            f.write("LOAD_KEXEC=false\nUSE_GRUB_CONFIG=false\n")
         # Only the syslog-only scenarios run rsyslog (they enable it, as a RHEL host has it).
         subprocess.run(["chroot", stage, "systemctl", "disable", "--quiet", "rsyslog.service"], check=True)
         shutil.copy(selftest, os.path.join(stage, "usr", "local", "sbin"))

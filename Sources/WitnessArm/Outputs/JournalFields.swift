@@ -37,6 +37,8 @@ public enum JournalFields {
             ("REBOOT_WITNESS_CMD", r.cmd?.rawValue), ("REBOOT_WITNESS_CMD_ARG", r.cmdArg), ("REBOOT_WITNESS_EXE", r.exe),
             ("REBOOT_WITNESS_CGROUP", r.cgroup), ("REBOOT_WITNESS_CONTAINER_RUNTIME", r.container?.runtime),
             ("REBOOT_WITNESS_CONTAINER_ID", r.container?.id), ("REBOOT_WITNESS_POD_UID", r.podUID),
+            ("REBOOT_WITNESS_POD_NAMESPACE", r.pod?.namespace), ("REBOOT_WITNESS_POD_NAME", r.pod?.name),
+            ("REBOOT_WITNESS_CONTAINER_NAME", r.pod?.container),
             ("REBOOT_WITNESS_LOGIN_USER", r.loginUser), ("REBOOT_WITNESS_TTY", r.tty), ("REBOOT_WITNESS_SSH_PEER", r.sshPeer),
             ("REBOOT_WITNESS_INITIATOR", r.initiator.map(describe)),
         ]

@@ -26,6 +26,10 @@ public final class FinalStage {
     static let slotCount = 8
     /// The longest PID 1's reboot(2) waits for its record.
     static let budgetMilliseconds: UInt64 = 2000
+    /// The longest a kernel thread about to restart waits: its record and
+    /// the interrupt's before it are symbolized (a read of /proc/kallsyms,
+    /// over a second under emulation) and stored first.
+    static let kernelPathBudgetMilliseconds: UInt64 = 5000
 
     let options: Options
     /// PID 1 became systemd-shutdown: the store is closed.
@@ -86,7 +90,7 @@ public final class FinalStage {
         }
     }
 
-    /// Makes PID 1's reboot(2) wait in the kernel for its record, where it can.
+    /// Makes PID 1's reboot(2) (`tgid`, or kernel threads for 0) wait in the kernel for its record, where it can.
     private func wait(_ probes: WitnessProbes) -> String {
         if SystemCalls.onlineCPUs() < 2 {
             return "without waiting (one CPU online: a waiting caller would starve us)"
@@ -102,6 +106,21 @@ public final class FinalStage {
         }
     }
 
+    /// Arms the kernel-path wait: a kernel thread about to restart the
+    /// machine with no caller to hold (deferred_cad, Ctrl-Alt-Del with
+    /// kernel.ctrl-alt-del = 1) waits for its record. Where it could not be
+    /// armed for an error, the line to log (status's final_stage.kernel_wait
+    /// says where the kernel or the machine cannot).
+    func armKernelPathWait(_ probes: WitnessProbes) -> String? {
+        guard SystemCalls.onlineCPUs() >= 2, probes.finalWaitPossible else { return nil }
+        do {
+            try probes.setFinalWait(tgid: 0, budgetMilliseconds: Self.kernelPathBudgetMilliseconds)
+            return nil
+        } catch {
+            return "kernel paths with no caller to hold (deferred_cad): records without waiting (\(error))"
+        }
+    }
+
     /// Lets callers waiting in the kernel go on once their records are durable
     /// (or could not be made so: waiting longer would not help).
     func release(_ captured: [CapturedRecord], stored: Bool, probes: WitnessProbes, kmsg: KernelLog) {
@@ -110,11 +129,13 @@ public final class FinalStage {
             // and pstore's shutdown dump (where there is one) keeps the line.
             let releasing = SystemCalls.clocks().boottime
             let waited = (Double(releasing - Int64(record.bootNanoseconds)) / 1e4).rounded() / 100
-            let line = "final stage: \(record.comm)[\(record.pid)]'s reboot(2) record \(stored ? "durable" : "NOT stored"), "
+            let line = "\(active ? "final stage" : "kernel path"): \(record.comm)[\(record.pid)]'s \(active ? "reboot(2) " : "")record \(stored ? "durable" : "NOT stored"), "
                 + "released after \(waited) ms"
             kmsg.write("reboot-witness: " + line)
             do {
-                try probes.acknowledgeFinal(tgid: pid, budgetMilliseconds: Self.budgetMilliseconds,
+                // Before the final stage the wait stays armed for kernel threads (tgid 0).
+                try probes.acknowledgeFinal(tgid: active ? pid : 0,
+                                            budgetMilliseconds: active ? Self.budgetMilliseconds : Self.kernelPathBudgetMilliseconds,
                                             bootNanoseconds: record.bootNanoseconds)
                 StandardError.write(line + " (acknowledged at boottime \(releasing) ns or later)\n")
             } catch {

@@ -11,15 +11,18 @@ import WitnessModel
 /// Runs in the boot that captured the record (kallsyms and boot id change).
 public final class RecordResolver {
     public let bootID: String
+    /// Pod names from the kubelet's log directories, refreshed off the record path.
+    public let pods: PodIndex?
     private let users = UserNames()
     private let symbols: KernelSymbols
     /// SSH peers by caller pid and parent: a storm of distinct calls from one
     /// process reads /proc once.
     private var sshPeers: [UInt64: String?] = [:]
 
-    public init(bootID: String = BootIdentity.current(), symbols: KernelSymbols = KernelSymbols()) {
+    public init(bootID: String = BootIdentity.current(), symbols: KernelSymbols = KernelSymbols(), pods: PodIndex? = nil) {
         self.bootID = bootID
         self.symbols = symbols
+        self.pods = pods
     }
 
     public func resolve(_ r: CapturedRecord) -> CallerRecord {
@@ -61,6 +64,9 @@ public final class RecordResolver {
             context: interrupt ? "interrupt" : "process",
             count: 1)
         record.finalStage = r.finalWait
+        if !isExit, attribution.container != nil || attribution.podUID != nil {
+            record.pod = pods?.lookup(container: attribution.container, podUID: attribution.podUID)
+        }
         record.bootNs = r.bootNanoseconds
         // The ssh session behind a request: only while it is alive, so now.
         if !interrupt && !isExit && (isSyscall || point?.id == .execIntent) {

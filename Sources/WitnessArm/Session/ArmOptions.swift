@@ -62,6 +62,8 @@ public struct ArmOptions {
     public var finalStage = FinalStage.Options()
     /// nil: `--no-preflight`.
     public var preflight: PreflightWatch.Options? = PreflightWatch.Options()
+    /// Where the kubelet's `pods/` and `containers/` log directories are (pod names); nil: `--no-pod-names`.
+    public var kubeletLogs: String? = "/var/log"
 
     public init(store: String) {
         self.store = Store(path: store)

@@ -2,6 +2,7 @@ import FoundationEssentials
 import CWitness
 import Glibc
 import SystemPackage
+import WitnessAttribution
 import WitnessCapture
 import WitnessModel
 import WitnessPreflight
@@ -56,7 +57,7 @@ public final class ArmSession {
         path = RecordPath(store: try SlotStore(directory: options.store.path, size: options.store.size, create: true),
                           copies: RecordCopies(json: options.outputs.json, journal: journal, export: export))
         metrics = MetricsPublisher(directory: options.outputs.metricsDirectory)
-        resolver = RecordResolver()
+        resolver = RecordResolver(pods: options.kubeletLogs.map { PodIndex(root: $0) })
         capture = KernelCapture(features: features, options: options.capture, store: options.store.path)
         finalStage = FinalStage(options.finalStage)
         watches = Watches(bus: BusWatch(options.bus, bootID: resolver.bootID), preflight: options.preflight.map(PreflightWatch.init),
@@ -151,6 +152,7 @@ public final class ArmSession {
         } else {
             status.endPhase("load and attach")
         }
+        resolver.pods?.refresh()
         let harvested = harvestPstore()
         // What the boot loader says of the attempts before this boot, read before the system marks it good.
         var start = marker(time: status.started)
@@ -166,6 +168,8 @@ public final class ArmSession {
             try capture.probes.armRest()
             status.endPhase("load and attach the rest")
         }
+        // Every program attached: deferred_cad's may now wait for its record.
+        if finalStage.enabled, let failed = finalStage.armKernelPathWait(capture.probes) { StandardError.write(failed + "\n") }
         try capture.armHold(options.hold)
         status.endPhase("hold")
         if !firstLight {
@@ -197,6 +201,8 @@ public final class ArmSession {
             if watches.bus.open() { try publishState(running: true) }
         }
         tasks.every(5 * PeriodicTasks.second, "boot files") { [unowned self] in watches.preflight?.checkBootFiles() }
+        // Off the record path: a record's lookup reads what the last refresh found.
+        tasks.every(10 * PeriodicTasks.second, "pod names") { [unowned self] in resolver.pods?.refresh() }
         tasks.every(Self.aliveInterval, "last alive") { [unowned self] in
             try path.record([.alive(marker())])
             try publishState(running: true)

@@ -31,6 +31,8 @@ public struct Verdict: Codable, Equatable, Sendable {
     public enum Subreason: String, Codable, Sendable {
         // who asked for an orderly end
         case user, service, container, process, acpi, sysrq
+        /// Begun inside the kernel: Ctrl-Alt-Del, a thermal or other hardware protection trip.
+        case cad, thermal, hwProtection = "hw_protection"
         /// PID 1 or the journal show an orderly end whose requester no source names.
         case graceful
         // panics
@@ -49,6 +51,9 @@ public struct Verdict: Codable, Equatable, Sendable {
             case .container: return "container-initiated"
             case .process: return "process-initiated"
             case .acpi: return "hypervisor (ACPI power button)"
+            case .cad: return "Ctrl-Alt-Del"
+            case .thermal: return "thermal protection"
+            case .hwProtection: return "hardware protection"
             default: return rawValue
             }
         }

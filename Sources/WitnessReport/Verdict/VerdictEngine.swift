@@ -13,6 +13,11 @@ public enum VerdictEngine {
     public static func decide(_ facts: BootFacts) -> Verdict {
         var verdict = panicOrWatchdog(facts) ?? witnessedReboot(facts) ?? orderlyShutdown(facts)
             ?? abruptEnd(facts) ?? absence(facts)
+        // An orderly end the logs tell, begun by the kernel (the witness stopped before PID 1's own call).
+        if verdict.reason.isOrderly, verdict.subreason == .graceful, let end = facts.cleanStop ?? facts.lastSeen,
+           let cause = KernelCause.find(in: facts.records, before: end) {
+            verdict = cause.explain(verdict)
+        }
         verdict.crashLoop = crashLoop(facts)
         if let loop = verdict.crashLoop {
             verdict.summary += "; crash loop: \(loop.what) ×\(loop.count)"
@@ -91,8 +96,9 @@ public enum VerdictEngine {
 
     // MARK: - reboot(2) that went through, seen by the witness
 
-    /// The kernel's own restart, halt, power-off and kexec: what a reboot(2) that went through reaches.
-    static let kernelActions: Set<ProbeID> = [.kernelRestart, .kernelPowerOff, .kernelHalt, .kernelKexec]
+    /// The kernel's own restart, halt, power-off and kexec: what a reboot(2) that went through reaches;
+    /// and deferred_cad, after which the kernel restarts at once (its record waits to be durable, the restart's may not land).
+    static let kernelActions: Set<ProbeID> = [.kernelRestart, .kernelPowerOff, .kernelHalt, .kernelKexec, .deferredCad]
 
     static func witnessedReboot(_ facts: BootFacts) -> Verdict? {
         // The last call that would stop the machine and did not fail back to its caller
@@ -135,10 +141,11 @@ public enum VerdictEngine {
         }
         if converted { summary += " (turned into a panic by --reboot2panic)" }
         if call.held { evidence.append(Evidence(source: .witness, time: call.time, excerpt: "held until durable, then replayed")) }
-        return Verdict(reason: reason, subreason: unexplained ? .graceful : subreason, summary: summary,
-                       confidence: unexplained ? .medium : .high, bootID: facts.bootID,
-                       initiator: asker.pid == 1 ? nil : CallerRecord.Initiator(asker),
-                       evidence: evidence, detail: unexplained ? "" : detail)
+        let verdict = Verdict(reason: reason, subreason: unexplained ? .graceful : subreason, summary: summary,
+                              confidence: unexplained ? .medium : .high, bootID: facts.bootID,
+                              initiator: asker.pid == 1 ? nil : CallerRecord.Initiator(asker),
+                              evidence: evidence, detail: unexplained ? "" : detail)
+        return KernelCause.find(in: facts.records, before: call.time)?.explain(verdict) ?? verdict
     }
 
     /// An intent, then an orderly shutdown that stopped the witness before
@@ -155,12 +162,13 @@ public enum VerdictEngine {
         let final = pid1WentOn(facts, cmd: cmd)
         if let (_, wentOn) = final { evidence.append(wentOn) }
         let (subreason, detail) = classify(intent, powerKey: facts.journal?.powerKey != nil)
-        return Verdict(reason: reason, subreason: subreason,
-                       summary: "\(subreason.words) \(reason.rawValue) by " + who(intent)
-                           + (final.map { "; PID 1 then ran `\($0.0.cmdArg ?? "systemd-shutdown")`" } ?? "")
-                           + " (graceful: PID 1's final reboot(2) comes after the witness stops)",
-                       confidence: .high, bootID: facts.bootID, initiator: CallerRecord.Initiator(intent),
-                       evidence: evidence, detail: detail)
+        let verdict = Verdict(reason: reason, subreason: subreason,
+                              summary: "\(subreason.words) \(reason.rawValue) by " + who(intent)
+                                  + (final.map { "; PID 1 then ran `\($0.0.cmdArg ?? "systemd-shutdown")`" } ?? "")
+                                  + " (graceful: PID 1's final reboot(2) comes after the witness stops)",
+                              confidence: .high, bootID: facts.bootID, initiator: CallerRecord.Initiator(intent),
+                              evidence: evidence, detail: detail)
+        return KernelCause.find(in: facts.records, before: intent.time)?.explain(verdict) ?? verdict
     }
 
     /// PID 1 becoming `systemd-shutdown reboot`: the last step before its reboot(2).
@@ -174,7 +182,7 @@ public enum VerdictEngine {
     /// Who asked: a container, a human (login session, tty, ssh), a systemd
     /// unit, or the power button's handler.
     static func classify(_ r: CallerRecord, powerKey: Bool) -> (Verdict.Subreason, String) {
-        if let container = r.container { return (.container, String(container.id.prefix(12))) }
+        if let container = r.container { return (.container, r.pod.map { "pod=\($0.qualified)" } ?? String(container.id.prefix(12))) }
         let chain = [r.comm] + r.ancestry.map(\.comm)
         // logind relays every request: only the journal's power key or an
         // ACPI handler in the caller's chain says it was the power button.
@@ -195,6 +203,7 @@ public enum VerdictEngine {
         if let tty = r.tty { text += " on \(tty)" }
         if let peer = r.sshPeer { text += " via ssh from \(peer)" }
         if let container = r.container { text += " in container \(container.runtime):\(container.id.prefix(12))" }
+        if let pod = r.pod { text += " of pod \(pod.qualified)" + (pod.container.map { " (container \($0))" } ?? "") }
         return text
     }
 }

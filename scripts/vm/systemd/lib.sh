@@ -41,10 +41,11 @@ report() {
 	sleep 300  # systemctl returns at once; the shutdown takes over
 }
 
-# Asks the host to act on the VM through the QEMU monitor, then waits.
+# Asks the host to act on the VM through the QEMU monitor (a command such
+# as system_reset or "sendkey ctrl-alt-delete"), then waits.
 host_action() {
 	sync
-	echo "@@RW-HOST $1@@"
+	echo "@@RW-HOST $*@@"
 	sleep 120
 }
 

@@ -1,0 +1,67 @@
+"""Checks of the ways a boot ends that begin inside the kernel: Ctrl-Alt-Del
+and the hardware (thermal) protection."""
+import json
+
+from scenario_output import previous_boot, verdict, first
+
+HW_PROTECTION = ("hw_protection_shutdown", "__hw_protection_shutdown", "__hw_protection_trigger")
+
+
+def high(sections):
+    v = json.loads(sections["last"])
+    assert v["confidence"] == "high", f"{v['bootstat']} at {v['confidence']}: {v['summary']}"
+    assert v["initiator"] is None, f"no process asked: {v['initiator']}"
+    return v
+
+
+def check_thermal(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    trip = first(previous, "the hardware-protection record", lambda r: r["probe"] in HW_PROTECTION)
+    assert trip["cmd_arg"] == "Temperature too high", f"{trip['probe']}: {trip['cmd_arg']!r}"
+    # (orderly_poweroff is inlined into hw_protection_shutdown on some builds: its fentry sees only outside calls)
+    orderly = [r for r in previous if r["probe"] == "orderly_poweroff"]
+    helper = first(previous, "the /sbin/poweroff the kernel started", lambda r: r["probe"] == "sched_process_exec" and r["comm"] == "poweroff")
+    logged = sections.get("kernel-log", "")
+    assert "HARDWARE PROTECTION shutdown (Temperature too high)" in logged, f"kernel log of the ended boot: {logged}"
+    last = verdict(sections, "poweroff", "thermal")
+    v = high(sections)
+    assert "Temperature too high" in v["summary"], v["summary"]
+    return "PASS", (f"{last}; {trip['probe']}(\"{trip['cmd_arg']}\") by {trip['comm']}, "
+                    f"{'orderly_poweroff, ' if orderly else ''}then {helper['cmd_arg'] or 'poweroff'} and PID 1's power-off")
+
+
+def check_cad_pid1(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    key = first(previous, "the ctrl_alt_del record", lambda r: r["probe"] == "ctrl_alt_del")
+    assert not [r for r in previous if r["probe"] == "deferred_cad"], "kernel.ctrl-alt-del = 0: the kernel must not restart by itself"
+    last = verdict(sections, "reboot", "cad")
+    v = high(sections)
+    assert "PID 1 was signalled" in v["summary"], v["summary"]
+    return "PASS", f"{last}; ctrl_alt_del in {key['context']} context ({key['comm']}), then PID 1's reboot"
+
+
+def check_cad_kernel(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    key = first(previous, "the ctrl_alt_del record", lambda r: r["probe"] == "ctrl_alt_del")
+    deferred = first(previous, "the deferred_cad record (durable before the restart)", lambda r: r["probe"] == "deferred_cad")
+    assert deferred["final_stage"], f"deferred_cad did not wait for its record: {deferred}"
+    last = verdict(sections, "reboot", "cad")
+    v = high(sections)
+    assert "kernel.ctrl-alt-del = 1" in v["summary"], v["summary"]
+    assert "shutdown" not in " ".join(r["probe"] for r in previous if r["pid"] == 1), "no orderly shutdown ran"
+    return "PASS", f"{last}; ctrl_alt_del ({key['context']}), deferred_cad by {deferred['comm']} waited for its record"
+
+
+def check_kexec(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    call = first(previous, "kexec's reboot(2) KEXEC", lambda r: r["probe"] == "sys_enter_reboot" and r["cmd"] == "KEXEC")
+    assert call["comm"] == "kexec" and call["held"], f"{call['comm']}: held {call['held']}"
+    # kernel_kexec fires after the held call is replayed; the jump follows at once, so its record may not land.
+    jumped = [r for r in previous if r["probe"] == "kernel_kexec"]
+    assert "rw.scenario=kexec" in sections.get("cmdline", "") and "memmap" not in sections["cmdline"], \
+        f"the next boot is not the kexec'ed kernel: {sections.get('cmdline')}"
+    last = verdict(sections, "kexec", "service", "rw-scenario.service")
+    v = json.loads(sections["last"])
+    assert v["confidence"] == "high" and (v["initiator"] or {}).get("comm") == "kexec", (v["confidence"], v["initiator"])
+    return "PASS", (f"{last}; kexec[{call['pid']}] held until durable{', kernel_kexec recorded' if jumped else ''}; "
+                    "the kexec'ed kernel read the store")
