@@ -89,13 +89,7 @@ public enum LastReport {
         }
 
         /// Who ended it, in a few words, when a source names them.
-        public var initiator: String? {
-            guard let verdict else { return nil }
-            if let i = verdict.initiator {
-                return "\(i.loginUser ?? i.user ?? i.comm)" + (i.sshPeer.map { " from \($0)" } ?? "") + " (\(i.comm)[\(i.pid)])"
-            }
-            return verdict.detail.isEmpty ? nil : verdict.detail
-        }
+        public var initiator: String? { verdict?.initiatorWords }
     }
 
     /// The newest `count` boots (all when nil), newest first.

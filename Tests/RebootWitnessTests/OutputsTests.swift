@@ -76,6 +76,9 @@ final class OutputsTests: XCTestCase {
         m.lastBoot = verdict(.reboot, .user, detail: "alice \"the\" admin\\")
         m.bootsByReason = ["reboot": 4, "hard_reset": 1]
         m.lastAlive = Instant(seconds: 1_767_225_600, microseconds: 123_000)
+        m.node = "node-7"
+        m.bootStart = Instant(seconds: 1_767_225_000)
+        m.preflightOutcome = "likely_fails"
         return m
     }
 
@@ -83,9 +86,12 @@ final class OutputsTests: XCTestCase {
         let text = metricsSample().render()
         // The label's value is the escaped text (a backslash doubled, so an escape
         // stays distinguishable from one typed by a caller), then exposition-escaped.
-        XCTAssertTrue(text.contains(#"reboot_witness_last_boot_info{reason="reboot",subreason="user",detail="alice \"the\" admin\\\\",confidence="medium"} 1"#), text)
-        XCTAssertTrue(text.contains("reboot_witness_last_alive_timestamp_seconds 1767225600.123\n"), text)
-        XCTAssertTrue(text.contains("reboot_witness_records_total{probe=\"sys_enter_reboot\"} 3\n"), text)
+        XCTAssertTrue(text.contains(#"reboot_witness_last_boot_info{node="node-7",reason="reboot",subreason="user",detail="alice \"the\" admin\\\\",confidence="medium",bootstat="reboot,user,alice \"the\" admin\\\\",initiator="alice \"the\" admin\\\\"} 1"#), text)
+        XCTAssertTrue(text.contains(#"reboot_witness_armed{node="node-7"} 1"#), text)
+        XCTAssertTrue(text.contains(#"reboot_witness_boot_start_timestamp_seconds{node="node-7"} 1767225000"#), text)
+        XCTAssertTrue(text.contains(#"reboot_witness_preflight_next_boot{node="node-7",outcome="likely_fails"} 1"#), text)
+        XCTAssertTrue(text.contains("reboot_witness_last_alive_timestamp_seconds{node=\"node-7\"} 1767225600.123\n"), text)
+        XCTAssertTrue(text.contains("reboot_witness_records_total{node=\"node-7\",probe=\"sys_enter_reboot\"} 3\n"), text)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") else {
             return XCTFail("promtool is missing: apt-get install prometheus (CI installs it)")
         }
@@ -115,7 +121,8 @@ final class OutputsTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.1)
             text = (try? String(contentsOfFile: prom, encoding: .utf8)) ?? ""
         }
-        XCTAssertTrue(text.contains("reboot_witness_armed 1\n") && text.contains(#"reboot_witness_records_total{probe="sys_enter_reboot"} 1"#), text)
+        XCTAssertTrue(text.contains("reboot_witness_armed{node=\"\(Metrics.nodeName())\"} 1\n")
+                      && text.contains("reboot_witness_records_total{node=\"\(Metrics.nodeName())\",probe=\"sys_enter_reboot\"} 1"), text)
         let port = 19100 + Int(getpid() % 500)
         let exporter = Process()
         exporter.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-node-exporter")
@@ -130,11 +137,11 @@ final class OutputsTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.1)
             served = (try? runProgram("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).stdout) ?? ""
         }
-        XCTAssertTrue(served.contains("\nreboot_witness_armed 1\n"), String(served.suffix(800)))
+        XCTAssertTrue(served.contains("\nreboot_witness_armed{node=\"\(Metrics.nodeName())\"} 1\n"), String(served.suffix(800)))
         XCTAssertTrue(served.contains("\nnode_textfile_scrape_error 0\n"), "node_exporter read the file")
         arm.terminate()
         arm.waitUntilExit()
-        XCTAssertTrue((try String(contentsOfFile: prom, encoding: .utf8)).contains("reboot_witness_armed 0\n"), "a clean stop says so")
+        XCTAssertTrue((try String(contentsOfFile: prom, encoding: .utf8)).contains("reboot_witness_armed{node=\"\(Metrics.nodeName())\"} 0\n"), "a clean stop says so")
     }
 
     /// A storm of distinct records (one caller binary copied to 150 paths)

@@ -20,21 +20,37 @@ public struct Metrics: Equatable, Sendable {
     public var lastBoot: Verdict?
     public var bootsByReason: [String: Int] = [:]
     public var lastAlive: Instant?
+    /// The node, as alerts name it: NODE_NAME (the DaemonSet gives spec.nodeName), else the host name.
+    public var node = Metrics.nodeName()
+    /// When the running boot began (alerts about the previous boot fire while this one is young).
+    public var bootStart: Instant? = BootIdentity.currentStart()
+    /// The last preflight's outcome (bootable, likely_fails, unknown), if one ran.
+    public var preflightOutcome: String?
 
     public init() {}
+
+    public static func nodeName() -> String {
+        if let name = getenv("NODE_NAME").map({ String(cString: $0) }), !name.isEmpty { return name }
+        var buffer = [CChar](repeating: 0, count: 256)
+        return gethostname(&buffer, buffer.count - 1) == 0 ? String(cString: buffer) : "unknown"
+    }
 
     public func render() -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples {
-                let labels = sample.labels.isEmpty ? ""
-                    : "{" + sample.labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+                // Every series names its node: alerts say which one, whatever the scrape path.
+                let labels = "{" + ([("node", node)] + sample.labels).map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
                 out += "\(name)\(labels) \(sample.value)\n"
             }
         }
         metric("reboot_witness_armed", "gauge", "1 while reboot-witness arm runs on this node, 0 once it stopped.",
                [([], armed ? "1" : "0")])
+        if let bootStart {
+            metric("reboot_witness_boot_start_timestamp_seconds", "gauge", "When the running boot began, in seconds since the epoch.",
+                   [([], String(format3(Double(bootStart.microseconds) / 1e6)))])
+        }
         metric("reboot_witness_probes_attached", "gauge", "Probe points the running arm attached.", [([], String(probesAttached))])
         metric("reboot_witness_records_total", "counter", "Caller records this arm made durable, by probe.",
                recordsByProbe.sorted { $0.key < $1.key }.map { ([("probe", $0.key)], String($0.value)) })
@@ -47,7 +63,19 @@ public struct Metrics: Equatable, Sendable {
         if let lastBoot {
             metric("reboot_witness_last_boot_info", "gauge", "How the previous boot ended, as reboot-witness last says.",
                    [([("reason", lastBoot.reason.rawValue), ("subreason", lastBoot.subreason.rawValue),
-                      ("detail", String(lastBoot.detail.prefix(64))), ("confidence", lastBoot.confidence.rawValue)], "1")])
+                      ("detail", String(lastBoot.detail.prefix(64))), ("confidence", lastBoot.confidence.rawValue),
+                      ("bootstat", String(lastBoot.bootstat.prefix(96))),
+                      ("initiator", String((lastBoot.initiatorWords ?? "nobody named").prefix(96)))], "1")])
+            if let loop = lastBoot.crashLoop {
+                metric("reboot_witness_last_boot_crash_loop_restarts", "gauge",
+                       "The largest crash loop before the previous boot ended: its restarts, and what looped.",
+                       [([("what", String(loop.what.prefix(96)))], String(loop.count))])
+            }
+        }
+        if let preflightOutcome {
+            metric("reboot_witness_preflight_next_boot", "gauge",
+                   "The last preflight's answer for the next boot (likely_fails: it would not come up).",
+                   [([("outcome", preflightOutcome)], "1")])
         }
         metric("reboot_witness_boots_total", "counter", "Boots this node remembers (reboot-witness last --list), by how they ended.",
                bootsByReason.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], String($0.value)) })

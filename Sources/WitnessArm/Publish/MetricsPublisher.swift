@@ -38,8 +38,9 @@ final class MetricsPublisher {
     }
 
     /// Rewrites the file from the kernel's counters and the path's counts (only when they changed).
-    func update(probes: WitnessProbes, path: RecordPath) {
+    func update(probes: WitnessProbes, path: RecordPath, preflight: String? = nil) {
         guard let file else { return }
+        if let preflight { metrics.preflightOutcome = preflight }
         metrics.probesAttached = probes.states.values.filter { $0.attachMode != nil }.count
         metrics.recordsByProbe = path.storedByProbe
         let counters = probes.counters

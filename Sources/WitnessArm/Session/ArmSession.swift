@@ -195,7 +195,9 @@ public final class ArmSession {
         tasks.every(PeriodicTasks.second, "counters") { [unowned self] in
             if status.countersDue(capture.probes.counters, now: SystemCalls.clocks().boottime) { try publishState(running: true) }
         }
-        tasks.every(PeriodicTasks.second, "metrics") { [unowned self] in metrics.update(probes: capture.probes, path: path) }
+        tasks.every(PeriodicTasks.second, "metrics") { [unowned self] in
+            metrics.update(probes: capture.probes, path: path, preflight: watches.preflight?.state.outcome)
+        }
         // Armed early in boot, before dbus.service: the bus appears later.
         tasks.every(PeriodicTasks.second, "D-Bus") { [unowned self] in
             if watches.bus.open() { try publishState(running: true) }

@@ -99,6 +99,15 @@ public struct Verdict: Codable, Equatable, Sendable {
         [reason.rawValue, subreason.rawValue, detail].joined(separator: ",")
     }
 
+    /// Who ended it, in a few words, when a source names them.
+    public var initiatorWords: String? {
+        if let i = initiator {
+            return "\(i.loginUser ?? i.user ?? i.comm)" + (i.sshPeer.map { " from \($0)" } ?? "") + " (\(i.comm)[\(i.pid)])"
+                + (i.pod.map { " in pod \($0.qualified)" } ?? "")
+        }
+        return detail.isEmpty ? nil : detail
+    }
+
     public struct CrashLoop: Codable, Equatable, Sendable {
         public var what: String
         public var count: UInt64
