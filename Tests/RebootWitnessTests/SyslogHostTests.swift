@@ -294,6 +294,44 @@ final class SyslogHostTests: XCTestCase {
         XCTAssertTrue(boots[2].managerLine?.line.message.hasPrefix("systemd 257") ?? false)
     }
 
+    /// What QEMU's syslog-oom-reset met: after a reset, journald forwards
+    /// the new boot's early lines (their own stamps) before rsyslog's imklog
+    /// reads the kernel's ring (stamped when read, half a minute later), and
+    /// PID 1's first line comes with the kernel's. More early lines than the
+    /// last-lines ring holds: the old boot's last words survive by the quiet
+    /// gap before the reset, and the kernel's clock ("[ 31.2 ]" at the read)
+    /// puts the early lines in the new boot.
+    func testTheNextBootsEarlyLinesBeforeItsKernelLinesAreNotTheLastWordsOfTheBootBefore() throws {
+        let d = Self.debian
+        var text = """
+        \(d(29, "10:40:00")) kernel: [    0.000000] Linux version 6.1.0-26-amd64 (x) #1 SMP
+        \(d(29, "10:40:00")) kernel: [   19.800000] EXT4-fs (vda): mounted filesystem
+        \(d(29, "10:40:01")) systemd[1]: Startup finished in 2.0s (kernel) + 18.0s (userspace) = 20.0s.
+        \(d(29, "10:42:33")) kernel: [  171.263152] oom-kill:constraint=CONSTRAINT_MEMCG,task=tail,pid=200,uid=0
+        \(d(29, "10:42:34")) rw-scenario: last words 1
+        \(d(29, "10:42:34")) rw-scenario: last words 3
+
+        """
+        for n in 0..<20 { text += "\(d(29, "10:42:\(40 + n)")) systemd[1]: Starting early-\(n).service - Early \(n)...\n" }
+        text += """
+        \(d(29, "10:43:10")) kernel: [    0.000000] Linux version 6.1.0-26-amd64 (x) #1 SMP
+        \(d(29, "10:43:10")) systemd[1]: systemd 252.30-1~deb12u2 running in system mode (+PAM +AUDIT)
+        \(d(29, "10:43:10")) kernel: [   13.031119] EXT4-fs (vda): recovery complete
+        \(d(29, "10:43:10")) kernel: [   31.200000] rsyslogd started imklog
+        \(d(29, "10:43:12")) systemd[1]: Startup finished in 2.0s (kernel) + 29.0s (userspace) = 31.0s.
+
+        """
+        let dir = try logDirectory("imklog-late-forwarded", ["syslog": text])
+        let boots = SyslogSource(directory: dir.appendingPathComponent("syslog").path).boots(newest: nil)
+        XCTAssertEqual(boots.count, 2, "\(boots.map { $0.start?.iso8601 ?? "-" })")
+        guard boots.count == 2 else { return }
+        XCTAssertEqual(boots[0].tail.last?.line.message, "last words 3", "\(boots[0].tail.map(\.line.message))")
+        XCTAssertEqual(boots[0].last, boots[0].tail.last?.time, "its last sign of life")
+        XCTAssertTrue(boots[1].tail.contains { $0.line.message.hasPrefix("Starting early-") } || boots[1].telling.contains { $0.line.message.hasPrefix("Starting early-") },
+                      "the early lines are the new boot's")
+        XCTAssertTrue(SyslogEvidence.uncleanMarkers(nextBoot: boots[1]).contains { $0.message.contains("recovery complete") })
+    }
+
     func testALogLargerThanTheLimitIsReadFromItsNewestPart() throws {
         let d = Self.debian
         let dir = try logDirectory("large", ["syslog": ""])

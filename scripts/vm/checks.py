@@ -8,7 +8,8 @@ import re
 from scenario_output import (CONTAINER_ID, objects, records, status, probe_states, kernel_version, boot_ids,
                              previous_boot, verdict, first, pstore_text, percentile)
 from checks_host import (check_systemctl_reboot, check_never_armed_sudo, check_never_armed_reset,
-                         check_package_lifecycle, check_preflight_initramfs, check_syslog_sudo, check_syslog_oom_reset)
+                         check_package_lifecycle, check_preflight_initramfs, check_syslog_sudo, check_syslog_oom_reset,
+                         check_pod_reboot)
 from checks_kernel_paths import check_thermal, check_cad_pid1, check_cad_kernel, check_kexec
 
 SCENARIOS = {
@@ -36,6 +37,7 @@ SCENARIOS = {
     "bench-capable": "benchmark: ns per capability check with no hold, the LSM hold and the fmod_ret hold (extended)",
     "never-armed-sudo": "systemd guest, witness never armed: `sudo reboot` in an ssh login; `last` names alice and her client from the journal",
     "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
+    "pod-reboot": "systemd guest, armed: reboot -f from a pod's container cgroup with the kubelet's log directories; `last` names the pod",
     "thermal": "systemd guest, armed: an ACPI thermal zone (SSDT) passes its critical trip; `last` says poweroff / thermal with the kernel's reason",
     "kexec": "systemd guest with its kernel installed, armed: kexec -l its own kernel, kexec -e; the kexec'ed kernel's `last` says kexec",
     "cad-kernel": "systemd guest, armed, 2 vCPUs: sendkey ctrl-alt-delete with ctrl-alt-del = 1 (the kernel restarts at once); `last` says reboot / cad",
@@ -353,6 +355,7 @@ CHECKS = {
     "bench-capable": check_bench_capable,
     "never-armed-sudo": check_never_armed_sudo,
     "never-armed-reset": check_never_armed_reset,
+    "pod-reboot": check_pod_reboot,
     "thermal": check_thermal,
     "cad-pid1": check_cad_pid1,
     "cad-kernel": check_cad_kernel,

@@ -214,3 +214,16 @@ def check_syslog_oom_reset(sections, console, kernel):
     mark = re.search(r"@@RW-MARK@@ (\S+)", console).group(1)
     assert v["last_seen"][:16] == mark[:16], f"last seen {v['last_seen']}, last words written at {mark}"
     return "PASS", f"last: {v['bootstat']} ({v['confidence']}), last seen {v['last_seen']}; {len(recovered)} recovery line(s)"
+
+
+def check_pod_reboot(sections, console, kernel):
+    boots = boot_ids(console)
+    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
+    previous = [r for r in records(sections) if r["boot_id"] == boots[0]]
+    call = first(previous, "reboot -f from the pod", lambda r: r["probe"] == "sys_enter_reboot" and r["cmd"] == "RESTART")
+    assert call["pod_uid"] == "6f0c2b1e-9d3a-4c55-8e71-2a9b4f6d0c13", call["pod_uid"]
+    assert call["pod"] == {"namespace": "kube-system", "name": "node-rebooter-7d9f8", "container": "rebooter",
+                           "uid": "6f0c2b1e-9d3a-4c55-8e71-2a9b4f6d0c13"}, call["pod"]
+    last = verdict(sections, "reboot", "container", "pod=kube-system/node-rebooter-7d9f8")
+    assert "pod kube-system/node-rebooter-7d9f8 container rebooter" in sections.get("dump-human", ""), "dump names the pod"
+    return "PASS", f"{last}; {call['comm']}[{call['pid']}] in {call['container']['runtime']}:{call['container']['id'][:12]} of pod kube-system/node-rebooter-7d9f8"

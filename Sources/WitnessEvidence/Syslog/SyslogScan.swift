@@ -80,6 +80,11 @@ struct SyslogFileScan {
             return
         }
         var tail = TailRing(capacity: Self.tailLength)
+        var burst = KernelBurst()
+        // The last lines before each of the latest quiet gaps: a boot's last words, should the next
+        // boot's early lines (with pauses of their own) come between them and its kernel line.
+        // (Copies of the ring: its buffers are shared until overwritten, so a pause costs no parsing.)
+        var beforeGaps: [TailRing] = []
         var segment = 0
         var previousHost: ArraySlice<UInt8> = [], hostRun = 0, previousKey = -1
         while let raw = reader.next() {
@@ -106,7 +111,11 @@ struct SyslogFileScan {
                 backward += 1
                 if firstBackward == nil { firstBackward = raw.number }
             }
+            if previousKey >= 0, key - previousKey >= Self.quietGap {
+                beforeGaps = beforeGaps.suffix(Self.gapsKept - 1) + [tail]
+            }
             previousKey = key
+            burst.see(key: key, ident: bytes[fields.ident], message: bytes[fields.message])
             if firstStamp == nil { firstStamp = fields.stamp }
             lastStamp = fields.stamp
             guard let kind = SyslogTelling.kind(bytes, fields) else {
@@ -116,8 +125,11 @@ struct SyslogFileScan {
             let line = SyslogLine(bytes, fields)
             if kind == .bootStart || kind == .managerStart {
                 // The last lines so far may be the boot before's last words.
-                entries += tail.drain(file: file.path, rank: rank, before: kind == .bootStart ? line : nil)
+                entries += Self.merged(beforeGaps.flatMap { $0.lines(file: file.path, rank: rank) },
+                                       tail.drain(file: file.path, rank: rank, before: kind == .bootStart ? line : nil))
+                beforeGaps = []
                 segment = entries.count
+                if kind == .bootStart { burst.begin(entry: entries.count, key: key) }
             }
             entries.append(SyslogEntry(kind: kind, line: line, time: nil, file: file.path,
                                        number: raw.number, rank: rank, rollovers: rollovers))
@@ -128,13 +140,21 @@ struct SyslogFileScan {
             }
         }
         if hostRun > 0 { hosts[String(decoding: previousHost, as: UTF8.self), default: 0] += hostRun }
-        entries += tail.drain(file: file.path, rank: rank)
+        entries += Self.merged(beforeGaps.flatMap { $0.lines(file: file.path, rank: rank) }, tail.drain(file: file.path, rank: rank))
+        burst.close()
         damage = reader.damage
         skippedBytes = reader.skippedBytes
         truncated = reader.truncated
         cut = reader.cutLines
         bytesRead = reader.bytesRead
         resolveTimes()
+        regroup(uptimes: burst.uptimes)
+    }
+
+    /// Candidate tails, each line once, in file order.
+    static func merged(_ first: [SyslogEntry], _ second: [SyslogEntry]) -> [SyslogEntry] {
+        var seen = Set<Int>()
+        return (first + second).filter { seen.insert($0.number).inserted }.sorted { $0.number < $1.number }
     }
 
     /// RFC 3164 stamps get their year: the last line's is the file's
@@ -238,17 +258,22 @@ struct TailRing {
     /// new boot's (RHEL 7's kernel prints "Initializing cgroup subsys cpuset"
     /// before "Linux version"), not the old one's last words.
     mutating func drain(file: String, rank: Int, before bootStart: SyslogLine? = nil) -> [SyslogEntry] {
-        let first = (next - count + slots.count) % slots.count
-        var lines = (0..<count).compactMap { k -> SyslogEntry? in
-            let slot = slots[(first + k) % slots.count]
-            guard let line = SyslogLine(slot.bytes) else { return nil }
-            return SyslogEntry(kind: .tail, line: line, time: nil, file: file, number: slot.number, rank: rank,
-                               rollovers: slot.rollovers)
-        }
+        var lines = lines(file: file, rank: rank)
         count = 0
         if let bootStart {
             while let last = lines.last, last.line.ident == "kernel", last.line.stamp == bootStart.stamp { lines.removeLast() }
         }
         return lines
+    }
+
+    /// The kept lines, oldest first, as tail entries; the ring keeps them.
+    func lines(file: String, rank: Int) -> [SyslogEntry] {
+        let first = (next - count + slots.count) % slots.count
+        return (0..<count).compactMap { k -> SyslogEntry? in
+            let slot = slots[(first + k) % slots.count]
+            guard let line = SyslogLine(slot.bytes) else { return nil }
+            return SyslogEntry(kind: .tail, line: line, time: nil, file: file, number: slot.number, rank: rank,
+                               rollovers: slot.rollovers)
+        }
     }
 }
