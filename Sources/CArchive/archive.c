@@ -409,6 +409,22 @@ static void end_segment(struct cw_initramfs *image)
 	image->stream = NULL;
 }
 
+/* The segment's stream ended at `end` (its archive already closed): free it
+ * and start the segment after its zero padding. 1 when the file ends there. */
+static int next_segment(struct cw_initramfs *image, long long end)
+{
+	long long next = skip_file_zeros(image, end);
+
+	stream_free(image->stream);
+	image->stream = NULL;
+	if (next < 0)
+		return fail(image, -EFBIG, "more padding than preflight's budget%s", ": a bomb, not an initramfs");
+	if (next >= image->file_size)
+		return 1;
+	image->segment++;
+	return start_segment(image, next);
+}
+
 /* After an archive's trailer: another archive in the same stream, the next
  * segment, or the end. 0 when the image goes on (a new archive is open), 1
  * at its end, negative on an error. */
@@ -423,18 +439,8 @@ static int after_trailer(struct cw_initramfs *image)
 		return 1;
 	}
 	end_archive(image);
-	if (image->stream->kind == SEGMENT_CPIO) {
-		long long next = skip_file_zeros(image, image->segment_start + trailer_end);
-
-		stream_free(image->stream);
-		image->stream = NULL;
-		if (next < 0)
-			return fail(image, -EFBIG, "more padding than preflight's budget%s", ": a bomb, not an initramfs");
-		if (next >= image->file_size)
-			return 1;
-		image->segment++;
-		return start_segment(image, next);
-	}
+	if (image->stream->kind == SEGMENT_CPIO)
+		return next_segment(image, image->segment_start + trailer_end);
 	/* A compressed stream: more archives may follow in it after zeros. */
 	for (long long at = trailer_end;;) {
 		if (at < image->history_start)
@@ -463,15 +469,7 @@ static int after_trailer(struct cw_initramfs *image)
 		keep(image, (size_t)n);
 	}
 	/* The stream ended: the next segment starts after it and its padding. */
-	long long next = skip_file_zeros(image, stream_end(image->stream));
-	stream_free(image->stream);
-	image->stream = NULL;
-	if (next < 0)
-		return fail(image, -EFBIG, "more padding than preflight's budget%s", ": a bomb, not an initramfs");
-	if (next >= image->file_size)
-		return 1;
-	image->segment++;
-	return start_segment(image, next);
+	return next_segment(image, stream_end(image->stream));
 }
 
 struct cw_initramfs *cw_initramfs_open(int fd, long long max_unpacked, long long max_entries, int *error)

@@ -20,7 +20,6 @@ public final class PodIndex {
     public private(set) var byUID: [String: PodIdentity] = [:]
     /// Why the last refresh left something out (unreadable, malformed names, the limit, ambiguity).
     public private(set) var notes: [String] = []
-    public private(set) var refreshed = false
 
     /// `root`: the directory holding `pods/` and `containers/` (/var/log).
     public init(root: String = "/var/log") {
@@ -62,7 +61,6 @@ public final class PodIndex {
         self.byUID = byUID
         self.byContainer = byContainer
         self.notes = notes
-        refreshed = true
     }
 
     /// "<namespace>_<pod>_<uid>".

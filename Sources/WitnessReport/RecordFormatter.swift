@@ -83,7 +83,8 @@ public enum RecordFormatter {
         }
         if r.held && outcome == nil { lines.append("    held: denied until durable, then replayed by the witness") }
         if r.finalStage {
-            lines.append(r.ancestry.first?.comm == "kthreadd" || r.pid != 1 && r.probe.kind == .kernelPath
+            // A kernel path's record (deferred_cad) waited in its kernel thread; a syscall's is PID 1's final call.
+            lines.append(r.probe.kind == .kernelPath
                 ? "    waited: the kernel thread restarting the machine waited in the kernel until this record was durable"
                 : "    final stage: written through the block device after systemd-shutdown closed the store; the call waited for it")
         }

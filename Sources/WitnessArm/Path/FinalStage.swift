@@ -90,14 +90,16 @@ public final class FinalStage {
         }
     }
 
-    /// Makes PID 1's reboot(2) (`tgid`, or kernel threads for 0) wait in the kernel for its record, where it can.
+    /// Why no caller can wait in the kernel for its record on this machine, or nil.
+    private static func cannotWait(_ probes: WitnessProbes) -> String? {
+        if SystemCalls.onlineCPUs() < 2 { return "one CPU online: a waiting caller would starve us" }
+        if !probes.finalWaitPossible { return "no bpf_loop in this kernel, before 5.17: the reboot(2) program cannot wait" }
+        return nil
+    }
+
+    /// Makes PID 1's reboot(2) wait in the kernel for its record, where it can.
     private func wait(_ probes: WitnessProbes) -> String {
-        if SystemCalls.onlineCPUs() < 2 {
-            return "without waiting (one CPU online: a waiting caller would starve us)"
-        }
-        guard probes.finalWaitPossible else {
-            return "without waiting (no bpf_loop in this kernel, before 5.17: the reboot(2) program cannot wait)"
-        }
+        if let why = Self.cannotWait(probes) { return "without waiting (\(why))" }
         do {
             try probes.setFinalWait(tgid: pid, budgetMilliseconds: Self.budgetMilliseconds)
             return "waiting up to \(Self.budgetMilliseconds) ms in the kernel for them"
@@ -112,7 +114,7 @@ public final class FinalStage {
     /// armed for an error, the line to log (status's final_stage.kernel_wait
     /// says where the kernel or the machine cannot).
     func armKernelPathWait(_ probes: WitnessProbes) -> String? {
-        guard SystemCalls.onlineCPUs() >= 2, probes.finalWaitPossible else { return nil }
+        guard Self.cannotWait(probes) == nil else { return nil }
         do {
             try probes.setFinalWait(tgid: 0, budgetMilliseconds: Self.kernelPathBudgetMilliseconds)
             return nil

@@ -11,6 +11,7 @@ enum SyslogTelling {
     static let logind = ["System is ", "Power key pressed"]
     static let sshd = ["Accepted ", "session opened", "session closed", "Disconnected from", "Received disconnect"]
     static let managerStart = " running in system mode"
+    static let bootStartBytes = Array(bootStart.utf8), managerStartBytes = Array(managerStart.utf8)
     static let pid1 = [managerStart, "Reached target ", "requested from client PID", "restart counter is at", "Startup finished",
                        "Stopping System Logging", "Started Reboot", "Started Power-Off", "Started Halt", "Started Kexec",
                        "reboot", "Reboot", "shutdown", "poweroff", "Power-Off", "halt", "kexec"]
@@ -42,8 +43,8 @@ enum SyslogTelling {
             let count = fields.message.count
             guard let found = markers.firstMatch(message, count) else { return nil }
             switch markers.markers[found] {
-            case Array(bootStart.utf8): return isBootStart(message, count) ? .bootStart : .telling
-            case Array(managerStart.utf8): return .managerStart
+            case bootStartBytes: return isBootStart(message, count) ? .bootStart : .telling
+            case managerStartBytes: return .managerStart
             default: return .telling
             }
         }
@@ -56,8 +57,7 @@ enum SyslogTelling {
         if count > 0, message.load(as: UInt8.self) == 0x5B, let close = memchr(message, 0x5D, min(count, 24)) {
             start = message.distance(to: UnsafeRawPointer(close)) + 2
         }
-        let prefix = Array(bootStart.utf8)
-        return count - start >= prefix.count && memcmp(message + start, prefix, prefix.count) == 0
+        return count - start >= bootStartBytes.count && memcmp(message + start, bootStartBytes, bootStartBytes.count) == 0
     }
 }
 
