@@ -10,6 +10,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        // `arm --metrics-address`: the registry and its exposition format (swift-prometheus),
+        // the HTTP listener (SwiftNIO's HTTP/1 codec: header limits, idle handlers, one event loop).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libbpf from Debian's libbpf-dev, found through pkg-config.
@@ -70,7 +74,10 @@ let package = Package(
         .target(
             name: "WitnessArm",
             dependencies: ["WitnessCapture", "WitnessStore", "WitnessModel", "WitnessAttribution", "WitnessSystem",
-                           "WitnessEvidence", "WitnessPreflight", "WitnessReport", "CSystemd", "CWitness"]
+                           "WitnessEvidence", "WitnessPreflight", "WitnessReport", "CSystemd", "CWitness",
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .executableTarget(
             name: "reboot-witness",
@@ -87,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "RebootWitnessTests",
             dependencies: ["WitnessArm", "WitnessReport", "WitnessModel", "WitnessCapture", "WitnessStore", "WitnessAttribution",
-                           "WitnessSystem", "WitnessEvidence", "WitnessPreflight", "CWitness", "CBPFShim", "CLibbpf", "CISAL", "CZlib", "BPFObjects", "CArchive"]
+                           "WitnessSystem", "WitnessEvidence", "WitnessPreflight", "CWitness", "CBPFShim", "CLibbpf", "CISAL", "CZlib", "BPFObjects", "CArchive",
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -2,6 +2,7 @@
 /// writes them, but a process chooses its own comm (which may hold spaces,
 /// parentheses and newlines) and a stand-in /proc root may hold anything:
 /// every reader returns nil or nothing rather than trapping.
+import Glibc
 
 /// /proc/PID/stat and /proc/PID/task/TID/stat: "pid (comm) S ppid ...".
 /// The comm ends at the last ")", since it may itself hold ") ".
@@ -95,4 +96,15 @@ public struct KallsymsLine: Equatable, Sendable {
 
     /// A function in kernel text ("t"/"T", or a weak "w"/"W").
     public var isText: Bool { "tTwW".contains(type) }
+}
+
+/// This process's memory, as /proc/self/statm counts it.
+public enum ProcessMemory {
+    /// Resident bytes (statm's second field times the page size); nil where /proc is not mounted.
+    public static func residentBytes(statm path: String = "/proc/self/statm") -> UInt64? {
+        guard let line = Files.readLine(path) else { return nil }
+        let fields = line.split(separator: " ")
+        guard fields.count > 1, let pages = UInt64(fields[1]) else { return nil }
+        return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    }
 }

@@ -22,6 +22,7 @@ struct Arm: ParsableCommand {
               reboot-witness arm --keep-capture-on-exit   # a restart or upgrade loses no call (the unit does this)
               reboot-witness arm --no-pin --store /tmp/w  # a throwaway arm beside the service
               reboot-witness arm --block-bad-reboot       # refuse `systemctl reboot` into an image that cannot mount root
+              reboot-witness arm --metrics-address 0.0.0.0:9746   # Prometheus scrapes /metrics; probes use /readyz
 
             REBOOT2PANIC:
               Held reboot(2) calls are recorded, named in the kernel log, then turned into a panic \
@@ -133,6 +134,10 @@ struct Arm: ParsableCommand {
     @Flag(help: "Do not write the node_exporter textfile.")
     var noMetrics = false
 
+    @Option(help: ArgumentHelp("Serve /metrics, /healthz and /readyz over HTTP on this literal address (GET only; off unless given).",
+                               valueName: "IP:PORT"))
+    var metricsAddress: String?
+
     @Option(help: ArgumentHelp("The directory holding the kubelet's pods/ and containers/ log directories: pod names for records of processes in pods (nothing happens where they do not exist).",
                                valueName: "DIR"))
     var kubeletLogDir: String = "/var/log"
@@ -215,6 +220,9 @@ struct Arm: ParsableCommand {
                 return file
             }
             options.outputs.metricsDirectory = noMetrics ? nil : metricsDir
+            options.outputs.metricsAddress = try metricsAddress.map { address in
+                do { return try MetricsAddress(parsing: address) } catch let error as MetricsAddress.Invalid { throw ValidationError(error.description) }
+            }
             options.kubeletLogs = noPodNames ? nil : kubeletLogDir
             options.bus.enabled = !noDbus
             options.bus.address = dbusAddress
@@ -239,7 +247,12 @@ struct Arm: ParsableCommand {
                 session = try ArmSession(options: options)
             } catch where idleOnRefusal && (error is ArmRefusal || error is StoreError) {
                 printError("Error: \(error); waiting for a signal (--idle-on-refusal)")
+                // Scrapes still see this node: armed 0, and why at /readyz.
+                let listener = try options.outputs.metricsAddress.map {
+                    try MetricsPublisher.serveRefusal(address: $0, store: options.store.path)
+                }
                 ArmSession.idleUntilSignalled()
+                listener?.shutdown()
                 return
             }
             let status = try session.run()

@@ -31,6 +31,8 @@ enum FuzzTarget: String, CaseIterable {
     case syslog
     /// One rw_record as the ring buffer delivers it (the RESTART2 argument, argv, exe and cgroup slots).
     case record
+    /// What a BMC answers over IPMI: SEL records, Get Watchdog Timer, Get System Restart Cause.
+    case bmc
 
     /// Inputs longer than this are not tried (libFuzzer's -max_len).
     var maximumLength: Int {
@@ -55,6 +57,7 @@ enum FuzzTarget: String, CaseIterable {
         case .proc: Harness.proc(bytes)
         case .record: Harness.record(bytes)
         case .syslog: Harness.syslog(bytes)
+        case .bmc: Harness.bmc(bytes)
         }
     }
 }

@@ -161,6 +161,22 @@ enum Harness {
         }
     }
 
+    /// The answers a BMC gives, cut as the reader cuts them: 16-byte SEL records, then the watchdog's and the restart cause's.
+    static func bmc(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset + 16 <= bytes.count {
+            if let record = SELRecord(bytes[offset..<offset + 16]) {
+                shown(record.line)
+                shown(record.ending?.words)
+                _ = record.time
+            }
+            offset += 16
+        }
+        let rest = Array(bytes[offset...])
+        shown(BMCWatchdog(rest)?.summary)
+        if let code = rest.first { shown(RestartCause(code: code & 0x0F).words); shown(RestartCause(code: code).words) }
+    }
+
     static func record(_ bytes: [UInt8]) {
         var raw = rw_record()
         withUnsafeMutableBytes(of: &raw) { target in

@@ -121,7 +121,7 @@ final class OutputsTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.1)
             text = (try? String(contentsOfFile: prom, encoding: .utf8)) ?? ""
         }
-        XCTAssertTrue(text.contains("reboot_witness_armed{node=\"\(Metrics.nodeName())\"} 1\n")
+        XCTAssertTrue(text.contains("reboot_witness_armed{node=\"\(Metrics.nodeName())\"} 1.0\n")
                       && text.contains("reboot_witness_records_total{node=\"\(Metrics.nodeName())\",probe=\"sys_enter_reboot\"} 1"), text)
         let port = 19100 + Int(getpid() % 500)
         let exporter = Process()
@@ -141,7 +141,7 @@ final class OutputsTests: XCTestCase {
         XCTAssertTrue(served.contains("\nnode_textfile_scrape_error 0\n"), "node_exporter read the file")
         arm.terminate()
         arm.waitUntilExit()
-        XCTAssertTrue((try String(contentsOfFile: prom, encoding: .utf8)).contains("reboot_witness_armed{node=\"\(Metrics.nodeName())\"} 0\n"), "a clean stop says so")
+        XCTAssertTrue((try String(contentsOfFile: prom, encoding: .utf8)).contains("reboot_witness_armed{node=\"\(Metrics.nodeName())\"} 0.0\n"), "a clean stop says so")
     }
 
     /// A storm of distinct records (one caller binary copied to 150 paths)

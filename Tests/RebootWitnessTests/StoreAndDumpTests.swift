@@ -153,7 +153,7 @@ final class FuzzCorpusTests: XCTestCase {
         let corpora = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Corpus")
         let targets = try FileManager.default.contentsOfDirectory(atPath: corpora.path).sorted()
-        XCTAssertEqual(targets, ["audit", "boot-loader", "cgroup", "initramfs", "journal-lines", "modules", "mounts", "proc",
+        XCTAssertEqual(targets, ["audit", "bmc", "boot-loader", "cgroup", "initramfs", "journal-lines", "modules", "mounts", "proc",
                                  "pstore", "record", "store", "syslog"])
         for target in targets {
             let corpus = corpora.appendingPathComponent(target)

@@ -10,7 +10,7 @@ from scenario_output import (CONTAINER_ID, objects, records, status, probe_state
 from checks_host import (check_systemctl_reboot, check_never_armed_sudo, check_never_armed_reset,
                          check_package_lifecycle, check_preflight_initramfs, check_syslog_sudo, check_syslog_oom_reset,
                          check_pod_reboot)
-from checks_kernel_paths import check_thermal, check_cad_pid1, check_cad_kernel, check_kexec
+from checks_kernel_paths import check_thermal, check_cad_pid1, check_cad_kernel, check_kexec, check_bmc_watchdog
 
 SCENARIOS = {
     "probes": "every probe loads on the kernel (fentry and kprobe fallback); safe triggers are recorded",
@@ -46,6 +46,7 @@ SCENARIOS = {
     "syslog-oom-reset": "systemd guest as RHEL keeps logs: an OOM kill, then system_reset; `last` says oom_then_reset from rsyslog's files",
     "package-lifecycle": "systemd guest: the .deb (dpkg -i) arms at boot; an upgrade restarts it and keeps the store; dpkg -r leaves nothing attached; --purge removes the store",
     "preflight-initramfs": "systemd guest with Debian's kernel and initramfs-tools: preflight passes, then names virtio_blk after a broken depmod; --block-bad-reboot refuses systemctl reboot; the broken image really fails to mount root; `last` names the failed attempt",
+    "bmc-watchdog": "QEMU's simulated BMC (ipmi-bmc-sim): its watchdog armed by ipmi_watchdog and starved resets the machine; `last` reads the BMC and says hard_reset / bmc_watchdog",
     "tcg-textpoke": "no witness: syscall tracepoints toggled 400 times against a syscall loop on 2 vCPUs (TCG reproducer, extended)",
 }
 
@@ -338,6 +339,7 @@ CHECKS = {
     "restart2": lambda s, c, k: check_survival(s, c, k, "RESTART2", "guest-reboot", arg="rescue-mode"),
     "halt": lambda s, c, k: check_survival(s, c, k, "HALT", "guest-reboot"),
     "hard-reset": check_hard_reset,
+    "bmc-watchdog": check_bmc_watchdog,
     "sysrq-b": lambda s, c, k: pstore_check(s, c, k, "Emergency#", ["sysrq: Resetting", "rw-guest: sysrq-b from pid"]),
     "panic": lambda s, c, k: check_panic(s, c, k),
     "pidns": check_pidns,

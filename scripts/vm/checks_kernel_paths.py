@@ -1,5 +1,5 @@
-"""Checks of the ways a boot ends that begin inside the kernel: Ctrl-Alt-Del
-and the hardware (thermal) protection."""
+"""Checks of the ways a boot ends that begin inside the kernel or outside the
+host: Ctrl-Alt-Del, the hardware (thermal) protection, kexec, the BMC."""
 import json
 
 from scenario_output import previous_boot, verdict, first
@@ -65,3 +65,15 @@ def check_kexec(sections, console, kernel):
     assert v["confidence"] == "high" and (v["initiator"] or {}).get("comm") == "kexec", (v["confidence"], v["initiator"])
     return "PASS", (f"{last}; kexec[{call['pid']}] held until durable{', kernel_kexec recorded' if jumped else ''}; "
                     "the kexec'ed kernel read the store")
+
+
+def check_bmc_watchdog(sections, console, kernel):
+    previous = previous_boot(sections, console)
+    assert not [r for r in previous if r["probe"] in ("sys_enter_reboot", "kernel_restart")], \
+        f"the BMC resets the machine: no reboot path runs, yet {[r['probe'] for r in previous]}"
+    last = verdict(sections, "hard_reset", "bmc_watchdog")
+    v = json.loads(sections["last"])
+    bmc = [e for e in v["evidence"] if e["source"] == "bmc"]
+    said = [e["excerpt"] for e in bmc if e["stance"] == "supports"]
+    assert said, f"no BMC evidence supports it: {v['evidence']}"
+    return "PASS", f"{last}; the BMC says: {said[0]}; notes: {'; '.join(e['excerpt'] for e in bmc if e['stance'] == 'note') or 'none'}"

@@ -41,6 +41,14 @@ long long cw_fs_type(int fd);
 /* A block device's logical block size (BLKSSZGET), or -errno. */
 int cw_block_logical_size(int fd);
 
+/* One IPMI request to the BMC on an open /dev/ipmiN (the system interface,
+ * LUN 0) and its answer: reply[0] is the completion code. Waits at most
+ * `timeout_ms` in all; other messages on the device (events, late answers
+ * to earlier requests) are skipped. Returns the answer's length (cut to
+ * `capacity`), or -errno (-ETIMEDOUT: the BMC did not answer in time). */
+int cw_ipmi_request(int fd, unsigned char netfn, unsigned char cmd, const unsigned char *data, unsigned short length,
+		    long msgid, unsigned char *reply, unsigned short capacity, int timeout_ms);
+
 /* malloc_trim(0): give the kernel back what a finished background task
  * freed (glibc keeps freed arenas otherwise). malloc.h is not in Swift's Glibc. */
 void cw_release_free_memory(void);

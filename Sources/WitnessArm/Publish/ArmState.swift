@@ -37,8 +37,10 @@ public struct ArmState: Codable, Equatable {
         public var journal: Capability
         public var export: Capability
         public var metricsFile: Capability
+        /// `--metrics-address`: the HTTP listener (absent in states written before it existed).
+        public var metricsListener: Capability?
 
-        enum CodingKeys: String, CodingKey { case journal, export, metricsFile = "metrics_file" }
+        enum CodingKeys: String, CodingKey { case journal, export, metricsFile = "metrics_file", metricsListener = "metrics_listener" }
     }
 
     /// arm's preflight: whether it runs, its last answer, the inhibitor it holds.

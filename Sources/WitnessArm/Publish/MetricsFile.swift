@@ -1,3 +1,4 @@
+import Prometheus
 import WitnessModel
 import WitnessReport
 import Glibc
@@ -8,7 +9,10 @@ import WitnessSystem
 /// probes, records, losses, how the previous boot ended, how every known
 /// boot ended, last sign of life. Written whole to a temporary name in the
 /// same directory, then renamed, so node_exporter never reads half a file.
-/// Label values are bounded: reasons, probe names, the verdict's short detail.
+/// Label values are bounded: reasons, probe names, the verdict's short detail;
+/// text from outside is made visible (TerminalText) before swift-prometheus
+/// applies the exposition format's escapes. The same text is what
+/// `arm --metrics-address` serves.
 public struct Metrics: Equatable, Sendable {
     public var armed = false
     public var probesAttached = 0
@@ -26,6 +30,8 @@ public struct Metrics: Equatable, Sendable {
     public var bootStart: Instant? = BootIdentity.currentStart()
     /// The last preflight's outcome (bootable, likely_fails, unknown), if one ran.
     public var preflightOutcome: String?
+    /// arm's own health (nil outside a running arm).
+    public var health: Health?
 
     public init() {}
 
@@ -36,76 +42,98 @@ public struct Metrics: Equatable, Sendable {
     }
 
     public func render() -> String {
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples {
-                // Every series names its node: alerts say which one, whatever the scrape path.
-                let labels = "{" + ([("node", node)] + sample.labels).map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
-                out += "\(name)\(labels) \(sample.value)\n"
-            }
-        }
-        metric("reboot_witness_armed", "gauge", "1 while reboot-witness arm runs on this node, 0 once it stopped.",
-               [([], armed ? "1" : "0")])
+        // A registry per rendering: a series that is gone (a changed initiator,
+        // a probe no longer counted) is gone from the exposition too.
+        let series = Series(node: node)
+        func seconds(_ instant: Instant) -> Double { (Double(instant.microseconds) / 1e3).rounded() / 1e3 }
+
+        series.gauge("reboot_witness_build_info", "The running reboot-witness: its version.", [("version", Version.string)], 1)
+        series.gauge("reboot_witness_armed", "1 while reboot-witness arm runs on this node, 0 once it stopped.", armed ? 1 : 0)
         if let bootStart {
-            metric("reboot_witness_boot_start_timestamp_seconds", "gauge", "When the running boot began, in seconds since the epoch.",
-                   [([], String(format3(Double(bootStart.microseconds) / 1e6)))])
+            series.gauge("reboot_witness_boot_start_timestamp_seconds", "When the running boot began, in seconds since the epoch.",
+                  seconds(bootStart))
         }
-        metric("reboot_witness_probes_attached", "gauge", "Probe points the running arm attached.", [([], String(probesAttached))])
-        metric("reboot_witness_records_total", "counter", "Caller records this arm made durable, by probe.",
-               recordsByProbe.sorted { $0.key < $1.key }.map { ([("probe", $0.key)], String($0.value)) })
-        metric("reboot_witness_lost_records_total", "counter",
-               "Records no ring, spill or aggregate could take, by class (stopping must stay 0).",
-               lostByClass.sorted { $0.key < $1.key }.map { ([("class", $0.key)], String($0.value)) })
-        metric("reboot_witness_aggregated_calls_total", "counter",
-               "Refused reboot(2) calls counted per cgroup and executable instead of recorded (a flood).",
-               [([], String(aggregatedCalls))])
+        series.gauge("reboot_witness_probes_attached", "Probe points the running arm attached.", Double(probesAttached))
+        for (probe, count) in recordsByProbe {
+            series.counter("reboot_witness_records_total", "Caller records this arm made durable, by probe.", [("probe", probe)], count)
+        }
+        for (kind, count) in lostByClass {
+            series.counter("reboot_witness_lost_records_total", "Records no ring, spill or aggregate could take, by class (stopping must stay 0).",
+                    [("class", kind)], count)
+        }
+        series.counter("reboot_witness_aggregated_calls_total",
+                "Refused reboot(2) calls counted per cgroup and executable instead of recorded (a flood).", aggregatedCalls)
         if let lastBoot {
-            metric("reboot_witness_last_boot_info", "gauge", "How the previous boot ended, as reboot-witness last says.",
-                   [([("reason", lastBoot.reason.rawValue), ("subreason", lastBoot.subreason.rawValue),
-                      ("detail", String(lastBoot.detail.prefix(64))), ("confidence", lastBoot.confidence.rawValue),
-                      ("bootstat", String(lastBoot.bootstat.prefix(96))),
-                      ("initiator", String((lastBoot.initiatorWords ?? "nobody named").prefix(96)))], "1")])
+            series.gauge("reboot_witness_last_boot_info", "How the previous boot ended, as reboot-witness last says.",
+                  [("reason", lastBoot.reason.rawValue), ("subreason", lastBoot.subreason.rawValue),
+                   ("detail", String(lastBoot.detail.prefix(64))), ("confidence", lastBoot.confidence.rawValue),
+                   ("bootstat", String(lastBoot.bootstat.prefix(96))),
+                   ("initiator", String((lastBoot.initiatorWords ?? "nobody named").prefix(96)))], 1)
             if let loop = lastBoot.crashLoop {
-                metric("reboot_witness_last_boot_crash_loop_restarts", "gauge",
-                       "The largest crash loop before the previous boot ended: its restarts, and what looped.",
-                       [([("what", String(loop.what.prefix(96)))], String(loop.count))])
+                series.gauge("reboot_witness_last_boot_crash_loop_restarts",
+                      "The largest crash loop before the previous boot ended: its restarts, and what looped.",
+                      [("what", String(loop.what.prefix(96)))], Double(loop.count))
             }
         }
         if let preflightOutcome {
-            metric("reboot_witness_preflight_next_boot", "gauge",
-                   "The last preflight's answer for the next boot (likely_fails: it would not come up).",
-                   [([("outcome", preflightOutcome)], "1")])
+            series.gauge("reboot_witness_preflight_next_boot", "The last preflight's answer for the next boot (likely_fails: it would not come up).",
+                  [("outcome", preflightOutcome)], 1)
         }
-        metric("reboot_witness_boots_total", "counter", "Boots this node remembers (reboot-witness last --list), by how they ended.",
-               bootsByReason.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], String($0.value)) })
+        for (reason, count) in bootsByReason {
+            series.counter("reboot_witness_boots_total", "Boots this node remembers (reboot-witness last --list), by how they ended.",
+                    [("reason", reason)], UInt64(max(count, 0)))
+        }
         if let lastAlive {
-            metric("reboot_witness_last_alive_timestamp_seconds", "gauge", "When arm was last seen alive, in seconds since the epoch.",
-                   [([], String(format3(Double(lastAlive.microseconds) / 1e6)))])
+            series.gauge("reboot_witness_last_alive_timestamp_seconds", "When arm was last seen alive, in seconds since the epoch.",
+                  seconds(lastAlive))
         }
-        return out
-    }
-
-    /// A label value: text from outside made visible first (TerminalText),
-    /// then the exposition format's own escapes.
-    static func escape(_ value: String) -> String {
-        var out = ""
-        for c in TerminalText.escape(value) {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(c)
+        if let health {
+            series.gauge("reboot_witness_resident_memory_bytes", "arm's resident memory.", Double(health.residentBytes))
+            series.counter("reboot_witness_malformed_ring_records_total",
+                    "Ring records of another size or version, refused and counted (a pinned ring from another build).",
+                    health.malformedRingRecords)
+            for (outcome, count) in health.http.sorted(by: { $0.key < $1.key }) {
+                series.counter("reboot_witness_http_requests_total",
+                        "Requests the metrics listener answered or refused, by outcome (refused: over the limits, cut off).",
+                        [("outcome", outcome)], count)
             }
         }
-        return out
+        return series.registry.emitToString()
     }
 
-    private func format3(_ value: Double) -> String {
-        let millis = Int64((value * 1000).rounded())
-        let fraction = String(millis % 1000)
-        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    /// A registry per rendering: a series that is gone (a changed initiator,
+    /// a probe no longer counted) is gone from the exposition too. Every
+    /// series names its node: alerts say which one, whatever the scrape path.
+    private struct Series {
+        let registry = PrometheusCollectorRegistry()
+        let node: String
+
+        private func labels(_ extra: [(String, String)]) -> [(String, String)] {
+            ([("node", node)] + extra).map { ($0.0, TerminalText.escape($0.1)) }
+        }
+
+        func gauge(_ name: String, _ help: String, _ extra: [(String, String)], _ value: Double) {
+            registry.makeGauge(name: name, labels: labels(extra), help: help).set(value)
+        }
+
+        func gauge(_ name: String, _ help: String, _ value: Double) { gauge(name, help, [], value) }
+
+        func counter(_ name: String, _ help: String, _ extra: [(String, String)], _ value: UInt64) {
+            registry.makeCounter(name: name, labels: labels(extra), help: help).increment(by: Int64(clamping: value))
+        }
+
+        func counter(_ name: String, _ help: String, _ value: UInt64) { counter(name, help, [], value) }
     }
+
+    /// arm's own health, as its metrics show it.
+    public struct Health: Equatable, Sendable {
+        public var residentBytes: UInt64 = 0
+        public var malformedRingRecords: UInt64 = 0
+        /// The metrics listener's requests by outcome (empty when it is off).
+        public var http: [String: UInt64] = [:]
+        public init() {}
+    }
+
 }
 
 /// `arm --metrics-dir DIR` (default: Debian's node_exporter textfile directory).
@@ -120,11 +148,11 @@ public final class MetricsFile {
         path = directory + "/reboot-witness.prom"
     }
 
-    /// Rewrites the file if `metrics` changed since the last write.
-    public func update(_ metrics: Metrics) throws {
+    /// Rewrites the file if `metrics` changed since the last write (`text`: its rendering, when made already).
+    public func update(_ metrics: Metrics, text: String? = nil) throws {
         guard metrics != written else { return }
         // (the temporary file is PATH.tmp: node_exporter reads only *.prom)
-        try Files.writeAtomically(path, Array(metrics.render().utf8), mode: [.ownerReadWrite, .groupRead, .otherRead])
+        try Files.writeAtomically(path, Array((text ?? metrics.render()).utf8), mode: [.ownerReadWrite, .groupRead, .otherRead])
         written = metrics
     }
 }

@@ -15,7 +15,7 @@ extension StatusReport {
             "hold         \(hold.line)",
             "D-Bus        \(dbus?.line ?? "not armed (arm monitors the system bus for logind/systemd reboot calls)")",
             "final stage  \(finalStage?.line ?? "not armed (arm follows PID 1 into systemd-shutdown to record its reboot(2))")",
-            "outputs      " + (outputs.map { "journal \($0.journal.line); export \($0.export.line); metrics file \($0.metricsFile.line)" }
+            "outputs      " + (outputs.map { "journal \($0.journal.line); export \($0.export.line); metrics file \($0.metricsFile.line); metrics listener \($0.metricsListener?.line ?? "off")" }
                                ?? "not armed (journal entries, --export FILE, node_exporter textfile)"),
             "preflight    " + (preflight.map(Self.describe) ?? "not armed (`reboot-witness preflight` checks the next boot now)"),
             "pstore       \(pstore.isEmpty ? "no backend (nothing survives a reset in pstore)" : pstore.joined(separator: ", "))",

@@ -41,6 +41,8 @@ public struct ArmOptions {
         public var export: ExportFile.Options?
         /// node_exporter's textfile directory; nothing is written where it does not exist.
         public var metricsDirectory: String? = MetricsFile.defaultDirectory
+        /// `--metrics-address`: serve /metrics, /healthz and /readyz over HTTP (nil: no listener).
+        public var metricsAddress: MetricsAddress?
         public init() {}
     }
 

@@ -25,7 +25,7 @@ extension ArmSession {
                 export: options.outputs.export.map {
                     .available(via: $0.path, active: true, "rotated at \($0.maxBytes >> 10) KiB, \($0.keep) kept")
                 } ?? .unavailable("no --export FILE"),
-                metricsFile: metrics.capability),
+                metricsFile: metrics.capability, metricsListener: metrics.listener),
             preflight: watches.preflight?.state ?? ArmState.Preflight(state: .unavailable("off (--no-preflight)"), outcome: nil,
                                                                        headline: nil, inhibitor: nil),
             recordsStored: path.stored, lostRecords: counters.lost, durableLatency: intake?.latencies.summary, running: running,
@@ -104,7 +104,7 @@ extension ArmSession {
             path.announce(verdict)
             StandardError.write("previous boot \(verdict.bootID): \(verdict.bootstat) (\(verdict.confidence.rawValue)): \(verdict.summary)\n")
         }
-        metrics.update(probes: capture.probes, path: path)
+        metrics.update(probes: capture.probes, path: path, intake: intake)
         releaseStartupMemory()
     }
 

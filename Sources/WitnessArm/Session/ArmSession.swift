@@ -56,7 +56,8 @@ public final class ArmSession {
         let journal = options.outputs.journalEntries && Files.exists(JournalFields.socket)
         path = RecordPath(store: try SlotStore(directory: options.store.path, size: options.store.size, create: true),
                           copies: RecordCopies(json: options.outputs.json, journal: journal, export: export))
-        metrics = MetricsPublisher(directory: options.outputs.metricsDirectory)
+        metrics = try MetricsPublisher(directory: options.outputs.metricsDirectory, address: options.outputs.metricsAddress,
+                                       store: options.store.path)
         resolver = RecordResolver(pods: options.kubeletLogs.map { PodIndex(root: $0) })
         capture = KernelCapture(features: features, options: options.capture, store: options.store.path)
         finalStage = FinalStage(options.finalStage)
@@ -104,7 +105,8 @@ public final class ArmSession {
         ServiceNotify.send("READY=1\nSTATUS=armed")
         warmUp()
         metrics.armed(true)
-        metrics.update(probes: capture.probes, path: path)
+        metrics.alive(intake: intake)
+        metrics.update(probes: capture.probes, path: path, intake: intake)
         previousBoot.start(store: options.store.path)
         watches.preflight?.request(.started)
         var tasks = chores()
@@ -196,7 +198,7 @@ public final class ArmSession {
             if status.countersDue(capture.probes.counters, now: SystemCalls.clocks().boottime) { try publishState(running: true) }
         }
         tasks.every(PeriodicTasks.second, "metrics") { [unowned self] in
-            metrics.update(probes: capture.probes, path: path, preflight: watches.preflight?.state.outcome)
+            metrics.update(probes: capture.probes, path: path, intake: intake, preflight: watches.preflight?.state.outcome)
         }
         // Armed early in boot, before dbus.service: the bus appears later.
         tasks.every(PeriodicTasks.second, "D-Bus") { [unowned self] in
@@ -208,7 +210,7 @@ public final class ArmSession {
         tasks.every(Self.aliveInterval, "last alive") { [unowned self] in
             try path.record([.alive(marker())])
             try publishState(running: true)
-            metrics.alive()
+            metrics.alive(intake: intake)
         }
         return tasks
     }
@@ -246,7 +248,8 @@ public final class ArmSession {
         capture.probes.release(keepCapture: options.capture.keepOnExit)
         try publishState(running: false)
         metrics.armed(false)
-        metrics.update(probes: capture.probes, path: path)
+        metrics.update(probes: capture.probes, path: path, intake: intake)
+        metrics.shutdown()
         let kept = options.capture.keepOnExit && capture.probes.pins != nil
             ? "; the capture stays pinned in \(capture.probes.pins!.directory) until the next arm or `disarm`" : ""
         StandardError.write("disarmed: \(path.stored) record(s) stored in \(options.store.path)\(kept)\n")

@@ -21,6 +21,8 @@ public final class HostEvidence {
         public var pstoreRoots = PstoreHarvest.locations
         public var watchdogRoot = "/sys/class/watchdog"
         public var kernelLog = "/dev/kmsg"
+        /// The BMC's OpenIPMI device (nil: not asked).
+        public var ipmiDevice: String? = "/dev/ipmi0"
 
         public init() {}
     }
@@ -40,6 +42,7 @@ public final class HostEvidence {
     public let thisHost: Bool
     private var audit: (from: Instant, reading: Result<AuditLog.Reading, SystemError>)?
     private var unharvestedPstore: (records: [PstoreRecord], notes: [String])?
+    private var bmcReading: BMCReading??
     private var damagedJournal: [String]?
 
     public init(_ locations: Locations, current: String = BootIdentity.current(),
@@ -95,6 +98,14 @@ public final class HostEvidence {
         guard !files.isEmpty else { return "" }
         return "; \(files.count) journal file(s) could not be read (truncated or corrupt): "
             + files.prefix(3).joined(separator: ", ") + (files.count > 3 ? ", …" : "")
+    }
+
+    /// What this host's BMC keeps (read once per run; nil: no BMC, or not this host's evidence).
+    func bmc() -> BMCReading? {
+        if let bmcReading { return bmcReading }
+        let reading = thisHost ? locations.ipmiDevice.flatMap { BMCReading.read(device: $0) } : nil
+        bmcReading = .some(reading)
+        return reading
     }
 
     /// pstore records still in pstore (not yet harvested by `arm`), and why some were not read.

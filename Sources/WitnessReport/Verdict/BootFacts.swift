@@ -25,6 +25,9 @@ public struct BootFacts: Equatable, Sendable {
     public var uncleanMarkers: [Evidence] = []
     /// The watchdogs' boot status, when the boot that followed is this one.
     public var watchdogStatus: [WatchdogBootStatus] = []
+    /// How the BMC says this boot ended (a SEL event in its window, or the
+    /// restart cause of the boot after it), where it says so.
+    public var bmcEnding: BMCEndingFact?
     /// Boot attempts after this boot that failed: pstore records of a root
     /// that did not mount, the next boot's boot loader notes, a failing
     /// preflight before the reboot (see FailedAttempts).
@@ -67,4 +70,10 @@ public struct BootFacts: Equatable, Sendable {
         get { witness ?? WitnessBoot(bootID: bootID) }
         set { witness = newValue }
     }
+}
+
+/// The BMC's account of a boot's end, and the record or answer that says it.
+public struct BMCEndingFact: Equatable, Sendable {
+    public var ending: BMCEnding
+    public var evidence: Evidence
 }

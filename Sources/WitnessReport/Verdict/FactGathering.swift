@@ -56,6 +56,7 @@ public enum FactGathering {
         let signs = [boot.lastSeen, facts.journal?.last?.time.flatMap(Instant.init(iso8601:)),
                      facts.audit.last?.time, facts.wtmp.last.flatMap { Instant(iso8601: $0.time) }]
         facts.lastSeen = signs.compactMap { $0 }.max()?.iso8601
+        bmc(boot, next: next, host.bmc(), &facts)
         return facts
     }
 

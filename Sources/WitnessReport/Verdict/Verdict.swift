@@ -41,6 +41,9 @@ public struct Verdict: Codable, Equatable, Sendable {
         case softdog, hardware, watchdog
         // resets
         case noShutdownPath = "no_shutdown_path", oomThenReset = "oom_then_reset", hangThenReset = "hang_then_reset"
+        /// Resets the BMC logged: its watchdog, a chassis control (IPMI power cycle/reset), a button, the power.
+        case bmcWatchdog = "bmc_watchdog", chassisControl = "chassis_control", powerButton = "power_button",
+             powerFailure = "power_failure"
         // unknown
         case noEvidence = "no_evidence", unclean, orderlyShutdown = "orderly_shutdown"
 
@@ -166,6 +169,8 @@ public struct Evidence: Codable, Equatable, Sendable {
         case bootLoader = "boot-loader"
         /// What `preflight` said before the reboot.
         case preflight
+        /// The BMC (IPMI): its System Event Log, watchdog, restart cause.
+        case bmc
     }
 
     /// How a piece of evidence bears on the verdict: `note` is context, such

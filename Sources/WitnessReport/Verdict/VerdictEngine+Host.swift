@@ -159,6 +159,25 @@ extension VerdictEngine {
                        bootID: facts.bootID, evidence: evidence)
     }
 
+    /// A reset the BMC logged (its watchdog, a chassis control, a button, the
+    /// power), with whatever the host itself kept of the abrupt end.
+    static func bmcReset(_ facts: BootFacts) -> Verdict? {
+        guard let fact = facts.bmcEnding else { return nil }
+        let subreason: Verdict.Subreason
+        switch fact.ending {
+        case .watchdog: subreason = .bmcWatchdog
+        case .chassisControl: subreason = .chassisControl
+        case .powerButton: subreason = .powerButton
+        case .powerFailure: subreason = .powerFailure
+        }
+        let abrupt = abruptEnd(facts)
+        let when = fact.evidence.time.map { " at \($0) by the BMC's clock" } ?? ""
+        return Verdict(reason: .hardReset, subreason: subreason,
+                       summary: "reset by the BMC: \(fact.ending.words)\(when); last seen alive \(facts.lastSeen ?? facts.lastAlive ?? facts.armed ?? "?")",
+                       confidence: .medium, bootID: facts.bootID, evidence: [fact.evidence] + (abrupt?.evidence ?? facts.uncleanMarkers),
+                       detail: fact.ending.what)
+    }
+
     static func absence(_ facts: BootFacts) -> Verdict {
         if let stop = facts.cleanStop {
             return Verdict(reason: .unknown, subreason: .orderlyShutdown,

@@ -12,7 +12,7 @@ import WitnessModel
 public enum VerdictEngine {
     public static func decide(_ facts: BootFacts) -> Verdict {
         var verdict = panicOrWatchdog(facts) ?? witnessedReboot(facts) ?? orderlyShutdown(facts)
-            ?? abruptEnd(facts) ?? absence(facts)
+            ?? bmcReset(facts) ?? abruptEnd(facts) ?? absence(facts)
         // An orderly end the logs tell, begun by the kernel (the witness stopped before PID 1's own call).
         if verdict.reason.isOrderly, verdict.subreason == .graceful, let end = facts.cleanStop ?? facts.lastSeen,
            let cause = KernelCause.find(in: facts.records, before: end) {
@@ -70,6 +70,11 @@ public enum VerdictEngine {
                 return Verdict(reason: .panic, subreason: subreason, summary: "kernel panic: \(why)", confidence: .high,
                                bootID: facts.bootID, evidence: [evidence], detail: subreason.rawValue)
             }
+        }
+        // The BMC's watchdog reset the machine: whoever stopped feeding it, the BMC did the reset.
+        if case .watchdog? = facts.bmcEnding?.ending, var verdict = bmcReset(facts) {
+            verdict.evidence += huntEvidence.map { [$0] } ?? []
+            return verdict
         }
         if hunt != nil || fire != nil {
             var evidence = huntEvidence.map { [$0] } ?? []
