@@ -110,9 +110,14 @@ int cw_bus_monitor_next(struct cw_bus_monitor *m, struct cw_bus_call *call)
 		copy(call->member, sizeof(call->member), rw_sd_bus_message_get_member(message));
 		const char *arg0 = NULL;
 		char type = 0;
+		uint64_t flags = 0;
 		if (rw_sd_bus_message_peek_type(message, &type, NULL) > 0 && type == 's' &&
 		    rw_sd_bus_message_read_basic(message, 's', &arg0) > 0)
 			copy(call->arg0, sizeof(call->arg0), arg0);
+		else if (type == 't' && rw_sd_bus_message_read_basic(message, 't', &flags) > 0) {
+			call->flags = flags;
+			call->has_flags = 1;
+		}
 		uint64_t usec = 0;
 		if (rw_sd_bus_message_get_realtime_usec(message, &usec) >= 0)
 			call->realtime_usec = usec;

@@ -230,7 +230,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// directly whose sender was gone (someone asked, unnamed: truer than
     /// naming the system that relayed it); else the last relayed one.
     public static func initiatingIntent(in records: [CallerRecord], before time: String) -> CallerRecord? {
-        let intents = records.filter { $0.isIntent && $0.time <= time }
+        // (only requests that end the boot: a soft reboot before it asked for something else)
+        let intents = records.filter { $0.isIntent && $0.time <= time && $0.cmd?.stops == true }
         return intents.last { !$0.isRelayedIntent && !$0.isAnonymousIntent }
             ?? intents.last { !$0.isRelayedIntent } ?? intents.last
     }

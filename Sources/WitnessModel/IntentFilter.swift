@@ -35,6 +35,7 @@ public enum IntentFilter {
             case "poweroff": return .powerOff
             case "halt": return .halt
             case "kexec": return .kexec
+            case "soft-reboot": return .softReboot
             case "start", "isolate", "restart":
                 return words.dropFirst().lazy.compactMap(targetAction).first
             default: return nil
@@ -58,14 +59,21 @@ public enum IntentFilter {
 
     /// A method call seen on the bus: logind's Reboot, PowerOff, Halt,
     /// KExec (and their *WithFlags), ScheduleShutdown; systemd's Reboot,
-    /// PowerOff, Halt, KExec and StartUnit of the matching targets.
-    public static func busAction(interface: String, member: String, arg0: String) -> RebootAction? {
+    /// PowerOff, Halt, KExec, SoftReboot and StartUnit of the matching
+    /// targets. `flags`: the *WithFlags methods' first argument, where
+    /// logind's RebootWithFlags carries `systemctl kexec` and `systemctl
+    /// soft-reboot` (systemd 254+) as flags, not as methods of their own.
+    public static func busAction(interface: String, member: String, arg0: String, flags: UInt64? = nil) -> RebootAction? {
         guard interface == "org.freedesktop.login1.Manager" || interface == "org.freedesktop.systemd1.Manager" else {
             return nil
         }
         let base = member.hasSuffix("WithFlags") ? String(member.dropLast("WithFlags".count)) : member
         switch base {
-        case "Reboot": return .restart
+        case "Reboot":
+            if let flags, flags & (LogindFlags.softReboot | LogindFlags.softRebootIfNextRootSetUp) != 0 { return .softReboot }
+            if let flags, flags & LogindFlags.rebootViaKexec != 0 { return .kexec }
+            return .restart
+        case "SoftReboot": return .softReboot
         case "PowerOff": return .powerOff
         case "Halt": return .halt
         case "KExec": return .kexec
@@ -85,15 +93,24 @@ public enum IntentFilter {
         case "poweroff.target": return .powerOff
         case "halt.target": return .halt
         case "kexec.target": return .kexec
+        case "soft-reboot.target": return .softReboot
         default: return nil
         }
+    }
+
+    /// logind's SD_LOGIND_* flags (systemd's login-util.h).
+    enum LogindFlags {
+        static let rebootViaKexec: UInt64 = 1 << 1
+        static let softReboot: UInt64 = 1 << 2
+        static let softRebootIfNextRootSetUp: UInt64 = 1 << 3
     }
 
     /// A D-Bus call to logind or systemd made from the command line.
     static func busCallAction(_ args: [String]) -> RebootAction? {
         let text = args.joined(separator: " ")
         guard text.contains("login1") || text.contains("systemd1") else { return nil }
-        for (method, action) in [("Reboot", RebootAction.restart), ("PowerOff", .powerOff), ("Halt", .halt), ("KExec", .kexec)]
+        for (method, action) in [("Reboot", RebootAction.restart), ("PowerOff", .powerOff), ("Halt", .halt), ("KExec", .kexec),
+                                 ("SoftReboot", .softReboot)]
         where args.contains(where: { $0 == method || $0.hasSuffix("." + method) }) {
             return action
         }

@@ -13,12 +13,15 @@ public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable, C
     case suspend = "SW_SUSPEND"
     /// A reboot(2) the kernel refuses: bad magic or an unknown command.
     case invalid = "INVALID"
+    /// systemd's soft reboot (254+): userspace restarts, the kernel and the
+    /// boot id stay. An intent only: no reboot(2) command does it.
+    case softReboot = "SOFT_REBOOT"
 
     /// Ends the machine (or, called in a child PID namespace, that namespace).
     public var stops: Bool {
         switch self {
         case .restart, .restart2, .halt, .powerOff, .kexec: return true
-        case .cadOn, .cadOff, .suspend, .invalid: return false
+        case .cadOn, .cadOff, .suspend, .invalid, .softReboot: return false
         }
     }
 

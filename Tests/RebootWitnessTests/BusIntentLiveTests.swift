@@ -67,15 +67,22 @@ final class BusIntentLiveTests: XCTestCase {
         _ = try call(["--dest=org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager.ListSessions"])
         let target = try call(["--dest=org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                "org.freedesktop.systemd1.Manager.StartUnit", "string:poweroff.target", "string:replace"])
+        // systemd 254+'s `systemctl soft-reboot` and `systemctl kexec`: RebootWithFlags with a flag.
+        _ = try call(["--dest=org.freedesktop.login1", "/org/freedesktop/login1",
+                      "org.freedesktop.login1.Manager.RebootWithFlags", "uint64:4"])
+        _ = try call(["--dest=org.freedesktop.login1", "/org/freedesktop/login1",
+                      "org.freedesktop.login1.Manager.RebootWithFlags", "uint64:2"])
         usleep(500_000)
         arm.interrupt()
         arm.waitUntilExit()
         let dump = try runProgram(Built.witness, ["dump", "--json", "--store", store.path])
         let intents = try ndjsonObjects(dump.stdout).filter { $0["probe"] as? String == "dbus" }
-        XCTAssertEqual(intents.map { $0["cmd"] as? String }, ["RESTART", "POWER_OFF"], "ListSessions is no intent")
-        XCTAssertEqual(intents.map { $0["pid"] as? Int }, [Int(reboot), Int(target)], "the sender, from the bus")
+        XCTAssertEqual(intents.map { $0["cmd"] as? String }, ["RESTART", "POWER_OFF", "SOFT_REBOOT", "KEXEC"], "ListSessions is no intent")
+        XCTAssertEqual(intents.prefix(2).map { $0["pid"] as? Int }, [Int(reboot), Int(target)], "the sender, from the bus")
+        XCTAssertTrue((intents[2]["cmd_arg"] as? String)?.hasPrefix("org.freedesktop.login1.Manager.RebootWithFlags flags 0x4 from ") == true,
+                      "\(intents[2])")
         XCTAssertEqual(intents.first?["comm"] as? String, "dbus-send")
-        XCTAssertTrue((intents.last?["cmd_arg"] as? String)?.hasPrefix("org.freedesktop.systemd1.Manager.StartUnit poweroff.target") == true)
+        XCTAssertTrue((intents[1]["cmd_arg"] as? String)?.hasPrefix("org.freedesktop.systemd1.Manager.StartUnit poweroff.target") == true)
         let ancestry = try XCTUnwrap(intents.first?["ancestry"] as? [[String: Any]])
         XCTAssertEqual(ancestry.first?["pid"] as? Int, Int(getpid()), "attributed from /proc while the sender lived")
     }

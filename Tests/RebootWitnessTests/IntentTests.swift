@@ -34,6 +34,30 @@ final class IntentFilterTests: XCTestCase {
             XCTAssertEqual(IntentFilter.action(argv: argv), expected, argv.joined(separator: " "))
         }
     }
+
+    /// systemd 254+: `systemctl soft-reboot` and `systemctl kexec` reach logind
+    /// as RebootWithFlags with a flag, not as a method of their own; a soft
+    /// reboot ends no boot (the kernel and the boot id stay).
+    func testASoftRebootIsItsOwnRequestAndNotARestart() {
+        XCTAssertEqual(IntentFilter.action(argv: ["systemctl", "soft-reboot"]), .softReboot)
+        XCTAssertEqual(IntentFilter.action(argv: ["systemctl", "start", "soft-reboot.target"]), .softReboot)
+        XCTAssertEqual(IntentFilter.action(argv: ["busctl", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                                  "org.freedesktop.systemd1.Manager", "SoftReboot", "s", "\"\""]), .softReboot)
+        let logind = "org.freedesktop.login1.Manager"
+        let cases: [(String, UInt64?, RebootAction)] = [
+            ("RebootWithFlags", 1 << 2, .softReboot), ("RebootWithFlags", 1 << 3, .softReboot),
+            ("RebootWithFlags", 1 << 1, .kexec), ("RebootWithFlags", 0, .restart), ("RebootWithFlags", 1, .restart),
+            ("Reboot", nil, .restart),
+        ]
+        for (member, flags, expected) in cases {
+            XCTAssertEqual(IntentFilter.busAction(interface: logind, member: member, arg0: "", flags: flags), expected, "\(member) \(flags ?? 0)")
+        }
+        XCTAssertEqual(IntentFilter.busAction(interface: "org.freedesktop.systemd1.Manager", member: "SoftReboot", arg0: ""), .softReboot)
+        XCTAssertEqual(IntentFilter.busAction(interface: "org.freedesktop.systemd1.Manager", member: "StartUnit",
+                                              arg0: "soft-reboot.target"), .softReboot)
+        XCTAssertFalse(RebootAction.softReboot.stops)
+        XCTAssertNil(Verdict.Reason(command: .softReboot), "a soft reboot is not how a boot ends")
+    }
 }
 
 final class SSHPeerTests: XCTestCase {
@@ -79,6 +103,17 @@ final class InitiatorLinkTests: XCTestCase {
         XCTAssertTrue(RecordFormatter.human(linked[1]).contains("initiated by systemctl[4242] \"systemctl reboot\""))
         let json = RecordFormatter.json(linked[1])
         XCTAssertTrue(json.contains("\"initiator\":{"), json)
+    }
+
+    /// [alice soft-reboots at 10:00; at 11:00 PID 1 reboots for a reason no
+    /// intent names]: alice asked for something else, and is not named.
+    func testASoftRebootsRequesterIsNotNamedForALaterReboot() {
+        let soft = record(probe: "sched_process_exec", pid: 4242, comm: "systemctl", cmd: .softReboot,
+                          argv: "systemctl soft-reboot", time: "2026-01-01T10:00:00.000Z")
+        let call = record(probe: "sys_enter_reboot", pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T11:00:00.000Z")
+        XCTAssertNil(CallerRecord.initiatingIntent(in: [soft, call], before: call.time))
+        let report = DumpReport(contents: StoreContents(entries: [.caller(soft), .caller(call)], skipped: 0), selection: .all, currentBoot: "b2")
+        XCTAssertNil(report.items.map(\.record)[1].initiator)
     }
 
     /// [an intent logind relayed, then a D-Bus call whose sender was gone

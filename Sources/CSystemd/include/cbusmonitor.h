@@ -10,6 +10,8 @@ struct cw_bus_call {
 	char interface[128];
 	char member[64];
 	char arg0[128];        /* the first string argument (StartUnit's unit), if any */
+	unsigned long long flags;  /* the first argument when it is a uint64 (logind's *WithFlags) */
+	int has_flags;
 	unsigned int sender_pid;  /* 0 when the bus would not say */
 	unsigned long long realtime_usec;
 };

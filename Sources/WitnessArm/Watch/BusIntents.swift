@@ -43,11 +43,13 @@ public final class BusIntents {
         while cw_bus_monitor_next(monitor, &call) > 0 {
             let interface = CString.decode(&call.interface), member = CString.decode(&call.member)
             let arg0 = CString.decode(&call.arg0)
-            guard let action = IntentFilter.busAction(interface: interface, member: member, arg0: arg0) else { continue }
+            let flags = call.has_flags != 0 ? UInt64(call.flags) : nil
+            guard let action = IntentFilter.busAction(interface: interface, member: member, arg0: arg0, flags: flags) else { continue }
             let time = call.realtime_usec > 0 ? WallClock.iso8601(realtimeNanoseconds: Int64(call.realtime_usec) * 1000)
                                               : WallClock.now()
             var what = "\(interface).\(member)"
             if !arg0.isEmpty { what += " \(arg0)" }
+            if let flags { what += " flags 0x\(String(flags, radix: 16))" }
             what += " from \(CString.decode(&call.sender))"
             records.append(ProcessAttribution.record(pid: call.sender_pid, bootID: bootID, time: time,
                                                      probe: .dbus, cmd: action, cmdArg: what))

@@ -23,7 +23,8 @@ public struct Verdict: Codable, Equatable, Sendable {
             case .powerOff: self = .poweroff
             case .halt: self = .halt
             case .kexec: self = .kexec
-            case .cadOn, .cadOff, .suspend, .invalid: return nil
+            // (a soft reboot ends no boot: the kernel and the boot id stay)
+            case .cadOn, .cadOff, .suspend, .invalid, .softReboot: return nil
             }
         }
     }
