@@ -52,11 +52,14 @@ public enum Files {
         return names.sorted()
     }
 
-    /// Writes `bytes` to `path` atomically (temp file, fsync, rename).
+    /// Writes `bytes` to `path` atomically (temp file, fsync, rename). The
+    /// temporary file is made new (O_EXCL, O_NOFOLLOW, after removing any
+    /// left behind): a link planted under its name is never followed.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite]) throws {
         let temporary = path + ".tmp"
+        unlink(temporary)
         let fd = try FileDescriptor.open(
-            FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: mode)
+            FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: mode)
         try fd.closeAfter {
             _ = try fd.writeAll(bytes)
             try SystemCalls.fsync(fd, path: temporary)

@@ -29,7 +29,7 @@ final class BMCEvidenceTests: XCTestCase, VerdictFixtures {
         let facts = try gathered([record])
         let v = VerdictEngine.decide(facts)
         XCTAssertEqual(v.triple + [v.detail], ["hard_reset", "bmc_watchdog", "medium", "hard reset"])
-        XCTAssertTrue(v.summary.contains("at 2026-01-01T10:00:07.000Z by the BMC's clock"), v.summary)
+        XCTAssertTrue(v.summary.contains("at 2026-01-01T10:00:07.000Z (the BMC's time, on the host's clock)"), v.summary)
         XCTAssertTrue(v.evidence.contains { $0.source == .bmc && $0.supports && $0.excerpt.hasPrefix("SEL 0x7 ") }, "\(v.evidence)")
     }
 
@@ -84,11 +84,48 @@ final class BMCEvidenceTests: XCTestCase, VerdictFixtures {
                       "\(v.evidence)")
     }
 
+    /// Add SEL Entry stores any record root on the host sends, generator id
+    /// included: [reboot -f by mallory, then a forged "BMC watchdog" entry]
+    /// still says who rebooted.
+    func testAForgedSELEntryNeverOutranksARecordedReboot() throws {
+        var facts = try gathered([sel(id: 9, time: seconds + 2, generator: 0x0020, sensorType: 0x23, offset: 1)])
+        facts.records = [caller(comm: "reboot", time: "2026-01-01T09:59:56.000Z")]
+        let v = VerdictEngine.decide(facts)
+        XCTAssertEqual(v.reason, .reboot, v.summary)
+        XCTAssertEqual(v.confidence, .high)
+    }
+
+    func testAWatchdogThatExpiredInTheFirmwareOrAnotherEventTypeEndsNoBoot() {
+        // Event data 2's timer use: 1 BIOS FRB2, 2 BIOS/POST (data 1 bits 7:6 = 0b11 say data 2 is set).
+        XCTAssertNil(sel(id: 1, time: seconds, sensorType: 0x23, offset: 1, data2: 0x01).ending)
+        XCTAssertNil(sel(id: 2, time: seconds, sensorType: 0x23, offset: 1, data2: 0x02).ending)
+        XCTAssertEqual(sel(id: 3, time: seconds, sensorType: 0x23, offset: 1, data2: 0x04).ending, .watchdog("hard reset"))
+        // A threshold event (type 0x01) on a power unit is no "AC lost".
+        var threshold = Array(repeating: UInt8(0), count: 16)
+        threshold[2] = 0x02; threshold[7] = 0x20; threshold[10] = 0x09; threshold[12] = 0x01; threshold[13] = 0x04
+        XCTAssertNil(SELRecord(threshold[...])?.ending)
+    }
+
+    func testSELTimesArePutOnTheHostsClockByTheBMCsOffset() throws {
+        // The BMC's clock is an hour ahead (local time kept by many BMCs).
+        var reading = BMCReading(device: "/dev/ipmi0")
+        reading.records = [sel(id: 7, time: seconds + 12 + 3600, sensorType: 0x23, offset: 1)]
+        reading.clockOffset = 3600
+        let v = VerdictEngine.decide(try gathered(reading, nextIsCurrent: false))
+        XCTAssertEqual(v.subreason, .bmcWatchdog)
+        XCTAssertTrue(v.summary.contains("at 2026-01-01T10:00:07.000Z"), v.summary)
+        reading.clockOffset = 0
+        XCTAssertEqual(VerdictEngine.decide(try gathered(reading, nextIsCurrent: false)).subreason, .noShutdownPath,
+                       "uncorrected, the entry is an hour after the boot's end")
+    }
+
     func testTheRestartCauseSpeaksOnlyOfTheBootBeforeThisOne() throws {
         var reading = BMCReading(device: "/dev/ipmi0")
         reading.restartCause = RestartCause(code: 0x4)
-        reading.watchdog = BMCWatchdog([0x44, 0x01, 0x00, 0x10, 0x64, 0x00])
+        reading.watchdog = BMCWatchdog([0x44, 0x01, 0x00, 0x10, 0x64, 0x00, 0x32, 0x00])
         XCTAssertEqual(reading.watchdog?.summary, "BMC watchdog: running, action hard reset, countdown 10.0 s, expired: SMS/OS")
+        // As QEMU's BMC answers after the expiry: "started" echoed, no countdown left.
+        XCTAssertEqual(BMCWatchdog([0x44, 0x01, 0x00, 0x10, 0x64, 0x00, 0x00, 0x00])?.running, false)
         let v = VerdictEngine.decide(try gathered(reading, nextIsCurrent: true))
         XCTAssertEqual(v.triple + [v.detail], ["hard_reset", "bmc_watchdog", "medium", "watchdog expiration"])
         XCTAssertTrue(v.evidence.contains { $0.excerpt.contains("expired: SMS/OS") && $0.stance == .note })

@@ -7,7 +7,7 @@ import XCTest
 /// what arm published, and nothing a client does holds it or grows it.
 final class MetricsListenerTests: XCTestCase {
     var server: MetricsServer!
-    let board = MetricsBoard()
+    let board = MetricsBoard(node: "n")
     var port = 0
     var ready = true
 
@@ -15,6 +15,7 @@ final class MetricsListenerTests: XCTestCase {
         var limits = MetricsServer.Limits()
         limits.requestDeadline = .milliseconds(400)
         limits.maxConnections = 3
+        limits.maxConnectionsPerPeer = 3
         for attempt in 0..<20 {
             port = 20_000 + Int((getpid() * 7 + Int32(attempt) * 131) % 20_000)
             do {
@@ -34,9 +35,12 @@ final class MetricsListenerTests: XCTestCase {
         let metrics = try exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         XCTAssertTrue(metrics.hasPrefix("HTTP/1.1 200 OK"), metrics)
         XCTAssertTrue(metrics.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"), metrics)
-        XCTAssertTrue(metrics.hasSuffix("\r\n\r\nreboot_witness_armed{node=\"n\"} 1\n"), metrics)
+        XCTAssertTrue(metrics.contains("\r\n\r\nreboot_witness_armed{node=\"n\"} 1\n"), metrics)
         board.publish("reboot_witness_armed{node=\"n\"} 0\n")
-        XCTAssertTrue(try exchange("GET /metrics?x=1 HTTP/1.1\r\n\r\n").hasSuffix("} 0\n"))
+        let second = try exchange("GET /metrics?x=1 HTTP/1.1\r\n\r\n")
+        XCTAssertTrue(second.contains("\r\n\r\nreboot_witness_armed{node=\"n\"} 0\n"), second)
+        // The listener's own counters, rendered as it serves (the first scrape counted).
+        XCTAssertTrue(second.contains("reboot_witness_http_requests_total{node=\"n\",outcome=\"served\"} 1\n"), second)
         XCTAssertTrue(try exchange("GET /readyz HTTP/1.1\r\n\r\n").hasSuffix("armed: pid 1\n"))
         ready = false
         let unready = try exchange("GET /readyz HTTP/1.1\r\n\r\n")
@@ -85,6 +89,33 @@ final class MetricsListenerTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.1)
         XCTAssertEqual(try exchange("GET /metrics HTTP/1.1\r\n\r\n"), "")
         XCTAssertEqual(board.counts["over_connection_limit"], 1)
+    }
+
+    func testOneAddressCannotTakeEveryConnection() throws {
+        server.shutdown()
+        var limits = MetricsServer.Limits()
+        limits.maxConnectionsPerPeer = 2
+        server = try MetricsServer(address: try MetricsAddress(parsing: "127.0.0.1:\(port)"), board: board,
+                                   health: { (true, "") }, readiness: { (true, "") }, limits: limits)
+        let held = try (0..<2).map { _ in try connect() }
+        defer { held.forEach { close($0) } }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(try exchange("GET /metrics HTTP/1.1\r\n\r\n"), "")
+        XCTAssertEqual(board.counts["over_peer_limit"], 1)
+    }
+
+    func testAKeptAliveConnectionWithNoNextRequestIsClosedAsIdleNotAsSlow() throws {
+        let fd = try connect()
+        defer { close(fd) }
+        _ = Array("GET /metrics HTTP/1.1\r\n\r\n".utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var wait = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        XCTAssertGreaterThan(recv(fd, &buffer, buffer.count, 0), 0, "the answer")
+        while recv(fd, &buffer, buffer.count, 0) > 0 {}  // until the server closes the idle connection
+        settle(until: { $0["idle_closed"] == 1 })
+        XCTAssertEqual(board.counts["idle_closed"], 1)
+        XCTAssertNil(board.counts["cut_off"])
     }
 
     func testTheAddressIsALiteralAddressAndAPort() throws {

@@ -92,11 +92,18 @@ public struct Metrics: Equatable, Sendable {
             series.counter("reboot_witness_malformed_ring_records_total",
                     "Ring records of another size or version, refused and counted (a pinned ring from another build).",
                     health.malformedRingRecords)
-            for (outcome, count) in health.http.sorted(by: { $0.key < $1.key }) {
-                series.counter("reboot_witness_http_requests_total",
-                        "Requests the metrics listener answered or refused, by outcome (refused: over the limits, cut off).",
-                        [("outcome", outcome)], count)
-            }
+        }
+        return series.registry.emitToString()
+    }
+
+    /// The listener's own counters, rendered when it serves (on its thread:
+    /// a request changes nothing arm's loop renders or writes).
+    public static func renderRequests(_ outcomes: [String: UInt64], node: String) -> String {
+        let series = Series(node: node)
+        for (outcome, count) in outcomes {
+            series.counter("reboot_witness_http_requests_total",
+                           "Requests the metrics listener answered or refused, by outcome (refused: over the limits, cut off).",
+                           [("outcome", outcome)], count)
         }
         return series.registry.emitToString()
     }
@@ -129,8 +136,6 @@ public struct Metrics: Equatable, Sendable {
     public struct Health: Equatable, Sendable {
         public var residentBytes: UInt64 = 0
         public var malformedRingRecords: UInt64 = 0
-        /// The metrics listener's requests by outcome (empty when it is off).
-        public var http: [String: UInt64] = [:]
         public init() {}
     }
 

@@ -15,7 +15,6 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let readiness: MetricsServer.Probe
     private let limits: MetricsServer.Limits
     private var request: HTTPRequestHead?
-    private var bodyBytes = 0
     private var answered = 0
     private var deadline: Scheduled<Void>?
     private var refused = false
@@ -33,17 +32,28 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) { deadline?.cancel() }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            // A GET has no body: refused at its head, not read to its end.
+            if head.headers.contains(name: "transfer-encoding")
+                || head.headers["content-length"].contains(where: { !$0.allSatisfy { $0 == "0" || $0 == " " } }) {
+                deadline?.cancel()
+                refused = true
+                answer(head, with: Reply(status: head.method == .GET ? .payloadTooLarge : .methodNotAllowed,
+                                         outcome: head.method == .GET ? "body_refused" : "method_not_allowed",
+                                         body: Array((head.method == .GET ? "a GET has no body\n" : "GET only\n").utf8)),
+                       context: context)
+                return
+            }
             request = head
-            bodyBytes = 0
-        case .body(let bytes):
-            bodyBytes += bytes.readableBytes
+        case .body:
+            break
         case .end:
             deadline?.cancel()
             guard let head = request else { return }
             request = nil
-            answer(head, context: context)
+            answer(head, with: route(head), context: context)
         }
     }
 
@@ -54,22 +64,24 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// The next request must be complete within the deadline, or the connection is cut.
+    /// The next request must be complete within the deadline, or the
+    /// connection is cut: a first request not complete in time is a slow
+    /// client (cut_off); a kept-alive connection with no next one is idle.
     private func armDeadline(_ context: ChannelHandlerContext) {
         deadline?.cancel()
         let board = board
         let channel = context.channel
+        let outcome = answered == 0 ? "cut_off" : "idle_closed"
         deadline = context.eventLoop.scheduleTask(in: limits.requestDeadline) {
-            board.count("cut_off")
+            board.count(outcome)
             channel.close(promise: nil)
         }
     }
 
-    private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let reply = route(head)
+    private func answer(_ head: HTTPRequestHead, with reply: Reply, context: ChannelHandlerContext) {
         board.count(reply.outcome)
         answered += 1
-        let keepAlive = head.isKeepAlive && reply.status.code < 400 && answered < limits.maxRequestsPerConnection
+        let keepAlive = !refused && head.isKeepAlive && reply.status.code < 400 && answered < limits.maxRequestsPerConnection
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: reply.contentType)
         headers.add(name: "Content-Length", value: String(reply.body.count))
@@ -98,13 +110,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard head.method == .GET else {
             return Reply(status: .methodNotAllowed, outcome: "method_not_allowed", body: Array("GET only\n".utf8))
         }
-        guard bodyBytes == 0 else {
-            return Reply(status: .payloadTooLarge, outcome: "body_refused", body: Array("a GET has no body\n".utf8))
-        }
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         switch path {
         case "/metrics":
-            return Reply(status: .ok, outcome: "served", body: board.current,
+            return Reply(status: .ok, outcome: "served", body: board.current + Array(Metrics.renderRequests(board.counts, node: board.node).utf8),
                          contentType: "text/plain; version=0.0.4; charset=utf-8")
         case "/healthz", "/readyz":
             let (ready, line) = path == "/healthz" ? health() : readiness()

@@ -13,7 +13,7 @@ public final class MetricsPublisher {
     let file: MetricsFile?
     let directory: String?
     let server: MetricsServer?
-    private let board = MetricsBoard()
+    private let board: MetricsBoard
     private var failed = false
     /// What the text served and written was last rendered from.
     private var rendered: Metrics?
@@ -25,7 +25,9 @@ public final class MetricsPublisher {
     init(directory: String?, address: MetricsAddress?, store: String) throws {
         self.directory = directory
         file = directory.flatMap { MetricsFile(directory: $0) }
-        server = try address.map { [board] address in
+        let board = MetricsBoard(node: metrics.node)
+        self.board = board
+        server = try address.map { address in
             let readiness: MetricsServer.Probe = { Readiness.check(store: store) }
             let health: MetricsServer.Probe = {
                 let age = SystemCalls.clocks().boottime - board.lastBeat
@@ -90,7 +92,6 @@ public final class MetricsPublisher {
         metrics.lostByClass = ["stopping": counters.lostStopping, "bad_magic": counters.lostBadMagic,
                                "exec": counters.lostExec, "other": counters.lostOther]
         metrics.aggregatedCalls = counters.aggregated
-        if server != nil { metrics.health?.http = board.counts }
         // The loop is alive (/healthz), whether or not anything changed.
         board.beat(at: SystemCalls.clocks().boottime)
         guard metrics != rendered else { return }

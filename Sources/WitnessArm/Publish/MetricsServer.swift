@@ -37,9 +37,13 @@ public struct MetricsAddress: CustomStringConvertible, Sendable {
 /// a wait on a client); the listener's thread reads it. Nothing the listener
 /// does, or fails to do, reaches the capture loop or the hold.
 final class MetricsBoard: Sendable {
+    /// The node the listener's own counters name (as every series does).
+    let node: String
     private let text = Mutex<[UInt8]>([])
     private let beat = Mutex<Int64>(0)
     private let outcomes = Mutex<[String: UInt64]>([:])
+
+    init(node: String = Metrics.nodeName()) { self.node = node }
 
     func publish(_ body: String) { text.withLock { $0 = Array(body.utf8) } }
     var current: [UInt8] { text.withLock { $0 } }
@@ -49,7 +53,8 @@ final class MetricsBoard: Sendable {
     var lastBeat: Int64 { beat.withLock { $0 } }
 
     /// A request answered or refused (served, not_found, method_not_allowed,
-    /// body_refused, bad_request, cut_off, over_connection_limit, not_ready).
+    /// body_refused, bad_request, cut_off, idle_closed, over_connection_limit,
+    /// over_peer_limit, not_ready).
     func count(_ outcome: String) { outcomes.withLock { $0[outcome, default: 0] += 1 } }
     var counts: [String: UInt64] { outcomes.withLock { $0 } }
 }
@@ -58,10 +63,12 @@ final class MetricsBoard: Sendable {
 /// event-loop thread of its own. GET only; headers bounded by the decoder; a
 /// request must be complete within `requestDeadline` of the connection (or of
 /// the previous answer) or the connection is cut; at most `maxConnections`
-/// at once and `maxRequestsPerConnection` on one.
+/// at once, `maxConnectionsPerPeer` from one address (one pod cannot crowd
+/// Prometheus out), and `maxRequestsPerConnection` on one.
 public final class MetricsServer {
     public struct Limits: Sendable {
-        public var maxConnections = 8
+        public var maxConnections = 64
+        public var maxConnectionsPerPeer = 4
         public var maxRequestsPerConnection = 100
         public var requestDeadline = TimeAmount.seconds(5)
         public var headers: NIOHTTPDecoderLimitConfiguration = {
@@ -94,11 +101,12 @@ public final class MetricsServer {
                 .serverChannelOption(.backlog, value: 16)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { child in
-                    guard open.enter(below: limits.maxConnections) else {
-                        board.count("over_connection_limit")
+                    let peer = child.remoteAddress?.ipAddress ?? "?"
+                    if let refusal = open.enter(peer: peer, limits: limits) {
+                        board.count(refusal)
                         return child.close()
                     }
-                    child.closeFuture.whenComplete { _ in open.leave() }
+                    child.closeFuture.whenComplete { _ in open.leave(peer: peer) }
                     return child.eventLoop.makeCompletedFuture {
                         let sync = child.pipeline.syncOperations
                         try sync.addHandler(HTTPResponseEncoder())
@@ -144,15 +152,26 @@ public final class MetricsServer {
     }
 }
 
-/// Connections open at once.
+/// Connections open at once, in all and by peer address.
 private final class ConnectionCount: Sendable {
-    private let open = Mutex(0)
-    func enter(below limit: Int) -> Bool {
-        open.withLock { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
+    private let open = Mutex((total: 0, byPeer: [String: Int]()))
+
+    /// nil when the connection may stay; else the outcome it is refused with.
+    func enter(peer: String, limits: MetricsServer.Limits) -> String? {
+        open.withLock { open in
+            guard open.total < limits.maxConnections else { return "over_connection_limit" }
+            guard open.byPeer[peer, default: 0] < limits.maxConnectionsPerPeer else { return "over_peer_limit" }
+            open.total += 1
+            open.byPeer[peer, default: 0] += 1
+            return nil
         }
     }
-    func leave() { open.withLock { $0 -= 1 } }
+
+    func leave(peer: String) {
+        open.withLock { open in
+            open.total -= 1
+            open.byPeer[peer, default: 1] -= 1
+            if open.byPeer[peer] == 0 { open.byPeer[peer] = nil }
+        }
+    }
 }

@@ -10,6 +10,9 @@ public struct BMCReading: Sendable {
     public var records: [SELRecord] = []
     public var watchdog: BMCWatchdog?
     public var restartCause: RestartCause?
+    /// How far the BMC's clock was ahead of the host's when read, in seconds
+    /// (Get SEL Time): SEL times are put on the host's clock with it.
+    public var clockOffset: Int64 = 0
     /// What could not be read, or was read only in part (one line each).
     public var notes: [String] = []
 
@@ -61,8 +64,10 @@ public struct BMCReading: Sendable {
         return reading
     }
 
-    /// Walks the SEL from its first record (record id 0x0000) along each
-    /// answer's next id until 0xFFFF, the entry limit or the deadline.
+    /// The newest record first (record id 0xFFFF: the SEL has no backward
+    /// walk, and its newest entry is the one a reset leaves), then the walk
+    /// from the first record (0x0000) along each answer's next id until
+    /// 0xFFFF, the entry limit or the deadline.
     private mutating func readSEL(_ device: IPMIDevice, until deadline: Int64) {
         let count: Int
         do {
@@ -71,6 +76,23 @@ public struct BMCReading: Sendable {
         } catch {
             notes.append("SEL: \(error)")
             return
+        }
+        guard count > 0 else { return }
+        if let stamp = try? device.request(.selTime, minimum: 4) {
+            let bmc = Int64(UInt32(stamp[0]) | UInt32(stamp[1]) << 8 | UInt32(stamp[2]) << 16 | UInt32(stamp[3]) << 24)
+            if bmc > Int64(SELRecord.clockSetFrom) {
+                clockOffset = bmc - SystemCalls.clocks().realtime / 1_000_000_000
+                if abs(clockOffset) > 60 { notes.append("SEL: the BMC's clock is \(clockOffset) s off the host's; its times are corrected by it") }
+            } else {
+                notes.append("SEL: the BMC's clock is not set (\(bmc) s from its start): its times are not trusted")
+            }
+        }
+        var newest: SELRecord?
+        if let answer = try? device.request(.selEntry, [0, 0, 0xFF, 0xFF, 0, 0xFF], minimum: 18) {
+            newest = SELRecord(answer[2..<18])
+        }
+        defer {
+            if let newest, !records.contains(where: { $0.id == newest.id }) { records.append(newest) }
         }
         var next: UInt16 = 0x0000
         var seen = Set<UInt16>()

@@ -75,4 +75,5 @@ public struct IPMICommand: Sendable {
     public static let systemRestartCause = IPMICommand(netFunction: 0x00, code: 0x07, name: "Get System Restart Cause")
     public static let selInfo = IPMICommand(netFunction: 0x0A, code: 0x40, name: "Get SEL Info")
     public static let selEntry = IPMICommand(netFunction: 0x0A, code: 0x43, name: "Get SEL Entry")
+    public static let selTime = IPMICommand(netFunction: 0x0A, code: 0x48, name: "Get SEL Time")
 }

@@ -41,21 +41,34 @@ public struct SELRecord: Equatable, Sendable {
     /// Timestamps up to 0x20000000 count from the BMC's own start: its clock was never set.
     public static let clockSetFrom: UInt32 = 0x2000_0000
 
-    /// The time, where the BMC's clock was set and the record says one.
+    /// The time by the BMC's clock, where it was set and the record says one.
     public var time: Instant? {
         guard let timestamp, timestamp > Self.clockSetFrom, timestamp != .max else { return nil }
         return Instant(seconds: Int64(timestamp))
     }
 
-    /// Written by the BMC itself (its slave address 0x20), not by software
-    /// on the host: root on the host can add SEL entries (Add SEL Entry),
-    /// and those are claims, not the BMC's own observation.
+    /// The time by the host's clock: the BMC's, less how far the BMC's clock
+    /// was ahead of the host's when read (`offset`, seconds).
+    public func hostTime(offset: Int64) -> Instant? {
+        time.map { Instant(seconds: $0.microseconds / 1_000_000 - offset) }
+    }
+
+    /// Says it was written by the BMC itself (its slave address 0x20), not by
+    /// software on the host. Only says: Add SEL Entry stores whatever record
+    /// root on the host sends, generator id included, so a SEL entry never
+    /// outranks what the host itself recorded (see VerdictEngine).
     public var fromBMC: Bool { generator & 0x01 == 0 && generator & 0xFF == 0x20 }
 
-    /// How this record ends a boot, if it does.
+    /// How this record ends a boot, if it does: a sensor-specific event
+    /// (type 0x6F) of a watchdog, button, power unit or supply, or a system
+    /// restart. A watchdog that expired in the BIOS or POST (its timer use
+    /// in event data 2) speaks of the firmware after an end, not of the OS.
     public var ending: BMCEnding? {
-        guard type == 0x02, !deasserted else { return nil }
+        guard type == 0x02, !deasserted, eventType == 0x6F else { return nil }
         let offset = data.0 & 0x0F
+        // Event data 2 holds the timer use when data 1's bits 7:6 say so (0b11: OEM, 0b10: specified).
+        let timerUse: UInt8? = data.0 >> 6 == 0b10 || data.0 >> 6 == 0b11 ? data.1 & 0x0F : nil
+        if sensorType == 0x23, let timerUse, timerUse == 1 || timerUse == 2 { return nil }
         switch (sensorType, offset) {
         case (0x23, 1): return .watchdog("hard reset")
         case (0x23, 2): return .watchdog("power down")
@@ -156,7 +169,9 @@ public struct BMCWatchdog: Equatable, Sendable {
     public init?(_ data: [UInt8]) {
         guard data.count >= 6 else { return nil }
         timerUse = data[0] & 0x07
-        running = data[0] & 0x40 != 0
+        // Bit 6 says started; QEMU's BMC echoes its Set command's "don't stop"
+        // bit there, so a present countdown of 0 (bytes 6-7) says stopped.
+        running = data[0] & 0x40 != 0 && (data.count < 8 || data[6] != 0 || data[7] != 0)
         action = data[1] & 0x07
         expirationFlags = data[3] & 0x3E
         initialCountdownTenths = UInt16(data[4]) | UInt16(data[5]) << 8

@@ -2,9 +2,9 @@ import WitnessEvidence
 import WitnessSystem
 
 extension FactGathering {
-    /// How far the BMC's clock may be from the host's, and how long after a
-    /// boot's last sign of life its end may have come.
-    static let bmcSlack: Int64 = 300 * 1_000_000
+    /// How far a SEL time (put on the host's clock) may be outside the
+    /// boot's end: between its last sign of life and the next boot's start.
+    static let bmcSlack: Int64 = 60 * 1_000_000
 
     /// The BMC's records of this boot's end: a SEL event of its own between
     /// the boot's last sign of life and the next boot's start; for the boot
@@ -14,16 +14,18 @@ extension FactGathering {
         guard let next, let reading = reading() else { return }
         let from = (facts.lastSeen.flatMap(Instant.init(iso8601:)) ?? boot.start).map { $0.microseconds - bmcSlack }
         let until = next.start.map { $0.microseconds + bmcSlack }
+        let offset = reading.clockOffset
         let inWindow = reading.records.filter { record in
-            guard record.ending != nil, let time = record.time?.microseconds else { return false }
+            guard record.ending != nil, let time = record.hostTime(offset: offset)?.microseconds else { return false }
             return time >= (from ?? .min) && time <= (until ?? .max)
         }
-        // Entries written by software on the host are claims anyone with root could add.
+        // Entries that say software on the host wrote them are claims anyone with root could add.
         facts.sourceNotes += inWindow.filter { !$0.fromBMC }.map {
-            Evidence(source: .bmc, time: $0.time?.iso8601, excerpt: $0.line + ": not evidence", stance: .contradicts)
+            Evidence(source: .bmc, time: $0.hostTime(offset: offset)?.iso8601, excerpt: $0.line + ": not evidence", stance: .contradicts)
         }
         if let record = inWindow.last(where: \.fromBMC), let ending = record.ending {
-            facts.bmcEnding = BMCEndingFact(ending: ending, evidence: Evidence(source: .bmc, time: record.time?.iso8601, excerpt: record.line))
+            facts.bmcEnding = BMCEndingFact(ending: ending, evidence: Evidence(source: .bmc, time: record.hostTime(offset: offset)?.iso8601,
+                                                                              excerpt: record.line))
         }
         guard next.isCurrent else { return }
         if facts.bmcEnding == nil, let cause = reading.restartCause, let ending = cause.ending {

@@ -171,7 +171,7 @@ extension VerdictEngine {
         case .powerFailure: subreason = .powerFailure
         }
         let abrupt = abruptEnd(facts)
-        let when = fact.evidence.time.map { " at \($0) by the BMC's clock" } ?? ""
+        let when = fact.evidence.time.map { " at \($0) (the BMC's time, on the host's clock)" } ?? ""
         return Verdict(reason: .hardReset, subreason: subreason,
                        summary: "reset by the BMC: \(fact.ending.words)\(when); last seen alive \(facts.lastSeen ?? facts.lastAlive ?? facts.armed ?? "?")",
                        confidence: .medium, bootID: facts.bootID, evidence: [fact.evidence] + (abrupt?.evidence ?? facts.uncleanMarkers),

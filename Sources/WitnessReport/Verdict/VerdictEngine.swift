@@ -11,6 +11,9 @@ import WitnessModel
 /// contradicts it.
 public enum VerdictEngine {
     public static func decide(_ facts: BootFacts) -> Verdict {
+        // The BMC's account only where the host recorded no way out: its SEL
+        // takes entries from root on the host (Add SEL Entry), so it explains
+        // an end without a shutdown path and never replaces a recorded one.
         var verdict = panicOrWatchdog(facts) ?? witnessedReboot(facts) ?? orderlyShutdown(facts)
             ?? bmcReset(facts) ?? abruptEnd(facts) ?? absence(facts)
         // An orderly end the logs tell, begun by the kernel (the witness stopped before PID 1's own call).
@@ -71,8 +74,10 @@ public enum VerdictEngine {
                                bootID: facts.bootID, evidence: [evidence], detail: subreason.rawValue)
             }
         }
-        // The BMC's watchdog reset the machine: whoever stopped feeding it, the BMC did the reset.
-        if case .watchdog? = facts.bmcEnding?.ending, var verdict = bmcReset(facts) {
+        // The witness saw a watchdog starve and the BMC logged its watchdog's
+        // reset: the BMC's watchdog it was. (A SEL entry alone never outranks
+        // what the host recorded: root can add one; see bmcReset's place.)
+        if hunt != nil, case .watchdog? = facts.bmcEnding?.ending, var verdict = bmcReset(facts) {
             verdict.evidence += huntEvidence.map { [$0] } ?? []
             return verdict
         }
