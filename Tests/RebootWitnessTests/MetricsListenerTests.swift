@@ -84,11 +84,16 @@ final class MetricsListenerTests: XCTestCase {
     }
 
     func testConnectionsOverTheLimitAreClosedAtOnce() throws {
-        let held = try (0..<3).map { _ in try connect() }
+        try assertRefused(holding: 3, as: "over_connection_limit")
+    }
+
+    /// With `holding` connections open, the next is closed at once and counted as `outcome`.
+    private func assertRefused(holding: Int, as outcome: String) throws {
+        let held = try (0..<holding).map { _ in try connect() }
         defer { held.forEach { close($0) } }
         Thread.sleep(forTimeInterval: 0.1)
         XCTAssertEqual(try exchange("GET /metrics HTTP/1.1\r\n\r\n"), "")
-        XCTAssertEqual(board.counts["over_connection_limit"], 1)
+        XCTAssertEqual(board.counts[outcome], 1)
     }
 
     func testOneAddressCannotTakeEveryConnection() throws {
@@ -97,11 +102,7 @@ final class MetricsListenerTests: XCTestCase {
         limits.maxConnectionsPerPeer = 2
         server = try MetricsServer(address: try MetricsAddress(parsing: "127.0.0.1:\(port)"), board: board,
                                    health: { (true, "") }, readiness: { (true, "") }, limits: limits)
-        let held = try (0..<2).map { _ in try connect() }
-        defer { held.forEach { close($0) } }
-        Thread.sleep(forTimeInterval: 0.1)
-        XCTAssertEqual(try exchange("GET /metrics HTTP/1.1\r\n\r\n"), "")
-        XCTAssertEqual(board.counts["over_peer_limit"], 1)
+        try assertRefused(holding: 2, as: "over_peer_limit")
     }
 
     func testAKeptAliveConnectionWithNoNextRequestIsClosedAsIdleNotAsSlow() throws {
