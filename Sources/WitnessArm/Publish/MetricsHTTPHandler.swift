@@ -40,10 +40,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 || head.headers["content-length"].contains(where: { !$0.allSatisfy { $0 == "0" || $0 == " " } }) {
                 deadline?.cancel()
                 refused = true
-                answer(head, with: Reply(status: head.method == .GET ? .payloadTooLarge : .methodNotAllowed,
-                                         outcome: head.method == .GET ? "body_refused" : "method_not_allowed",
-                                         body: Array((head.method == .GET ? "a GET has no body\n" : "GET only\n").utf8)),
-                       context: context)
+                let reply = head.method == .GET
+                    ? Reply(status: .payloadTooLarge, outcome: "body_refused", body: Array("a GET has no body\n".utf8))
+                    : route(head)  // (anything but a GET: refused there)
+                answer(head, with: reply, context: context)
                 return
             }
             request = head
