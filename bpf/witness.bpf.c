@@ -372,7 +372,10 @@ int BPF_KPROBE(kprobe_write_sysrq_trigger, void *file, const char *ubuf, __u64 c
 
 /* Names (comm after exec: the basename, 15 bytes) of the tools whose exec may
  * be an intent to restart, halt or power off; the controller fills it. One
- * hash lookup is all that every other exec pays. */
+ * hash lookup is all that every other exec pays. The value says whose exec
+ * counts: RW_INTENT_ANY anyone's, RW_INTENT_PID1 only the init process's
+ * (systemd re-executing itself for a soft reboot; every user manager is a
+ * "systemd" too). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
@@ -390,10 +393,15 @@ int tp_sched_process_exec(void *ctx)
 	struct task_struct *task;
 	struct rw_record *r;
 	unsigned long start, end;
+	__u8 *whose;
 	__u32 len;
 
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (!bpf_map_lookup_elem(&rw_intent_names, comm) || rw_stands_by())
+	whose = bpf_map_lookup_elem(&rw_intent_names, comm);
+	if (!whose || rw_stands_by())
+		return 0;
+	/* The init process of the machine: tgid 1 in the initial PID namespace. */
+	if (*whose == RW_INTENT_PID1 && bpf_get_current_pid_tgid() >> 32 != 1)
 		return 0;
 	r = rw_begin(RW_PROBE_EXEC_INTENT, RW_ATTACH_TRACEPOINT);
 	if (!r)

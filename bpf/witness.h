@@ -20,6 +20,12 @@
 #define RW_CGROUP_DEPTH 8   /* cgroup path components kept, leaf first */
 #define RW_ARG_LEN 128      /* RESTART2 string, kernel_restart cmd, panic format, sysrq input */
 #define RW_TTY_LEN 32
+
+/* rw_intent_names' values: whose exec of that name is reported. */
+enum rw_intent_whose {
+	RW_INTENT_ANY = 1,
+	RW_INTENT_PID1 = 2,         /* only the initial PID namespace's init */
+};
 #define RW_ANCESTRY 10
 #define RW_STACK_DEPTH 24
 

@@ -18,6 +18,7 @@
 	X(sd_bus_flush_close_unref) \
 	X(sd_bus_get_fd) \
 	X(sd_bus_get_name_creds) \
+	X(sd_bus_get_property_trivial) \
 	X(sd_bus_message_append) \
 	X(sd_bus_message_append_basic) \
 	X(sd_bus_message_close_container) \

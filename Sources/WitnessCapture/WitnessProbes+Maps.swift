@@ -155,11 +155,12 @@ extension WitnessProbes {
     /// The tool names whose exec the kernel reports (see IntentFilter).
     func installIntentNames() throws {
         guard let names = maps[.intentNames] else { return }
-        for name in IntentFilter.toolNames {
+        let whose = IntentFilter.toolNames.map { ($0, RW_INTENT_ANY) } + IntentFilter.pidOneToolNames.map { ($0, RW_INTENT_PID1) }
+        for (name, who) in whose {
             var key = [CChar](repeating: 0, count: Int(RW_COMM_LEN))
             for (i, byte) in name.utf8.prefix(Int(RW_COMM_LEN) - 1).enumerated() { key[i] = CChar(bitPattern: byte) }
-            var one: UInt8 = 1
-            if bpf_map_update_elem(names.fd, &key, &one, UInt64(BPF_ANY)) != 0 {
+            var value = UInt8(who.rawValue)
+            if bpf_map_update_elem(names.fd, &key, &value, UInt64(BPF_ANY)) != 0 {
                 throw SystemError("bpf_map_update_elem", "rw_intent_names", errno: Errno(rawValue: Glibc.errno))
             }
         }

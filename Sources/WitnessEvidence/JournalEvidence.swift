@@ -124,6 +124,10 @@ public enum JournalEvidence {
             }
         }
         facts.shutdown.sort { ($0.line.time ?? "") < ($1.line.time ?? "") }
+        // A soft reboot stops every unit through shutdown.target and final.target, and the boot goes
+        // on: PID 1's steps up to its last one are not how the boot ended.
+        let (softReboots, forgedSoftReboots) = softReboots(of: boot, in: journal)
+        if let last = softReboots.last?.line.time { facts.shutdown.removeAll { ($0.line.time ?? "") <= last } }
         facts.commands = userCommands(id, journal, accounts, &vouching)
         // A system unit's start is PID 1's to say (a user manager writes USER_UNIT, never UNIT).
         let starts = journal.entries(
@@ -137,7 +141,7 @@ public enum JournalEvidence {
             .reversed().filter { $0.message.includesAny(troubleMarkers) }
         facts.kernelTrouble = vouching.keep(kernel, by: .kernel).map(JournalLine.init)
         facts.restarts = restartCounts(id, journal, &vouching)
-        facts.forgeries = vouching.forgeries
+        facts.forgeries = vouching.forgeries + forgedSoftReboots
         return facts
     }
 
@@ -176,7 +180,7 @@ public enum JournalEvidence {
     public static func clientRequest(_ message: String) -> (RebootAction, ShutdownStep.Requester)? {
         guard let range = message.locate(" requested from client PID ") else { return nil }
         let method = message[..<range.lowerBound].lowercased().filter { $0 != "-" }
-        let actions: [String: RebootAction] = ["reboot": .restart, "softreboot": .restart, "poweroff": .powerOff, "halt": .halt, "kexec": .kexec]
+        let actions: [String: RebootAction] = ["reboot": .restart, "poweroff": .powerOff, "halt": .halt, "kexec": .kexec]
         guard let action = actions[method] else { return nil }
         let rest = message[range.upperBound...]
         guard let pid = UInt32(rest.prefix { $0.isNumber }) else { return nil }

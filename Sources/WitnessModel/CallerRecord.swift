@@ -229,9 +229,14 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// one someone made directly and could be named; else the last one made
     /// directly whose sender was gone (someone asked, unnamed: truer than
     /// naming the system that relayed it); else the last relayed one.
-    public static func initiatingIntent(in records: [CallerRecord], before time: String) -> CallerRecord? {
-        // (only requests that end the boot: a soft reboot before it asked for something else)
-        let intents = records.filter { $0.isIntent && $0.time <= time && $0.cmd?.stops == true }
+    /// `asking`: which requests count (by default those that end the boot:
+    /// a soft reboot before it asked for something else); `after`: only
+    /// requests made after it (the previous soft reboot's).
+    public static func initiatingIntent(in records: [CallerRecord], before time: String, after: String? = nil,
+                                        asking: (RebootAction) -> Bool = { $0.stops }) -> CallerRecord? {
+        let intents = records.filter { r in
+            r.isIntent && r.time <= time && after.map { r.time > $0 } != false && r.cmd.map(asking) == true
+        }
         return intents.last { !$0.isRelayedIntent && !$0.isAnonymousIntent }
             ?? intents.last { !$0.isRelayedIntent } ?? intents.last
     }

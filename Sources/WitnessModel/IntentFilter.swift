@@ -7,6 +7,9 @@ public enum IntentFilter {
     /// Tool names the kernel filter matches (the comm after exec).
     public static let toolNames = ["reboot", "poweroff", "halt", "shutdown", "systemctl", "init", "telinit",
                                    "kexec", "busctl", "dbus-send", "gdbus", "systemd-shutdown"]
+    /// Names whose exec counts only when the machine's init runs it: systemd
+    /// re-executing itself (every user manager is a "systemd" too).
+    public static let pidOneToolNames = ["systemd"]
 
     /// What the command line asks the machine to do, or nil (no intent).
     public static func action(argv: [String]) -> RebootAction? {
@@ -52,6 +55,11 @@ public enum IntentFilter {
             return busCallAction(args)
         case "systemd-shutdown":  // PID 1's last phase: `systemd-shutdown reboot --log-level …`
             return shutdownVerbs[args.first ?? ""]
+        case "systemd":
+            // PID 1 re-executing itself: `--switched-root --system --deserialize=N` is a soft
+            // reboot's (PID 1 is never in the initrd while arm runs); without --switched-root,
+            // a daemon-reexec, which ends nothing.
+            return args.contains("--switched-root") ? .softReboot : nil
         default:
             return nil
         }

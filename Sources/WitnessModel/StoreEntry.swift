@@ -24,15 +24,21 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         /// this boot (GRUB's recordfail, boot counters), read before the
         /// system clears them.
         public var bootLoader: [String]?
+        /// On a start marker: systemd's SoftRebootsCount then (256+; nil where
+        /// PID 1 has no such property or did not answer).
+        public var softReboots: Int?
 
-        enum CodingKeys: String, CodingKey { case bootID = "boot_id", time, kernel, pid, bootLoader = "boot_loader" }
+        enum CodingKeys: String, CodingKey {
+            case bootID = "boot_id", time, kernel, pid, bootLoader = "boot_loader", softReboots = "soft_reboots"
+        }
 
-        public init(bootID: String, time: String, kernel: String, pid: Int32, bootLoader: [String]? = nil) {
+        public init(bootID: String, time: String, kernel: String, pid: Int32, bootLoader: [String]? = nil, softReboots: Int? = nil) {
             self.bootID = bootID
             self.time = time
             self.kernel = kernel
             self.pid = pid
             self.bootLoader = bootLoader
+            self.softReboots = softReboots
         }
     }
 

@@ -17,20 +17,50 @@ public enum LastReport {
                 guard hex.count <= 32, hex.allSatisfy(\.isHexDigit) else { return nil }
                 self = .id(text)
             } else {
-                guard let n = Int(text), n >= 1 else { return nil }
+                // "-1", as `--list` and journalctl count, is 1.
+                guard let n = Int(text.hasPrefix("-") ? String(text.dropFirst()) : text), n >= 0 else { return nil }
                 self = .back(n)
             }
         }
     }
 
-    /// The chosen boot's verdict, or why that boot is not known.
-    public static func verdict(_ choice: Choice, host: HostEvidence) -> Result<Verdict, StoreError> {
+    /// A boot, or one userspace session of it: "N/S" or "ID/S" is the part
+    /// of the boot that its soft reboot S+1 ended (S: systemd's SoftRebootsCount
+    /// during that session; 0 is the boot's first).
+    public struct Target: Equatable, Sendable {
+        public var boot: Choice
+        public var session: Int?
+
+        public init(boot: Choice, session: Int? = nil) {
+            self.boot = boot
+            self.session = session
+        }
+
+        public init?(_ text: String) {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let boot = Choice(String(parts[0])) else { return nil }
+            if parts.count == 2 {
+                guard let session = Int(parts[1]), session >= 0, session < 1_000_000 else { return nil }
+                self.session = session
+            } else {
+                // The running boot has not ended: only one of its sessions can be asked about.
+                guard boot != .back(0) else { return nil }
+            }
+            self.boot = boot
+        }
+    }
+
+    /// The chosen boot's (or session's) verdict, or why it is not known.
+    public static func verdict(_ target: Target, host: HostEvidence) -> Result<Verdict, StoreError> {
+        let choice = target.boot
         let timeline = host.timeline
         let index: Int?
         switch choice {
+        case .back(0): index = timeline.currentIndex
         case .back(let n): index = timeline.index(back: n)
         case .id(let id): index = timeline.index(of: id)
         }
+        if let index, let session = target.session { return sessionVerdict(session, of: timeline.boots[index], host: host) }
         if let index { return .success(VerdictEngine.decide(FactGathering.gather(index, in: host))) }
         if choice == .back(1), host.thisHost, let current = timeline.currentIndex, current == 0 {
             // No source lists an earlier boot: what this boot's pstore and kernel log say of it is still worth a verdict.
@@ -49,6 +79,17 @@ public enum LastReport {
         case .id(let id):
             return .failure(StoreError("no boot \(id) (or more than one starts so) among the \(timeline.boots.count) this host knows (\(counts)"))
         }
+    }
+
+    /// How session `session` of `boot` ended: its next soft reboot.
+    static func sessionVerdict(_ session: Int, of boot: BootTimeline.Boot, host: HostEvidence) -> Result<Verdict, StoreError> {
+        let softReboots = host.softReboots(of: boot)
+        guard let soft = softReboots.first(where: { $0.number == session + 1 }) else {
+            let known = softReboots.last.map { "the store and the journal know \(softReboots.count) (the last made the count \($0.number))" }
+                ?? "neither the store nor the journal knows one"
+            return .failure(StoreError("boot \(boot.name) has no soft reboot \(session + 1) to end session \(session): \(known)"))
+        }
+        return .success(VerdictEngine.softReboot(soft, bootID: boot.name, armed: boot.witness?.armed))
     }
 
     /// `last --check` (node-problem-detector's custom plugin protocol): the
@@ -74,14 +115,22 @@ public enum LastReport {
         public var lastSeen: String?
         public var current: Bool
         public var verdict: Verdict?
+        /// systemd's SoftRebootsCount during the part of the boot this line is
+        /// about: a line of its own for each part a soft reboot ended, the
+        /// boot's line for its last part.
+        public var softReboots = 0
+        /// This line is a part of the boot that a soft reboot ended.
+        public var endedBySoftReboot = false
 
         enum CodingKeys: String, CodingKey {
-            case index, bootID = "boot_id", start, lastSeen = "last_seen", current, bootstat, confidence, initiator, summary, verdict
+            case index, bootID = "boot_id", softReboots = "soft_reboots_count", start, lastSeen = "last_seen", current
+            case bootstat, confidence, initiator, summary, verdict
         }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(index, forKey: .index); try c.encode(bootID, forKey: .bootID)
+            try c.encode(softReboots, forKey: .softReboots)
             try c.encode(start, forKey: .start); try c.encode(lastSeen, forKey: .lastSeen)
             try c.encode(current, forKey: .current); try c.encode(verdict?.bootstat, forKey: .bootstat)
             try c.encode(verdict?.confidence, forKey: .confidence); try c.encode(initiator, forKey: .initiator)
@@ -97,12 +146,25 @@ public enum LastReport {
         let boots = host.timeline.boots
         let newest = count.map { max(0, boots.count - $0) } ?? 0
         let current = host.timeline.currentIndex ?? boots.count
-        return (newest..<boots.count).reversed().map { index in
+        return (newest..<boots.count).reversed().flatMap { index -> [Line] in
             let boot = boots[index]
             let verdict = boot.isCurrent ? nil : VerdictEngine.decide(FactGathering.gather(index, in: host))
-            return Line(index: index - current, bootID: boot.name, start: boot.start?.iso8601,
-                        lastSeen: boot.isCurrent ? nil : verdict?.lastSeen ?? boot.lastSeen?.iso8601,
-                        current: boot.isCurrent, verdict: verdict)
+            let softReboots = host.softReboots(of: boot)
+            var line = Line(index: index - current, bootID: boot.name, start: boot.start?.iso8601,
+                            lastSeen: boot.isCurrent ? nil : verdict?.lastSeen ?? boot.lastSeen?.iso8601,
+                            current: boot.isCurrent, verdict: verdict)
+            line.softReboots = softReboots.last?.number ?? 0
+            // Each soft reboot ends a part of the boot: a line of its own, newest first as the list goes.
+            let parts = softReboots.reversed().map { soft -> Line in
+                let before = softReboots.last { $0.number < soft.number }
+                var part = Line(index: index - current, bootID: boot.name, start: before?.time ?? boot.start?.iso8601,
+                                lastSeen: soft.time, current: false,
+                                verdict: VerdictEngine.softReboot(soft, bootID: boot.name, armed: boot.witness?.armed))
+                part.softReboots = soft.number - 1
+                part.endedBySoftReboot = true
+                return part
+            }
+            return [line] + parts
         }
     }
 
@@ -134,7 +196,8 @@ public enum LastReport {
                 "   ↳ " + "FAILED BOOT ATTEMPT (no boot id: it never reached userspace)".padding(89) + " "
                     + "failed_boot,\(attempt.source.rawValue),".padding(36) + " " + attempt.excerpt
             }
-            return attempts + [String(line.index).leftPadded(4) + " " + id.padding(32) + " " + (line.start ?? "?").padding(24) + " "
+            let index = line.endedBySoftReboot ? "\(line.index)/\(line.softReboots)" : String(line.index)
+            return attempts + [index.leftPadded(4) + " " + id.padding(32) + " " + (line.start ?? "?").padding(24) + " "
                 + (line.current ? "-" : line.lastSeen ?? "?").padding(24) + " " + ended.padding(36) + " "
                 + (line.verdict?.confidence.rawValue ?? "").padding(7) + " " + (line.initiator ?? "")]
         }

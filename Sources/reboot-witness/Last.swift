@@ -25,6 +25,7 @@ struct Last: ParsableCommand {
               reboot-witness last --list --json | jq -r '[.boot_id, .bootstat] | @tsv'
               reboot-witness last --json | jq -r .bootstat
               reboot-witness last --boot 3                    three boots ago
+              reboot-witness last --boot 1/0                  the previous boot until its first soft reboot
               reboot-witness last --check                     exit 0 if it ended as intended
               reboot-witness last --journal-dir /mnt/var/log/journal   a copied journal
               reboot-witness last --syslog-dir /mnt/var/log   another host's /var/log/messages, secure…
@@ -34,8 +35,8 @@ struct Last: ParsableCommand {
     @Option(help: ArgumentHelp("Store directory.", valueName: "DIR"))
     var store: String = StoreDirectory.defaultPath
 
-    @Option(help: ArgumentHelp("Which boot: 1 is the previous one, 2 the one before it, and so on; or a boot id (a unique prefix of 8 hex digits or more will do).",
-                               valueName: "N|ID"))
+    @Option(help: ArgumentHelp("Which boot: 1 (or -1) is the previous one, 2 the one before it, and so on; or a boot id (a unique prefix of 8 hex digits or more will do). N/S or ID/S: the part of that boot a soft reboot ended, S being systemd's SoftRebootsCount during it (0/0: the running boot until its first soft reboot), as `--list` shows them.",
+                               valueName: "N|ID[/S]"))
     var boot: String = "1"
 
     @Flag(help: "One line per boot, newest first: start, last sign of life, how it ended, confidence, initiator.")
@@ -71,8 +72,9 @@ struct Last: ParsableCommand {
     var check = false
 
     func validate() throws {
-        guard LastReport.Choice(boot) != nil else {
-            throw ValidationError("--boot counts back from the current boot (1 or more) or names a boot id (8 hex digits at least)")
+        guard LastReport.Target(boot) != nil else {
+            throw ValidationError("--boot counts back from the current boot (1 or more) or names a boot id (8 hex digits at least), "
+                                  + "optionally with /S for the part a soft reboot ended (0/S for the running boot's)")
         }
         if let count, count < 1 { throw ValidationError("--count takes a number of boots: 1 or more") }
         if count != nil && !list { throw ValidationError("--count goes with --list") }
@@ -87,7 +89,7 @@ struct Last: ParsableCommand {
         locations.auditDirectory = auditDir
         locations.wtmp = wtmp
         locations.syslogDirectory = noSyslog ? nil : syslogDir
-        switch LastReport.Choice(boot)! {
+        switch LastReport.Target(boot)!.boot {
         case .back(let n) where !list: locations.syslogBoots = n + 1
         default: locations.syslogBoots = list ? count.map { $0 + 1 } : nil
         }
@@ -103,7 +105,7 @@ struct Last: ParsableCommand {
             if !damage.isEmpty { printError("reboot-witness: " + damage.dropFirst(2)) }
             return
         }
-        let result = LastReport.verdict(LastReport.Choice(boot)!, host: host)
+        let result = LastReport.verdict(LastReport.Target(boot)!, host: host)
         if check {
             let (status, line) = LastReport.check(result)
             emit(line)  // node-problem-detector reads exactly one line

@@ -358,7 +358,7 @@ final class HostEvidenceEdgeTests: XCTestCase {
         XCTAssertTrue(host.thisHost)
         XCTAssertEqual(host.timeline.boots.map(\.name), [ended, next, currentHex].map(JournalFixture.dashed))
         XCTAssertEqual(host.timeline.index(back: 1), 1)
-        let verdict = try LastReport.verdict(.back(1), host: host).get()
+        let verdict = try LastReport.verdict(LastReport.Target(boot: .back(1)), host: host).get()
         XCTAssertEqual(verdict.bootID, JournalFixture.dashed(next))
         XCTAssertEqual(verdict.bootstat, "poweroff,acpi,power_button")
         let dump = DumpReport(timeline: host.timeline, skipped: 0, selection: .previous)

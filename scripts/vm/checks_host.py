@@ -227,3 +227,35 @@ def check_pod_reboot(sections, console, kernel):
     last = verdict(sections, "reboot", "container", "pod=kube-system/node-rebooter-7d9f8")
     assert "pod kube-system/node-rebooter-7d9f8 container rebooter" in sections.get("dump-human", ""), "dump names the pod"
     return "PASS", f"{last}; {call['comm']}[{call['pid']}] in {call['container']['runtime']}:{call['container']['id'][:12]} of pod kube-system/node-rebooter-7d9f8"
+
+
+def check_soft_reboot(sections, console, kernel):
+    boots = boot_ids(console)
+    assert len(boots) == 3 and boots[0] == boots[1] != boots[2], f"expected one boot id across the soft reboot, then a new one: {boots}"
+    before, after = sections.get("before", "").split(), sections.get("after", "").split()
+    assert before[:2] == ["u", "0"] and after[:2] == ["u", "1"], f"SoftRebootsCount before/after: {before[:2]} {after[:2]}"
+    # The unit's '@' argv spares arm from the soft reboot's final kill: the same process witnesses both sessions.
+    arm_before, arm_after = before[2], after[2]
+    assert arm_before == arm_after and after[3] == "NRestarts=0", f"arm: {arm_before} then {arm_after}, {after[3]}"
+    boot = boots[0]
+    reexec = first(records(sections), "PID 1's re-exec for the soft reboot",
+                   lambda r: r["boot_id"] == boot and r["probe"] == "sched_process_exec" and r["pid"] == 1
+                   and r["cmd"] == "SOFT_REBOOT")
+    assert "--switched-root" in (reexec["cmd_arg"] or ""), reexec["cmd_arg"]
+    cad_off = [r for r in records(sections) if r["boot_id"] == boot and r["cmd"] == "CAD_OFF" and r["initiator"]]
+    assert not cad_off, f"PID 1's CAD_OFF at its start named an initiator: {cad_off[0]['initiator']}"
+    for name in ("session", "session-prev"):  # the same part of the boot, asked in it and from the next boot
+        part = json.loads(sections[name])
+        assert (part["reason"], part["subreason"], part["confidence"]) == ("soft_reboot", "container", "high"), \
+            f"{name}: {part['bootstat']} ({part['confidence']}): {part['summary']}"
+        assert part["initiator"]["comm"] == "systemctl" and part["initiator"]["container"]["id"] == CONTAINER_ID, part["initiator"]
+    lines = [json.loads(line) for line in sections["list"].splitlines() if line.startswith("{")]
+    of_boot = [line for line in lines if line["boot_id"] == boot]
+    assert [(line["index"], line["soft_reboots_count"]) for line in of_boot] == [(-1, 1), (-1, 0)], of_boot
+    rest, part = of_boot
+    assert rest["bootstat"].startswith("reboot,service,rw-scenario.service"), f"the boot's end: {rest['bootstat']}: {rest['summary']}"
+    assert part["bootstat"].startswith("soft_reboot,container,"), f"its soft reboot: {part['bootstat']}"
+    finished = sections.get("finished", "")
+    message_id = json.loads(finished.splitlines()[0]).get("MESSAGE_ID") if finished.startswith("{") else None
+    return "PASS", (f"one boot id, arm pid {arm_before} throughout; `last --list`: {part['bootstat']} then {rest['bootstat']}; "
+                    f"PID 1's 'Soft-reboot finished' MESSAGE_ID {message_id}")

@@ -1,6 +1,7 @@
-"""The systemd guest of the QEMU suite: Debian 12 with systemd and dbus.
+"""The systemd guests of the QEMU suite: Debian 12 with systemd and dbus, and
+Debian 13 (systemd 257) for what only newer systemd does (soft-reboot).
 
-A debootstrap'd root (built once, cached in .cache/vm/systemd-root, never
+A debootstrap'd root (built once, cached in .cache/vm/systemd-root[-SUITE], never
 committed) with reboot-witness installed from its .deb (dpkg -i in the root:
 the package's postinst enables the unit), the test helper rw-selftest, and a
 test unit that runs the scenario's phase on every boot and prints the same
@@ -10,7 +11,7 @@ Each scenario run boots a qcow2 overlay of one base image.
 """
 import os, re, shutil, subprocess, tempfile
 
-SUITE = "bookworm"
+DEFAULT_SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 # sudo, OpenSSH and pam_systemd (logind sessions, as on a standard install): the never-armed
 # scenario logs in by ssh on loopback and runs `sudo reboot`;
@@ -20,32 +21,37 @@ MIRROR = "http://deb.debian.org/debian"
 # rsyslog: the syslog-only scenarios (disabled in the image; they enable it); kexec-tools: the kexec scenario.
 PACKAGES = ("systemd,systemd-sysv,dbus,udev,kmod,procps,sudo,openssh-server,openssh-client,libpam-systemd,bpftool,"
             "initramfs-tools,zstd,libarchive13,rsyslog,kexec-tools")
+# Debian 13: only what its scenarios (soft-reboot) use.
+SUITE_PACKAGES = {DEFAULT_SUITE: PACKAGES,
+                  "trixie": "systemd,systemd-sysv,dbus,udev,kmod,procps,libpam-systemd,bpftool,libsystemd0"}
 
 
-def ensure_root(cache, log):
-    root = os.path.join(cache, "systemd-root")
+def ensure_root(cache, log, suite=DEFAULT_SUITE):
+    packages = SUITE_PACKAGES[suite]
+    root = os.path.join(cache, "systemd-root" if suite == DEFAULT_SUITE else f"systemd-root-{suite}")
     stamp = os.path.join(root, ".rw-packages")
     if os.path.exists(os.path.join(root, "lib", "systemd", "systemd")) and \
-            os.path.exists(stamp) and open(stamp).read() == PACKAGES:
+            os.path.exists(stamp) and open(stamp).read() == packages:
         return root
     shutil.rmtree(root, ignore_errors=True)
     tmp = root + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    log(f"vm-test: debootstrap {SUITE} with {PACKAGES} (once, cached in {root})")
-    subprocess.run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, tmp, MIRROR],
+    log(f"vm-test: debootstrap {suite} with {packages} (once, cached in {root})")
+    subprocess.run(["debootstrap", "--variant=minbase", f"--include={packages}", suite, tmp, MIRROR],
                    check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(tmp, ".rw-packages"), "w") as f:
-        f.write(PACKAGES)
+        f.write(packages)
     os.rename(tmp, root)
     return root
 
 
-def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=None):
+def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=None, suite=DEFAULT_SUITE):
     """A raw ext4 image of the root with the witness installed; returns its path.
     With `kernel_deb`, the kernel package is installed too (dpkg -i: initramfs-tools
     builds its initramfs in /boot, as on an installed system)."""
     stage = tempfile.mkdtemp(prefix="rw-systemd-")
-    image = os.path.join(cache, "systemd-kernel.img" if kernel_deb else "systemd-base.img")
+    image = os.path.join(cache, "systemd-kernel.img" if kernel_deb
+                         else "systemd-base.img" if suite == DEFAULT_SUITE else f"systemd-{suite}.img")
     try:
         subprocess.run(["cp", "-a", root + "/.", stage], check=True)
         shutil.copy(deb, os.path.join(stage, "tmp"))
@@ -63,7 +69,8 @@ def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=N
         with open(os.path.join(stage, "etc", "default", "kexec"), "w") as f:
             f.write("LOAD_KEXEC=false\nUSE_GRUB_CONFIG=false\n")
         # Only the syslog-only scenarios run rsyslog (they enable it, as a RHEL host has it).
-        subprocess.run(["chroot", stage, "systemctl", "disable", "--quiet", "rsyslog.service"], check=True)
+        if os.path.exists(os.path.join(stage, "lib", "systemd", "system", "rsyslog.service")):
+            subprocess.run(["chroot", stage, "systemctl", "disable", "--quiet", "rsyslog.service"], check=True)
         shutil.copy(selftest, os.path.join(stage, "usr", "local", "sbin"))
         for lib in libraries:  # what the test helper links that debootstrap's root lacks
             dest = os.path.join(stage, lib.lstrip("/"))

@@ -4,6 +4,7 @@ import Glibc
 import SystemPackage
 import WitnessAttribution
 import WitnessCapture
+import WitnessEvidence
 import WitnessModel
 import WitnessPreflight
 import WitnessReport
@@ -160,6 +161,8 @@ public final class ArmSession {
         var start = marker(time: status.started)
         let notes = BootAttempts.bootLoaderNotes()
         start.bootLoader = notes.isEmpty ? nil : notes
+        // Which of this boot's userspace sessions arm starts in (soft reboots keep the boot id).
+        start.softReboots = try? SystemdManager.softRebootsCount().get()
         try path.record([.start(start), .alive(marker(time: status.started))] + harvested)
         if options.store.clearPstore {  // durable in the store now
             for failure in PstoreHarvest.clear(harvested) { StandardError.write("pstore: could not delete \(failure)\n") }

@@ -23,6 +23,8 @@ public struct WitnessBoot: Equatable, Sendable {
     public var preflight: [PreflightRecord] = []
     /// What the boot loader said at this boot's start of the attempts before it.
     public var bootLoader: [String] = []
+    /// Its soft reboots, oldest first (each ends one userspace session of the boot).
+    public var softReboots: [SoftReboot] = []
     /// The earliest and latest time of anything stored for this boot.
     public var first: String?
     public var last: String?
@@ -58,6 +60,8 @@ public struct WitnessBoot: Equatable, Sendable {
                 boot.first = min(boot.first ?? from, from)
                 boot.last = max(boot.last ?? to, to)
             }
+            if case .caller(let record) = entry, record.isIntent { intents[id, default: []].append(record) }
+            boot.noteSoftReboots(entry, intents: intents[id] ?? [])
             switch entry {
             case .start(let m):
                 boot.armed = boot.armed ?? m.time
@@ -70,10 +74,10 @@ public struct WitnessBoot: Equatable, Sendable {
             case .watchdog(let record): boot.watchdog.append(record)
             case .preflight(let record): boot.preflight.append(record)
             case .caller(var record):
-                if record.isIntent { intents[id, default: []].append(record) }
-                // A graceful reboot reaches the kernel as PID 1: name who asked for it (the one rule `last` uses too).
+                // A graceful reboot reaches the kernel as PID 1: name who asked for it (the one rule `last` uses too);
+                // not for PID 1's other calls (systemd sets CAD_OFF at every start, soft reboots included).
                 let syscallEntry = record.probe.isRebootSyscallEntry
-                let pidOneStops = syscallEntry
+                let pidOneStops = (syscallEntry && record.cmd?.stops != false)
                     || (record.probe == .execIntent && record.cmdArg?.contains("systemd-shutdown") == true)
                 if record.pid == 1, record.initiator == nil, pidOneStops,
                    let intent = CallerRecord.initiatingIntent(in: intents[id] ?? [], before: record.time) {

@@ -12,9 +12,11 @@ public struct Verdict: Codable, Equatable, Sendable {
         case panic, watchdog
         case hardReset = "hard_reset"
         case unknown
+        /// systemd's soft reboot: it ends a userspace session of a boot, never the boot.
+        case softReboot = "soft_reboot"
 
         /// Ends someone or something asked for (as opposed to a crash or a reset).
-        public var isOrderly: Bool { [.reboot, .poweroff, .halt, .kexec, .shutdown].contains(self) }
+        public var isOrderly: Bool { [.reboot, .poweroff, .halt, .kexec, .shutdown, .softReboot].contains(self) }
 
         /// reboot(2)'s command (RESTART, POWER_OFF…) → the verdict's reason.
         public init?(command: RebootAction) {

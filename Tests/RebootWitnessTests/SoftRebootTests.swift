@@ -1,0 +1,180 @@
+import Foundation
+import WitnessEvidence
+import WitnessReport
+import WitnessStore
+import WitnessSystem
+import XCTest
+import WitnessModel
+
+/// systemd's soft reboot keeps the kernel and the boot id: each one ends a
+/// part of the boot, which `last --list` shows as an entry of its own.
+final class SoftRebootTests: XCTestCase {
+    let boot = "5f1c2a9e-0b7d-4c3e-9a11-2f6b8d4e7c01"
+
+    func record(_ probe: ProbeID, pid: UInt32, comm: String, cmd: RebootAction?, argv: String? = nil, second: Int,
+                container: ContainerID? = nil, cgroup: String = "/system.slice/rw-scenario.service") -> CallerRecord {
+        CallerRecord(bootID: boot, time: Instant(seconds: 1_800_000_000 + Int64(second)).iso8601, probe: probe, attach: "tracepoint",
+                     cmd: cmd, cmdArg: argv, magic1: nil, magic2: nil, retval: nil, pid: pid, tid: pid, ppid: 1, comm: comm,
+                     exe: "/usr/bin/\(comm)", uid: 0, user: "root", gid: 0, euid: 0, loginuid: nil, loginUser: nil, sessionid: nil,
+                     tty: nil, cgroup: cgroup, cgroupID: 1, cgroupV1: false, container: container, podUID: nil, pidNs: 1,
+                     inInitPidNs: true, ancestry: [], kernelStack: [], context: "process", count: 1)
+    }
+
+    func start(second: Int, softReboots: Int?) -> StoreEntry {
+        .start(StoreEntry.BootMarker(bootID: boot, time: Instant(seconds: 1_800_000_000 + Int64(second)).iso8601, kernel: "6.12.0",
+                                     pid: 233, softReboots: softReboots))
+    }
+
+    static let reexecArgv = ["/usr/lib/systemd/systemd", "--switched-root", "--system", "--deserialize=43"]
+
+    func testOnlyPidOnesReexecWithASwitchedRootIsASoftReboot() {
+        XCTAssertEqual(IntentFilter.action(argv: Self.reexecArgv), .softReboot)
+        XCTAssertNil(IntentFilter.action(argv: ["/usr/lib/systemd/systemd", "--system", "--deserialize=43"]), "daemon-reexec ends nothing")
+        XCTAssertNil(IntentFilter.action(argv: ["/usr/lib/systemd/systemd", "--user"]), "a user manager")
+        XCTAssertTrue(IntentFilter.pidOneToolNames.contains("systemd"))
+        XCTAssertFalse(IntentFilter.toolNames.contains("systemd"), "every login starts a user manager named systemd")
+    }
+
+    /// [a soft reboot asked for from a container, PID 1's re-exec, its CAD_OFF
+    /// at the new start, a forged re-exec by another process, then a real
+    /// reboot]: one soft reboot, named for the container's request; the
+    /// CAD_OFF names nobody; the reboot names its own requester.
+    func testASoftRebootIsFoldedWithItsRequesterAndEndsNoBoot() {
+        let container = ContainerID(runtime: "docker", id: String(repeating: "c0ffee00", count: 8))
+        let asked = record(.execIntent, pid: 292, comm: "systemctl", cmd: .softReboot, argv: "systemctl soft-reboot", second: 10,
+                           container: container, cgroup: "/system.slice/docker-c0ffee.scope")
+        let reexec = record(.execIntent, pid: 1, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 20)
+        let cadOff = record(.sysEnterReboot, pid: 1, comm: "systemd", cmd: .cadOff, second: 25)
+        let forged = record(.execIntent, pid: 4242, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 30)
+        let reboot = record(.execIntent, pid: 500, comm: "systemctl", cmd: .restart, argv: "systemctl reboot", second: 40)
+        let final = record(.sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, second: 50)
+        let entries: [StoreEntry] = [start(second: 0, softReboots: 0)] + [asked, reexec, cadOff, forged, reboot, final].map { .caller($0) }
+        let folded = WitnessBoot.fold(StoreContents(entries: entries, skipped: 0))
+        XCTAssertEqual(folded.count, 1, "one boot id")
+        let soft = folded[0].softReboots
+        XCTAssertEqual(soft.map(\.number), [1])
+        XCTAssertEqual(soft.first?.time, reexec.time)
+        XCTAssertEqual(soft.first?.intent?.pid, 292)
+        let items = folded[0].items.map(\.record)
+        XCTAssertNil(items.first { $0.cmd == .cadOff }?.initiator, "PID 1's CAD_OFF at its start is nobody's request")
+        XCTAssertEqual(items.last?.initiator?.pid, 500, "the reboot names its own requester, not the soft reboot's")
+
+        let verdict = VerdictEngine.softReboot(soft[0], bootID: boot, armed: folded[0].armed)
+        XCTAssertEqual(verdict.bootstat, "soft_reboot,container,c0ffee00c0ff")
+        XCTAssertEqual(verdict.confidence, .high)
+        XCTAssertEqual(verdict.initiator?.pid, 292)
+        XCTAssertTrue(verdict.evidence.contains { $0.excerpt.hasPrefix("PID 1 re-executed itself") }, "\(verdict.evidence)")
+    }
+
+    /// arm armed late (SoftRebootsCount 2 already), saw a third, was
+    /// restarted: the first two are known from the count only.
+    func testSoftRebootsBeforeArmingAreKnownFromTheCount() {
+        let reexec = record(.execIntent, pid: 1, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 20)
+        let entries: [StoreEntry] = [start(second: 0, softReboots: 2), .caller(reexec), start(second: 30, softReboots: 3)]
+        let boot = WitnessBoot.fold(StoreContents(entries: entries, skipped: 0))[0]
+        XCTAssertEqual(boot.softReboots.map(\.number), [1, 2, 3])
+        XCTAssertEqual(boot.softReboots.map(\.time), [nil, nil, reexec.time])
+        let unseen = VerdictEngine.softReboot(boot.softReboots[0], bootID: boot.bootID, armed: boot.armed)
+        XCTAssertEqual(unseen.bootstat, "soft_reboot,graceful,")
+        XCTAssertEqual(unseen.confidence, .medium)
+        let unasked = VerdictEngine.softReboot(boot.softReboots[2], bootID: boot.bootID, armed: boot.armed)
+        XCTAssertEqual(unasked.confidence, .medium, "PID 1's re-exec without a recorded request: \(unasked.summary)")
+        // A systemd without SoftRebootsCount (nil) adds nothing.
+        XCTAssertTrue(WitnessBoot.fold(StoreContents(entries: [start(second: 0, softReboots: nil)], skipped: 0))[0].softReboots.isEmpty)
+    }
+
+    func testBootChoicesNameAPartOfABoot() {
+        XCTAssertEqual(LastReport.Target("1/0"), LastReport.Target(boot: .back(1), session: 0))
+        XCTAssertEqual(LastReport.Target("-1/0"), LastReport.Target(boot: .back(1), session: 0))
+        XCTAssertEqual(LastReport.Target("0/2"), LastReport.Target(boot: .back(0), session: 2))
+        XCTAssertEqual(LastReport.Target("5f1c2a9e/1"), LastReport.Target(boot: .id("5f1c2a9e"), session: 1))
+        XCTAssertEqual(LastReport.Target("2"), LastReport.Target(boot: .back(2)))
+        for bad in ["0", "1/", "1/-1", "1/x", "1/0/0", "/0", "1/99999999999999999999"] {
+            XCTAssertNil(LastReport.Target(bad), bad)
+        }
+    }
+
+    /// From the store alone (no journal): the boot is listed twice, the
+    /// part its soft reboot ended with the soft reboot's requester.
+    func testLastListShowsEachSoftRebootAsAnEntryOfItsOwn() throws {
+        let dir = try temporaryDirectory("soft-reboot")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("store"), withIntermediateDirectories: true)
+        let store = try SlotStore(directory: dir.appendingPathComponent("store").path, size: 64 * 1024, create: true)
+        let asked = record(.execIntent, pid: 292, comm: "systemctl", cmd: .softReboot, argv: "systemctl soft-reboot", second: 10)
+        let reexec = record(.execIntent, pid: 1, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 20)
+        let reboot = record(.execIntent, pid: 500, comm: "reboot", cmd: .restart, argv: "reboot", second: 40)
+        let final = record(.sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, second: 50)
+        try store.append([start(second: 0, softReboots: 0)] + [asked, reexec, reboot, final].map { .caller($0) })
+        var locations = HostEvidence.Locations()
+        locations.store = dir.appendingPathComponent("store").path
+        locations.readJournal = false
+        locations.syslogDirectory = nil
+        locations.auditDirectory = "/nonexistent"
+        locations.wtmp = "/nonexistent"
+        locations.kernelLog = "/nonexistent"
+        locations.watchdogRoot = "/nonexistent"
+        locations.pstoreRoots = []
+        let host = HostEvidence(locations, current: "0badc0de-0000-4000-8000-000000000001", currentStart: nil)
+        let list = LastReport.list(host: host, count: nil)
+        let ofBoot = list.filter { $0.bootID == boot }
+        XCTAssertEqual(ofBoot.map(\.softReboots), [1, 0])
+        XCTAssertEqual(ofBoot.map(\.endedBySoftReboot), [false, true])
+        XCTAssertEqual(ofBoot[0].verdict?.bootstat, "reboot,service,rw-scenario.service")
+        XCTAssertEqual(ofBoot[1].verdict?.bootstat, "soft_reboot,service,rw-scenario.service")
+        XCTAssertEqual(ofBoot[1].lastSeen, reexec.time)
+        let human = LastReport.human(list).joined(separator: "\n")
+        XCTAssertTrue(human.contains("\n-1/0 5f1c2a9e0b7d4c3e9a112f6b8d4e7c01 "), human)
+        let json = RecordFormatter.json(ofBoot[1])
+        XCTAssertTrue(json.contains("\"soft_reboots_count\":0"), json)
+        XCTAssertEqual(try LastReport.verdict(LastReport.Target("1/0")!, host: host).get().reason, .softReboot)
+        guard case .failure(let error) = LastReport.verdict(LastReport.Target("1/1")!, host: host) else {
+            return XCTFail("boot -1 had one soft reboot")
+        }
+        XCTAssertTrue("\(error)".contains("no soft reboot 2"), "\(error)")
+    }
+
+    /// A host never armed: PID 1's "Soft-reboot finished …, counter is now
+    /// at 1." (the startup-finished MESSAGE_ID, as systemd 257 writes it)
+    /// makes the part of the boot an entry; the same line sent by a user's
+    /// program counts for nothing.
+    func testTheJournalAloneListsPidOnesSoftReboots() throws {
+        let ended = JournalFixture.boot("7"), current = JournalFixture.boot("9")
+        var journal = JournalFixture()
+        journal.bootStart(ended, at: 0)
+        journal.orderlyEnd(ended, at: 40)  // the soft reboot's shutdown.target: the boot went on
+        journal.add(boot: ended, second: 56, "Soft-reboot finished in 14.606s, counter is now at 1.",
+                    ["SYSLOG_IDENTIFIER": "systemd", "MESSAGE_ID": MessageID.startupFinished, "USERSPACE_USEC": "14606827",
+                     "_CMDLINE": "/usr/lib/systemd/systemd --switched-root --system --deserialize=12"])
+        journal.forged(boot: ended, second: 70, "Soft-reboot finished in 1.000s, counter is now at 2.",
+                       ["SYSLOG_IDENTIFIER": "systemd", "MESSAGE_ID": MessageID.startupFinished])
+        journal.bootStart(current, at: 200)
+        let dir = try temporaryDirectory("soft-reboot-journal")
+        try journal.write(to: dir.appendingPathComponent("journal"))
+        var locations = HostEvidence.Locations()
+        locations.store = dir.appendingPathComponent("no-store").path
+        locations.journalDirectory = dir.appendingPathComponent("journal").path
+        locations.syslogDirectory = nil
+        locations.auditDirectory = "/nonexistent"
+        locations.wtmp = "/nonexistent"
+        locations.kernelLog = "/nonexistent"
+        locations.watchdogRoot = "/nonexistent"
+        locations.pstoreRoots = []
+        let host = HostEvidence(locations, current: JournalFixture.dashed(current), currentStart: nil)
+        let ofBoot = LastReport.list(host: host, count: nil).filter { $0.bootID == JournalFixture.dashed(ended) }
+        XCTAssertEqual(ofBoot.map(\.softReboots), [1, 0], "the forged 'counter is now at 2' is not a soft reboot")
+        let part = try XCTUnwrap(ofBoot.last?.verdict)
+        XCTAssertEqual(part.bootstat, "soft_reboot,graceful,")
+        XCTAssertEqual(part.confidence, .medium)
+        XCTAssertFalse(ofBoot[0].verdict?.reason.isOrderly ?? true,
+                       "PID 1's steps of the soft reboot are not how the boot ended: \(ofBoot[0].verdict?.summary ?? "")")
+        XCTAssertTrue(ofBoot[0].verdict?.evidence.contains { $0.excerpt.contains("counter is now at 2") } ?? false,
+                      "the forged line is a finding: \(ofBoot[0].verdict?.evidence ?? [])")
+        XCTAssertEqual(ofBoot.last?.lastSeen, Instant(microseconds: JournalFixture.epoch + 56_000_000 - 14_606_827).iso8601,
+                       "the soft reboot began when the new userspace did")
+        XCTAssertEqual(JournalSoftReboot.count(in: "Soft-reboot finished in 1s, counter is now at 12."), 12)
+        for other in ["Startup finished in 1.2s (kernel) + 3s (userspace) = 4.2s.", "Soft-reboot finished in 1s, counter is now at x.",
+                      "Soft-reboot finished in 1s, counter is now at 3. and more", "Soft-reboot finished in 1s, counter is now at 9999999999."] {
+            XCTAssertNil(JournalSoftReboot.count(in: other), other)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+# guest: systemd trixie
+# kernels: 6.12
+# systemd's soft reboot (Debian 13, systemd 257): userspace restarts, the
+# kernel and the boot id stay, no reboot(2) is called. Asked for from a
+# container-like cgroup; then a real `systemctl reboot` by the scenario's
+# service. The next boot's `last --list` must show the boot twice: the part
+# the soft reboot ended (its requester named) and the rest (the reboot's).
+manager() {
+	busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager SoftRebootsCount
+	systemctl show reboot-witness -p MainPID -p NRestarts
+}
+phase_0() {
+	wait_armed
+	section before manager
+	in_container systemctl soft-reboot
+	sleep 300
+}
+phase_1() {
+	wait_armed
+	section after manager
+	section finished journalctl -b 0 _PID=1 --grep='^Soft-reboot finished' -o json --no-pager
+	section list-soft reboot-witness last --list --json --store "$STORE"
+	section session reboot-witness last --boot 0/0 --json --store "$STORE"
+	systemctl reboot
+	sleep 300
+}
+phase_2() {
+	wait_armed
+	section list reboot-witness last --list --json --store "$STORE"
+	section session-prev reboot-witness last --boot 1/0 --json --store "$STORE"
+	section list-human reboot-witness last --list --store "$STORE"
+	report
+}
