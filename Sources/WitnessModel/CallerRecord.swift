@@ -219,7 +219,30 @@ public struct CallerRecord: Codable, Equatable, Sendable {
 
     /// An intent passed on by the system on someone's behalf (logind asking
     /// systemd to start reboot.target): not who asked.
-    public var isRelayedIntent: Bool { isIntent && (comm == "systemd-logind" || pid == 1) }
+    public var isRelayedIntent: Bool {
+        isIntent && (comm == "systemd-logind" || isPidOnesOwnStep || (isHostsOwn && ppid == 1 && Self.shutdownUnits.contains(unit ?? "")))
+    }
+
+    /// PID 1's own last step: PID 1 itself (systemd-shutdown), or the
+    /// `kexec -e` that systemd-shutdown forks for a kexec (it runs
+    /// kexec-tools rather than doing that work itself).
+    public var isPidOnesOwnStep: Bool {
+        pid == 1 || (isHostsOwn && ppid == 1 && ancestry.first?.comm.hasPrefix("systemd-shutdow") == true)
+    }
+
+    /// systemd's units that carry out a shutdown target for PID 1
+    /// (systemd-kexec.service runs `systemctl --force kexec`): not who asked.
+    static let shutdownUnits: Set<String> = ["systemd-kexec.service", "systemd-reboot.service", "systemd-poweroff.service",
+                                             "systemd-halt.service", "systemd-soft-reboot.service"]
+
+    /// The host's own process: in the initial PID namespace, in no container.
+    var isHostsOwn: Bool { inInitPidNs == true && container == nil && podUID == nil }
+
+    /// The systemd unit of its cgroup (the path's last component), if it is one.
+    var unit: String? {
+        guard let leaf = cgroup?.split(separator: "/").last, leaf.hasSuffix(".service") else { return nil }
+        return String(leaf)
+    }
 
     /// A D-Bus call whose sender left before it could be named (pid 0).
     public var isAnonymousIntent: Bool { isIntent && pid == 0 }

@@ -50,7 +50,10 @@ public enum IntentFilter {
             default: return nil
             }
         case "kexec":
-            return args.contains(where: { ["-e", "--exec", "-f", "--force"].contains($0) }) ? .kexec : nil
+            if args.contains(where: { ["-e", "--exec", "-f", "--force"].contains($0) }) { return .kexec }
+            // Loading the image a later kexec boots (not a crash kernel: -p is kdump's).
+            let loads = args.contains(where: { ["-l", "--load", "-s", "--kexec-file-syscall"].contains($0) })
+            return loads && !args.contains(where: { ["-p", "--load-panic", "-u", "--unload"].contains($0) }) ? .kexecLoad : nil
         case "busctl", "dbus-send", "gdbus":
             return busCallAction(args)
         case "systemd-shutdown":  // PID 1's last phase: `systemd-shutdown reboot --log-level …`

@@ -16,12 +16,15 @@ public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable, C
     /// systemd's soft reboot (254+): userspace restarts, the kernel and the
     /// boot id stay. An intent only: no reboot(2) command does it.
     case softReboot = "SOFT_REBOOT"
+    /// A kernel loaded for a later kexec (`kexec -l`, `kexec -s`): what the
+    /// kexec will boot and who chose it. An intent only: it ends nothing.
+    case kexecLoad = "KEXEC_LOAD"
 
     /// Ends the machine (or, called in a child PID namespace, that namespace).
     public var stops: Bool {
         switch self {
         case .restart, .restart2, .halt, .powerOff, .kexec: return true
-        case .cadOn, .cadOff, .suspend, .invalid, .softReboot: return false
+        case .cadOn, .cadOff, .suspend, .invalid, .softReboot, .kexecLoad: return false
         }
     }
 

@@ -280,6 +280,64 @@ final class VerdictTests: XCTestCase, VerdictFixtures {
         XCTAssertEqual(VerdictEngine.decide(unclean).subreason, .unclean)
     }
 
+    /// `kexec -l` then `systemctl kexec`: PID 1's KEXEC names systemctl, and
+    /// the image loaded before it is evidence, with who loaded it; a crash
+    /// kernel's load (`kexec -p`) is no such thing.
+    func testAKexecSaysWhichImageItBootedAndWhoLoadedIt() {
+        let load = caller("sched_process_exec", cmd: IntentFilter.action(argv: ["kexec", "-l", "/boot/vmlinuz-6.1.0-57-amd64",
+                                                                                 "--initrd=/boot/initrd.img-6.1.0-57-amd64", "--reuse-cmdline"]),
+                          pid: 410, comm: "kexec", time: "2026-01-01T09:59:50.000Z", loginuid: 1000,
+                          argv: "kexec -l /boot/vmlinuz-6.1.0-57-amd64 --initrd=/boot/initrd.img-6.1.0-57-amd64 --reuse-cmdline")
+        XCTAssertEqual(load.cmd, .kexecLoad)
+        let asked = caller("sched_process_exec", cmd: .kexec, pid: 420, comm: "systemctl", time: "2026-01-01T09:59:57.000Z",
+                           loginuid: 1000, argv: "systemctl kexec")
+        let final = caller(cmd: .kexec, pid: 1, comm: "systemd-shutdow", time: "2026-01-01T10:00:00.000Z", cgroup: "/")
+        let verdict = VerdictEngine.decide(facts { $0.records = [load, asked, final] })
+        XCTAssertEqual(verdict.bootstat, "kexec,user,alice")
+        XCTAssertEqual(verdict.initiator?.comm, "systemctl", "loading an image is not asking for the kexec")
+        XCTAssertTrue(verdict.evidence.contains { $0.excerpt.hasPrefix("image loaded by kexec[410] \"kexec -l /boot/vmlinuz-6.1.0-57-amd64") },
+                      "\(verdict.evidence.map(\.excerpt))")
+        let reboot = VerdictEngine.decide(facts { $0.records = [load, caller(time: "2026-01-01T10:00:00.000Z")] })
+        XCTAssertFalse(reboot.evidence.contains { $0.excerpt.hasPrefix("image loaded") }, "a reboot boots no kexec image")
+    }
+
+    /// systemd 252's `systemctl kexec`, as the kexec scenario recorded it:
+    /// systemd-kexec.service relays it as `systemctl --force kexec`, and
+    /// systemd-shutdown forks `/sbin/kexec -e`, whose reboot(2) ends the
+    /// boot. Neither is who asked: the scenario's systemctl is.
+    func testSystemdsOwnKexecStepsAreNotWhoAsked() {
+        let scenario = "/system.slice/rw-scenario.service"
+        let load = caller("sched_process_exec", cmd: .kexecLoad, pid: 327, comm: "kexec", time: "2026-01-01T09:59:50.000Z",
+                          cgroup: scenario, argv: "kexec -l /boot/vmlinuz-6.1.0-57-amd64")
+        let asked = caller("sched_process_exec", cmd: .kexec, pid: 328, comm: "systemctl", time: "2026-01-01T09:59:51.000Z",
+                           cgroup: scenario, argv: "systemctl kexec")
+        let bus = caller(.dbus, cmd: .kexec, pid: 328, comm: "systemctl", time: "2026-01-01T09:59:51.100Z", cgroup: scenario,
+                         argv: "org.freedesktop.login1.Manager.RebootWithFlags flags 0x2 from :1.4")
+        var relayed = caller("sched_process_exec", cmd: .kexec, pid: 350, comm: "systemctl", time: "2026-01-01T09:59:54.000Z",
+                             cgroup: "/system.slice/systemd-kexec.service", argv: "systemctl --force kexec")
+        relayed.ancestry = [.init(pid: 1, comm: "systemd")]
+        let shutdown = caller("sched_process_exec", cmd: .kexec, pid: 1, comm: "systemd-shutdow", time: "2026-01-01T09:59:55.000Z",
+                              cgroup: "/init.scope", argv: "/lib/systemd/systemd-shutdown kexec --timeout=90000000us")
+        var forked = caller("sched_process_exec", cmd: .kexec, pid: 356, comm: "kexec", time: "2026-01-01T09:59:59.900Z",
+                            cgroup: "/init.scope", argv: "/sbin/kexec -e")
+        forked.ancestry = [.init(pid: 1, comm: "systemd-shutdow")]
+        var call = caller(cmd: .kexec, pid: 356, comm: "kexec", time: "2026-01-01T10:00:00.000Z", cgroup: "/init.scope")
+        call.ancestry = forked.ancestry
+        call.held = true
+        let records = [load, asked, bus, relayed, shutdown, forked, call]
+        XCTAssertTrue(relayed.isRelayedIntent && forked.isRelayedIntent && call.isPidOnesOwnStep)
+        XCTAssertFalse(asked.isRelayedIntent)
+        let verdict = VerdictEngine.decide(facts { $0.records = records })
+        XCTAssertEqual(verdict.bootstat, "kexec,service,rw-scenario.service", verdict.summary)
+        XCTAssertEqual(verdict.initiator?.pid, 328)
+        let dumped = WitnessBoot.fold(StoreContents(entries: records.map { .caller($0) }, skipped: 0))[0].records
+        XCTAssertEqual(dumped.last?.initiator?.pid, 328, "dump names the same requester")
+        // The same steps in a container are not the host's: a container's systemctl there is who asked.
+        var inContainer = forked
+        inContainer.container = ContainerID(runtime: "docker", id: String(repeating: "ab", count: 32))
+        XCTAssertFalse(inContainer.isRelayedIntent)
+    }
+
     func testAGracefulVerdictIsContradictedByRecovery() {
         let v = VerdictEngine.decide(facts {
             $0.records = [caller(loginuid: 1000)]

@@ -39,7 +39,7 @@ SCENARIOS = {
     "never-armed-reset": "systemd guest, witness never armed: system_reset; `last` says hard_reset from the journal and the next boot's recovery",
     "pod-reboot": "systemd guest, armed: reboot -f from a pod's container cgroup with the kubelet's log directories; `last` names the pod",
     "thermal": "systemd guest, armed: an ACPI thermal zone (SSDT) passes its critical trip; `last` says poweroff / thermal with the kernel's reason",
-    "kexec": "systemd guest with its kernel installed, armed: kexec -l its own kernel, kexec -e; the kexec'ed kernel's `last` says kexec",
+    "kexec": "systemd guest with its kernel installed, armed: kexec -l its own kernel, kexec -e; then kexec -l, systemctl kexec; each next kernel's `last` says kexec, names the caller and the image loaded",
     "cad-kernel": "systemd guest, armed, 2 vCPUs: sendkey ctrl-alt-delete with ctrl-alt-del = 1 (the kernel restarts at once); `last` says reboot / cad",
     "cad-pid1": "systemd guest, armed: the monitor's sendkey ctrl-alt-delete, PID 1 reboots (ctrl-alt-del = 0); `last` says reboot / cad",
     "syslog-sudo": "systemd guest as RHEL keeps logs (volatile journal, rsyslog): `sudo reboot` over ssh; `last` names alice and her client from auth.log",

@@ -2,7 +2,7 @@
 host: Ctrl-Alt-Del, the hardware (thermal) protection, kexec, the BMC."""
 import json
 
-from scenario_output import previous_boot, verdict, first
+from scenario_output import previous_boot, verdict, first, boot_ids, records
 
 HW_PROTECTION = ("hw_protection_shutdown", "__hw_protection_shutdown", "__hw_protection_trigger")
 
@@ -53,18 +53,35 @@ def check_cad_kernel(sections, console, kernel):
 
 
 def check_kexec(sections, console, kernel):
-    previous = previous_boot(sections, console)
-    call = first(previous, "kexec's reboot(2) KEXEC", lambda r: r["probe"] == "sys_enter_reboot" and r["cmd"] == "KEXEC")
+    boots = boot_ids(console)
+    assert len(boots) == 3 and len(set(boots)) == 3, f"expected three boots (kexec -e, then systemctl kexec): {boots}"
+    stored = records(sections)
+    first_boot = [r for r in stored if r["boot_id"] == boots[0]]
+    call = first(first_boot, "kexec's reboot(2) KEXEC", lambda r: r["probe"] == "sys_enter_reboot" and r["cmd"] == "KEXEC")
     assert call["comm"] == "kexec" and call["held"], f"{call['comm']}: held {call['held']}"
     # kernel_kexec fires after the held call is replayed; the jump follows at once, so its record may not land.
-    jumped = [r for r in previous if r["probe"] == "kernel_kexec"]
-    assert "rw.scenario=kexec" in sections.get("cmdline", "") and "memmap" not in sections["cmdline"], \
-        f"the next boot is not the kexec'ed kernel: {sections.get('cmdline')}"
+    jumped = [r for r in first_boot if r["probe"] == "kernel_kexec"]
+    for name in ("cmdline-1", "cmdline"):
+        assert "rw.scenario=kexec" in sections.get(name, "") and "memmap" not in sections[name], \
+            f"{name}: not the kexec'ed kernel: {sections.get(name)}"
+    direct = json.loads(sections["last-kexec-e"])
+    assert (direct["bootstat"], direct["confidence"], (direct["initiator"] or {}).get("comm")) == \
+        ("kexec,service,rw-scenario.service", "high", "kexec"), f"kexec -e: {direct['bootstat']}: {direct['summary']}"
     last = verdict(sections, "kexec", "service", "rw-scenario.service")
     v = json.loads(sections["last"])
-    assert v["confidence"] == "high" and (v["initiator"] or {}).get("comm") == "kexec", (v["confidence"], v["initiator"])
-    return "PASS", (f"{last}; kexec[{call['pid']}] held until durable{', kernel_kexec recorded' if jumped else ''}; "
-                    "the kexec'ed kernel read the store")
+    assert v["confidence"] == "high" and (v["initiator"] or {}).get("comm") == "systemctl", (v["confidence"], v["initiator"])
+    for said in (direct, v):
+        loaded = [e["excerpt"] for e in said["evidence"] if e["excerpt"].startswith("image loaded by kexec[")]
+        assert loaded and "/boot/vmlinuz-" in loaded[0], f"no loaded image in the evidence: {said['evidence']}"
+    second = [r for r in stored if r["boot_id"] == boots[1]]
+    # systemd-shutdown does not call reboot(2) KEXEC itself: it forks kexec-tools' `kexec -e`.
+    step = first(second, "the reboot(2) KEXEC of PID 1's `kexec -e`",
+                 lambda r: r["probe"] == "sys_enter_reboot" and r["cmd"] == "KEXEC"
+                 and [a["comm"] for a in r["ancestry"][:1]] == ["systemd-shutdow"])
+    assert step["held"], f"PID 1's kexec -e was not held until its record was durable: {step}"
+    return "PASS", (f"kexec -e: {direct['bootstat']}, kexec[{call['pid']}] held until durable"
+                    f"{', kernel_kexec recorded' if jumped else ''}; systemctl kexec: {last}, systemd-shutdown's "
+                    f"kexec[{step['pid']}] held; both name the image kexec -l loaded")
 
 
 def check_bmc_watchdog(sections, console, kernel):

@@ -79,7 +79,7 @@ public struct WitnessBoot: Equatable, Sendable {
                 let syscallEntry = record.probe.isRebootSyscallEntry
                 let pidOneStops = (syscallEntry && record.cmd?.stops != false)
                     || (record.probe == .execIntent && record.cmdArg?.contains("systemd-shutdown") == true)
-                if record.pid == 1, record.initiator == nil, pidOneStops,
+                if record.isPidOnesOwnStep, record.initiator == nil, pidOneStops,
                    let intent = CallerRecord.initiatingIntent(in: intents[id] ?? [], before: record.time) {
                     record.initiator = CallerRecord.Initiator(intent)
                 }

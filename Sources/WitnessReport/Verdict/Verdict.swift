@@ -26,7 +26,7 @@ public struct Verdict: Codable, Equatable, Sendable {
             case .halt: self = .halt
             case .kexec: self = .kexec
             // (a soft reboot ends no boot: the kernel and the boot id stay)
-            case .cadOn, .cadOff, .suspend, .invalid, .softReboot: return nil
+            case .cadOn, .cadOff, .suspend, .invalid, .softReboot, .kexecLoad: return nil
             }
         }
     }

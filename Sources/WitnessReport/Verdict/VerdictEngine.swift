@@ -129,7 +129,7 @@ public enum VerdictEngine {
         }
         // A graceful reboot ends in PID 1's call: the intent before it names who asked.
         var asker = call
-        if call.pid == 1, let intent = CallerRecord.initiatingIntent(in: facts.records, before: call.time) {
+        if call.isPidOnesOwnStep, let intent = CallerRecord.initiatingIntent(in: facts.records, before: call.time) {
             asker = intent
             evidence.insert(Evidence(source: .witness, time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)), at: 0)
             if let (_, wentOn) = pid1WentOn(facts, cmd: call.cmd) { evidence.insert(wentOn, at: 1) }
@@ -140,20 +140,21 @@ public enum VerdictEngine {
         let converted = facts.pstore.contains { $0.excerpt.contains { $0.contains("reboot-witness: reboot2panic:") } }
         // PID 1 with no intent before it: a graceful stop whose request we did not see
         // (D-Bus, or before arm), unless the power key explains it.
-        let unexplained = asker.pid == 1 && subreason != .acpi
+        let unexplained = asker.isPidOnesOwnStep && subreason != .acpi
         var summary = "\(subreason.words) \(reason.rawValue)"
         if unexplained {
             summary = "graceful \(reason.rawValue) by PID 1 (\(call.comm)); no intent recorded (the request came by D-Bus or before arm)"
-        } else if asker.pid == 1 {
+        } else if asker.isPidOnesOwnStep {
             summary += " (PID 1 \(call.comm), after the power key)"
         } else {
             summary += " by " + who(asker)
         }
         if converted { summary += " (turned into a panic by --reboot2panic)" }
         if call.held { evidence.append(Evidence(source: .witness, time: call.time, excerpt: "held until durable, then replayed")) }
+        if reason == .kexec, let loaded = loadedImage(facts, before: call.time) { evidence.append(loaded) }
         let verdict = Verdict(reason: reason, subreason: unexplained ? .graceful : subreason, summary: summary,
                               confidence: unexplained ? .medium : .high, bootID: facts.bootID,
-                              initiator: asker.pid == 1 ? nil : CallerRecord.Initiator(asker),
+                              initiator: asker.isPidOnesOwnStep ? nil : CallerRecord.Initiator(asker),
                               evidence: evidence, detail: unexplained ? "" : detail)
         return KernelCause.find(in: facts.records, before: call.time)?.explain(verdict) ?? verdict
     }
@@ -171,6 +172,7 @@ public enum VerdictEngine {
         }
         let final = pid1WentOn(facts, cmd: cmd)
         if let (_, wentOn) = final { evidence.append(wentOn) }
+        if reason == .kexec, let loaded = loadedImage(facts, before: facts.cleanStop ?? intent.time) { evidence.append(loaded) }
         let (subreason, detail) = classify(intent, powerKey: facts.journal?.powerKey != nil)
         let verdict = Verdict(reason: reason, subreason: subreason,
                               summary: "\(subreason.words) \(reason.rawValue) by " + who(intent)
@@ -179,6 +181,13 @@ public enum VerdictEngine {
                               confidence: .high, bootID: facts.bootID, initiator: CallerRecord.Initiator(intent),
                               evidence: evidence, detail: detail)
         return KernelCause.find(in: facts.records, before: intent.time)?.explain(verdict) ?? verdict
+    }
+
+    /// What a kexec booted: the last `kexec -l`/`-s` before it (its kernel,
+    /// initrd and command line as typed), and who loaded it.
+    static func loadedImage(_ facts: BootFacts, before time: String) -> Evidence? {
+        guard let load = facts.records.last(where: { $0.cmd == .kexecLoad && $0.time <= time }) else { return nil }
+        return Evidence(source: .witness, time: load.time, excerpt: "image loaded by " + who(load))
     }
 
     /// PID 1 becoming `systemd-shutdown reboot`: the last step before its reboot(2).

@@ -1,21 +1,35 @@
 # guest: systemd
 # guest-kernel: installed
 # kernels: 6.1
-# kexec, for real: the guest loads its own installed kernel and initramfs
-# (kexec -l) and jumps into it (kexec -e: reboot(2) KEXEC, no shutdown).
-# The call is held until its record is durable; the kexec'ed kernel boots
-# the same root, reads the store and says kexec, naming the caller.
-phase_0() {
-	wait_armed
+# kexec, for real, twice. First the guest loads its own installed kernel and
+# initramfs (kexec -l) and jumps into it (kexec -e: reboot(2) KEXEC, no
+# shutdown); the call is held until its record is durable. The kexec'ed
+# kernel reads the store and says kexec, naming kexec and the image. Then it
+# loads the image again and asks `systemctl kexec`: an orderly shutdown whose
+# PID 1 ends with KEXEC; the next kernel's `last` names systemctl.
+load_own_kernel() {
 	V=$(uname -r)
 	kexec -l "/boot/vmlinuz-$V" --initrd="/boot/initrd.img-$V" \
 		--command-line="console=ttyS0 quiet root=/dev/vda rw rootdelay=10 panic=1 rw.scenario=kexec" \
 		|| echo "@@RW-FAIL@@ kexec -l failed"
+}
+phase_0() {
+	wait_armed
+	load_own_kernel
 	sync
 	kexec -e
 	echo "@@RW-FAIL@@ kexec -e returned $?"
 }
 phase_1() {
+	wait_armed
+	section cmdline-1 cat /proc/cmdline
+	section last-kexec-e reboot-witness last --json --store "$STORE"
+	load_own_kernel
+	systemctl kexec
+	sleep 300
+}
+phase_2() {
+	wait_armed
 	section cmdline cat /proc/cmdline
 	report
 }
