@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* PID 1's own socket: it answers before dbus-daemon runs (arm starts early
  * in sysinit) and, unlike the bus, cannot be answered by another name owner. */
@@ -29,6 +30,12 @@ int cw_systemd_soft_reboots(unsigned *count, char *message, int message_size)
 	int rc;
 
 	message[0] = 0;
+	/* sd_booted()'s test, before libsystemd is loaded for nothing (it and
+	 * its compression and crypto libraries cost arm a megabyte of RSS). */
+	if (access("/run/systemd/system/", F_OK) < 0) {
+		snprintf(message, message_size, "systemd is not the init system (no /run/systemd/system)");
+		return -ENOENT;
+	}
 	if ((rc = rw_load_libsystemd()) < 0) {
 		snprintf(message, message_size, "libsystemd.so.0 is not installed");
 		return rc;
