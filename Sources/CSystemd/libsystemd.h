@@ -38,6 +38,7 @@
 	X(sd_bus_process) \
 	X(sd_bus_set_address) \
 	X(sd_bus_set_bus_client) \
+	X(sd_bus_set_method_call_timeout) \
 	X(sd_bus_set_monitor) \
 	X(sd_bus_start) \
 	X(sd_bus_unref) \

@@ -124,10 +124,7 @@ public enum JournalEvidence {
             }
         }
         facts.shutdown.sort { ($0.line.time ?? "") < ($1.line.time ?? "") }
-        // A soft reboot stops every unit through shutdown.target and final.target, and the boot goes
-        // on: PID 1's steps up to its last one are not how the boot ended.
-        let (softReboots, forgedSoftReboots) = softReboots(of: boot, in: journal)
-        if let last = softReboots.last?.line.time { facts.shutdown.removeAll { ($0.line.time ?? "") <= last } }
+        let forgedSoftReboots = softReboots(of: boot, in: journal).forgeries
         facts.commands = userCommands(id, journal, accounts, &vouching)
         // A system unit's start is PID 1's to say (a user manager writes USER_UNIT, never UNIT).
         let starts = journal.entries(

@@ -28,15 +28,23 @@ extension JournalEvidence {
     /// shaped like them that PID 1 did not write (a user's sd_journal_send
     /// with the MESSAGE_ID): never counted, each a finding of its own.
     public static func softReboots(of boot: String, in journal: JournalReader) -> (found: [JournalSoftReboot], forgeries: [ForgedLine]) {
-        let lines = journal.entries(JournalMatch([JournalMatch.boot(boot), "MESSAGE_ID=" + MessageID.startupFinished]), .forward,
-                                    limit: softRebootWindow, fields: lineFields + ["USERSPACE_USEC"])
-            .filter { JournalSoftReboot.count(in: $0.message) != nil }
+        let id = JournalMatch.boot(boot)
+        let fields = lineFields + ["USERSPACE_USEC"]
+        // PID 1's own lines only: anyone may log this MESSAGE_ID, and a flood of it must not push PID 1's out of the window.
+        let pidOne = journal.entries(JournalMatch([id, "_PID=1", "MESSAGE_ID=" + MessageID.startupFinished]), .forward,
+                                     limit: softRebootWindow, fields: fields)
         var vouching = Vouching()
-        let found = vouching.keep(lines, by: .systemd).compactMap { entry -> JournalSoftReboot? in
-            guard let number = JournalSoftReboot.count(in: entry.message) else { return nil }
-            let userspace = entry["USERSPACE_USEC"].flatMap { Int64($0) }.map { min(max($0, 0), entry.realtime) } ?? 0
-            return JournalSoftReboot(number: number, line: JournalLine(entry), began: Instant(microseconds: entry.realtime - userspace))
-        }
+        let found = vouching.keep(pidOne.filter { JournalSoftReboot.count(in: $0.message) != nil }, by: .systemd)
+            .compactMap { entry -> JournalSoftReboot? in
+                guard let number = JournalSoftReboot.count(in: entry.message) else { return nil }
+                let userspace = entry["USERSPACE_USEC"].flatMap { Int64($0) }.map { min(max($0, 0), entry.realtime) } ?? 0
+                return JournalSoftReboot(number: number, line: JournalLine(entry), began: Instant(microseconds: entry.realtime - userspace))
+            }
+        // The same line from anyone else: a finding, never a soft reboot.
+        let posing = journal.entries(JournalMatch([id, "MESSAGE_ID=" + MessageID.startupFinished]), .backward,
+                                     limit: softRebootWindow, fields: fields)
+            .filter { JournalSoftReboot.count(in: $0.message) != nil && !JournalVoucher.systemd.vouches(for: JournalWriter($0)) }
+        posing.forEach { vouching.refuse($0, posingAs: .systemd) }
         return (found, vouching.forgeries)
     }
 }

@@ -62,7 +62,7 @@ public enum LastReport {
         }
         if let index, let session = target.session { return sessionVerdict(session, of: timeline.boots[index], host: host) }
         if let index { return .success(VerdictEngine.decide(FactGathering.gather(index, in: host))) }
-        if choice == .back(1), host.thisHost, let current = timeline.currentIndex, current == 0 {
+        if choice == .back(1), target.session == nil, host.thisHost, let current = timeline.currentIndex, current == 0 {
             // No source lists an earlier boot: what this boot's pstore and kernel log say of it is still worth a verdict.
             host.timeline.insertUnlistedBoot()
             var facts = FactGathering.gather(0, in: host)
@@ -123,14 +123,15 @@ public enum LastReport {
         public var endedBySoftReboot = false
 
         enum CodingKeys: String, CodingKey {
-            case index, bootID = "boot_id", softReboots = "soft_reboots_count", start, lastSeen = "last_seen", current
+            case index, bootID = "boot_id", softReboots = "soft_reboots_count", endedBySoftReboot = "ended_by_soft_reboot"
+            case start, lastSeen = "last_seen", current
             case bootstat, confidence, initiator, summary, verdict
         }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(index, forKey: .index); try c.encode(bootID, forKey: .bootID)
-            try c.encode(softReboots, forKey: .softReboots)
+            try c.encode(softReboots, forKey: .softReboots); try c.encode(endedBySoftReboot, forKey: .endedBySoftReboot)
             try c.encode(start, forKey: .start); try c.encode(lastSeen, forKey: .lastSeen)
             try c.encode(current, forKey: .current); try c.encode(verdict?.bootstat, forKey: .bootstat)
             try c.encode(verdict?.confidence, forKey: .confidence); try c.encode(initiator, forKey: .initiator)
@@ -157,7 +158,9 @@ public enum LastReport {
             // Each soft reboot ends a part of the boot: a line of its own, newest first as the list goes.
             let parts = softReboots.reversed().map { soft -> Line in
                 let before = softReboots.last { $0.number < soft.number }
-                var part = Line(index: index - current, bootID: boot.name, start: before?.time ?? boot.start?.iso8601,
+                // (after a soft reboot only a count tells of, when the part began is not known)
+                let began = before.map { $0.time } ?? boot.start?.iso8601
+                var part = Line(index: index - current, bootID: boot.name, start: began,
                                 lastSeen: soft.time, current: false,
                                 verdict: VerdictEngine.softReboot(soft, bootID: boot.name, armed: boot.witness?.armed))
                 part.softReboots = soft.number - 1

@@ -1,6 +1,6 @@
 import Foundation
 import WitnessEvidence
-import WitnessReport
+@testable import WitnessReport
 import WitnessStore
 import WitnessSystem
 import XCTest
@@ -70,7 +70,9 @@ final class SoftRebootTests: XCTestCase {
     /// restarted: the first two are known from the count only.
     func testSoftRebootsBeforeArmingAreKnownFromTheCount() {
         let reexec = record(.execIntent, pid: 1, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 20)
-        let entries: [StoreEntry] = [start(second: 0, softReboots: 2), .caller(reexec), start(second: 30, softReboots: 3)]
+        // A soft-reboot request from before arm was armed asked for one of the first two, not the third.
+        let early = record(.execIntent, pid: 77, comm: "systemctl", cmd: .softReboot, argv: "systemctl soft-reboot", second: -60)
+        let entries: [StoreEntry] = [.caller(early), start(second: 0, softReboots: 2), .caller(reexec), start(second: 30, softReboots: 3)]
         let boot = WitnessBoot.fold(StoreContents(entries: entries, skipped: 0))[0]
         XCTAssertEqual(boot.softReboots.map(\.number), [1, 2, 3])
         XCTAssertEqual(boot.softReboots.map(\.time), [nil, nil, reexec.time])
@@ -79,6 +81,7 @@ final class SoftRebootTests: XCTestCase {
         XCTAssertEqual(unseen.confidence, .medium)
         let unasked = VerdictEngine.softReboot(boot.softReboots[2], bootID: boot.bootID, armed: boot.armed)
         XCTAssertEqual(unasked.confidence, .medium, "PID 1's re-exec without a recorded request: \(unasked.summary)")
+        XCTAssertNil(unasked.initiator, "the request from before the count is not this one's")
         // A systemd without SoftRebootsCount (nil) adds nothing.
         XCTAssertTrue(WitnessBoot.fold(StoreContents(entries: [start(second: 0, softReboots: nil)], skipped: 0))[0].softReboots.isEmpty)
     }
@@ -141,7 +144,16 @@ final class SoftRebootTests: XCTestCase {
         let ended = JournalFixture.boot("7"), current = JournalFixture.boot("9")
         var journal = JournalFixture()
         journal.bootStart(ended, at: 0)
-        journal.orderlyEnd(ended, at: 40)  // the soft reboot's shutdown.target: the boot went on
+        // A user's flood of the startup-finished MESSAGE_ID must not push PID 1's line out of the window.
+        for i in 0..<300 {
+            journal.forged(boot: ended, second: 10 + Double(i) / 100, "Startup finished in 1s.",
+                           ["SYSLOG_IDENTIFIER": "systemd", "MESSAGE_ID": MessageID.startupFinished])
+        }
+        // The soft reboot's own steps (shutdown.target, final.target): the boot went on.
+        for (offset, target) in ["shutdown.target", "final.target"].enumerated() {
+            journal.add(boot: ended, second: 40 + Double(offset), "Reached target \(target).",
+                        ["SYSLOG_IDENTIFIER": "systemd", "UNIT": target, "MESSAGE_ID": "39f53479d3a045ac8e11786248231fbf"])
+        }
         journal.add(boot: ended, second: 56, "Soft-reboot finished in 14.606s, counter is now at 1.",
                     ["SYSLOG_IDENTIFIER": "systemd", "MESSAGE_ID": MessageID.startupFinished, "USERSPACE_USEC": "14606827",
                      "_CMDLINE": "/usr/lib/systemd/systemd --switched-root --system --deserialize=12"])
@@ -176,5 +188,72 @@ final class SoftRebootTests: XCTestCase {
                       "Soft-reboot finished in 1s, counter is now at 3. and more", "Soft-reboot finished in 1s, counter is now at 9999999999."] {
             XCTAssertNil(JournalSoftReboot.count(in: other), other)
         }
+    }
+
+    /// What a soft reboot leaves behind (wtmp's shutdown entry, audit's
+    /// SYSTEM_SHUTDOWN, PID 1's shutdown.target) is not how the boot ended;
+    /// a step that names an end is kept even where the clock was stepped
+    /// back behind the soft reboot.
+    func testWhatASoftRebootLeftBehindIsNotTheBootsEnd() {
+        func at(_ second: Int64) -> Instant { Instant(seconds: 1_800_000_000 + second) }
+        let soft = SoftReboot(number: 1, time: at(100).iso8601)
+        var facts = BootFacts(bootID: boot)
+        facts.wtmp = [WtmpEntry(kind: .shutdown, user: "shutdown", time: at(90).iso8601),
+                      WtmpEntry(kind: .shutdown, user: "shutdown", time: at(500).iso8601)]
+        facts.audit = [AuditEvent(type: "SYSTEM_SHUTDOWN", time: at(91), serial: 1, fields: [:], location: "audit.log:1"),
+                       AuditEvent(type: "USER_CMD", time: at(92), serial: 2, fields: [:], location: "audit.log:2")]
+        var journal = JournalBootFacts()
+        journal.shutdown = [ShutdownStep(line: JournalLine(time: at(95).iso8601, unit: "shutdown.target", identifier: "systemd",
+                                                           message: "Reached target shutdown.target."), action: nil),
+                            ShutdownStep(line: JournalLine(time: at(60).iso8601, unit: "reboot.target", identifier: "systemd",
+                                                           message: "Reached target reboot.target."), action: .restart)]
+        facts.journal = journal
+        FactGathering.setAsideSoftReboots([soft], &facts)
+        XCTAssertEqual(facts.wtmp.map(\.time), [at(500).iso8601])
+        XCTAssertEqual(facts.audit.map(\.type), ["USER_CMD"])
+        XCTAssertEqual(facts.journal?.shutdown.map(\.line.unit), ["reboot.target"], "a step naming an end stays")
+    }
+
+    /// The store lost the exec record of the first soft reboot (and this
+    /// systemd gave no count): PID 1's journal lines number them, and the
+    /// store's re-exec is joined to the line of its own time.
+    func testTheStoreAndTheJournalAreJoinedByTimeNotByNumber() throws {
+        let ended = "5f1c2a9e0b7d4c3e9a112f6b8d4e7c01", current = JournalFixture.boot("9")
+        func at(_ second: Double) -> String { Instant(microseconds: JournalFixture.epoch + Int64(second * 1_000_000)).iso8601 }
+        var journal = JournalFixture()
+        journal.bootStart(ended, at: 0)
+        for (number, second) in [(1, 30.0), (2, 80.0)] {
+            journal.add(boot: ended, second: second, "Soft-reboot finished in 10.000s, counter is now at \(number).",
+                        ["SYSLOG_IDENTIFIER": "systemd", "MESSAGE_ID": MessageID.startupFinished, "USERSPACE_USEC": "10000000"])
+        }
+        journal.bootStart(current, at: 200)
+        let dir = try temporaryDirectory("soft-reboot-join")
+        try journal.write(to: dir.appendingPathComponent("journal"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("store"), withIntermediateDirectories: true)
+        let store = try SlotStore(directory: dir.appendingPathComponent("store").path, size: 64 * 1024, create: true)
+        var asked = record(.execIntent, pid: 292, comm: "systemctl", cmd: .softReboot, argv: "systemctl soft-reboot", second: 0)
+        asked.time = at(60)
+        var reexec = record(.execIntent, pid: 1, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 0)
+        reexec.time = at(70.5)
+        var marker = StoreEntry.BootMarker(bootID: boot, time: at(5), kernel: "6.12.0", pid: 233)
+        marker.softReboots = nil
+        try store.append([.start(marker), .caller(asked), .caller(reexec)])
+        var locations = HostEvidence.Locations()
+        locations.store = dir.appendingPathComponent("store").path
+        locations.journalDirectory = dir.appendingPathComponent("journal").path
+        locations.syslogDirectory = nil
+        locations.auditDirectory = "/nonexistent"
+        locations.wtmp = "/nonexistent"
+        locations.kernelLog = "/nonexistent"
+        locations.watchdogRoot = "/nonexistent"
+        locations.pstoreRoots = []
+        let host = HostEvidence(locations, current: JournalFixture.dashed(current), currentStart: nil)
+        let listed = try XCTUnwrap(host.timeline.boots.first { $0.id == boot })
+        let soft = host.softReboots(of: listed)
+        XCTAssertEqual(soft.map(\.number), [1, 2])
+        XCTAssertNil(soft[0].reexec, "the first is the journal's alone")
+        XCTAssertEqual(soft[1].reexec?.time, reexec.time)
+        XCTAssertEqual(try LastReport.verdict(LastReport.Target("1/1")!, host: host).get().initiator?.pid, 292)
+        XCTAssertEqual(try LastReport.verdict(LastReport.Target("1/0")!, host: host).get().bootstat, "soft_reboot,graceful,")
     }
 }

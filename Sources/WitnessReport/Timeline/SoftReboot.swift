@@ -1,5 +1,6 @@
 import WitnessEvidence
 import WitnessModel
+import WitnessSystem
 
 /// One soft reboot inside a boot (systemd 254+): PID 1 stopped every unit,
 /// killed what was left and re-executed itself; the kernel and the boot id
@@ -16,10 +17,18 @@ public struct SoftReboot: Equatable, Sendable {
     public var intent: CallerRecord?
     /// PID 1's "Soft-reboot finished …, counter is now at N." in the journal.
     public var journal: JournalSoftReboot?
+    /// For one only a count tells of: the start marker that counted it (it
+    /// happened before then).
+    public var countedAt: String?
 
-    public init(number: Int, time: String? = nil, reexec: CallerRecord? = nil, intent: CallerRecord? = nil, journal: JournalSoftReboot? = nil) {
+    public init(number: Int, time: String? = nil, reexec: CallerRecord? = nil, intent: CallerRecord? = nil, journal: JournalSoftReboot? = nil,
+                countedAt: String? = nil) {
         self.number = number; self.time = time; self.reexec = reexec; self.intent = intent; self.journal = journal
+        self.countedAt = countedAt
     }
+
+    /// It happened by then, as far as anything says.
+    var happenedBy: String? { time ?? countedAt }
 }
 
 extension HostEvidence {
@@ -30,14 +39,19 @@ extension HostEvidence {
         var merged = boot.witness?.softReboots ?? []
         guard let id = boot.id, let reader = try? journal?.get() else { return merged }
         for logged in JournalEvidence.softReboots(of: id, in: reader).found {
-            if let known = merged.firstIndex(where: { $0.number == logged.number }) {
+            // The same soft reboot: PID 1's re-exec between the new userspace's start and its line (by
+            // time, not by number: a lost exec record or a count the store lacks shifts the store's numbers).
+            let window = (logged.began.microseconds - 5_000_000)...(Instant(iso8601: logged.line.time ?? "")?.microseconds ?? logged.began.microseconds)
+            if let known = merged.firstIndex(where: { $0.journal == nil && $0.reexec.flatMap { Instant(iso8601: $0.time) }
+                                                  .map { window.contains($0.microseconds) } == true })
+                ?? merged.firstIndex(where: { $0.journal == nil && $0.reexec == nil && $0.number == logged.number }) {
                 merged[known].journal = logged
-                merged[known].time = merged[known].time ?? logged.began.iso8601
+                merged[known].number = logged.number  // systemd's own count
             } else {
                 merged.append(SoftReboot(number: logged.number, time: logged.began.iso8601, journal: logged))
             }
         }
-        return merged.sorted { $0.number < $1.number }
+        return merged.sorted { ($0.happenedBy ?? "", $0.number) < ($1.happenedBy ?? "", $1.number) }
     }
 }
 
@@ -52,12 +66,12 @@ extension WitnessBoot {
             guard let count = marker.softReboots else { return }
             let known = softReboots.last?.number ?? 0
             if count > known {
-                softReboots += (known + 1...count).map { SoftReboot(number: $0) }
+                softReboots += (known + 1...count).map { SoftReboot(number: $0, countedAt: marker.time) }
             }
         case .caller(let record) where record.isPidOneReexecForSoftReboot:
             let previous = softReboots.last
             let asked = CallerRecord.initiatingIntent(in: intents.filter { $0 != record }, before: record.time,
-                                                      after: previous?.time, asking: { $0 == .softReboot })
+                                                      after: previous?.happenedBy, asking: { $0 == .softReboot })
             softReboots.append(SoftReboot(number: (previous?.number ?? 0) + 1, time: record.time, reexec: record, intent: asked))
         default:
             return

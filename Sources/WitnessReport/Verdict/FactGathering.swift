@@ -53,6 +53,7 @@ public enum FactGathering {
             facts.sourceNotes.append(Evidence(source: .wtmp, time: nil, excerpt: "unreadable: \(error)", stance: .note))
         }
         confirmSyslogCommands(&facts)
+        setAsideSoftReboots(host.softReboots(of: boot), &facts)
         let signs = [boot.lastSeen, facts.journal?.last?.time.flatMap(Instant.init(iso8601:)),
                      facts.audit.last?.time, facts.wtmp.last.flatMap { Instant(iso8601: $0.time) }]
         facts.lastSeen = signs.compactMap { $0 }.max()?.iso8601
@@ -151,6 +152,20 @@ extension FactGathering {
             facts.failedAttempts.append(Evidence(source: .syslog, time: next?.start?.iso8601,
                                                  excerpt: "the next boot never finished starting up (no \"Startup finished\" from systemd in the text logs)"))
         }
+    }
+
+    /// A soft reboot goes through shutdown.target, so it leaves PID 1's
+    /// shutdown steps, wtmp's shutdown entry and audit's SYSTEM_SHUTDOWN
+    /// behind, and the boot goes on: what came before the last one is not how
+    /// the boot ended. PID 1's steps that name an end (reboot.target, a
+    /// client's request) are kept whatever the clock says: a clock stepped
+    /// back must not erase the real end.
+    static func setAsideSoftReboots(_ softReboots: [SoftReboot], _ facts: inout BootFacts) {
+        let times = softReboots.compactMap { $0.journal?.line.time ?? $0.time }
+        guard let last = times.max(), let resumed = Instant(iso8601: last) else { return }
+        facts.journal?.shutdown.removeAll { $0.action == nil && $0.requester == nil && ($0.line.time ?? "") <= last }
+        facts.wtmp.removeAll { $0.kind == .shutdown && Instant(iso8601: $0.time).map { $0 <= resumed } == true }
+        facts.audit.removeAll { ["SYSTEM_SHUTDOWN", "SYSTEM_RUNLEVEL"].contains($0.type) && $0.time <= resumed }
     }
 
     /// The audit log is written by the kernel and root processes only: where
