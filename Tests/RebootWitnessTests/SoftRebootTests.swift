@@ -25,6 +25,21 @@ final class SoftRebootTests: XCTestCase {
                                      pid: 233, softReboots: softReboots))
     }
 
+    /// This host's other sources left out: only the store and the journal given.
+    func onlyThese(store: String, journal: String?) -> HostEvidence.Locations {
+        var locations = HostEvidence.Locations()
+        locations.store = store
+        locations.readJournal = journal != nil
+        locations.journalDirectory = journal
+        locations.syslogDirectory = nil
+        locations.auditDirectory = "/nonexistent"
+        locations.wtmp = "/nonexistent"
+        locations.kernelLog = "/nonexistent"
+        locations.watchdogRoot = "/nonexistent"
+        locations.pstoreRoots = []
+        return locations
+    }
+
     static let reexecArgv = ["/usr/lib/systemd/systemd", "--switched-root", "--system", "--deserialize=43"]
 
     func testOnlyPidOnesReexecWithASwitchedRootIsASoftReboot() {
@@ -108,15 +123,7 @@ final class SoftRebootTests: XCTestCase {
         let reboot = record(.execIntent, pid: 500, comm: "reboot", cmd: .restart, argv: "reboot", second: 40)
         let final = record(.sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, second: 50)
         try store.append([start(second: 0, softReboots: 0)] + [asked, reexec, reboot, final].map { .caller($0) })
-        var locations = HostEvidence.Locations()
-        locations.store = dir.appendingPathComponent("store").path
-        locations.readJournal = false
-        locations.syslogDirectory = nil
-        locations.auditDirectory = "/nonexistent"
-        locations.wtmp = "/nonexistent"
-        locations.kernelLog = "/nonexistent"
-        locations.watchdogRoot = "/nonexistent"
-        locations.pstoreRoots = []
+        let locations = onlyThese(store: dir.appendingPathComponent("store").path, journal: nil)
         let host = HostEvidence(locations, current: "0badc0de-0000-4000-8000-000000000001", currentStart: nil)
         let list = LastReport.list(host: host, count: nil)
         let ofBoot = list.filter { $0.bootID == boot }
@@ -162,15 +169,7 @@ final class SoftRebootTests: XCTestCase {
         journal.bootStart(current, at: 200)
         let dir = try temporaryDirectory("soft-reboot-journal")
         try journal.write(to: dir.appendingPathComponent("journal"))
-        var locations = HostEvidence.Locations()
-        locations.store = dir.appendingPathComponent("no-store").path
-        locations.journalDirectory = dir.appendingPathComponent("journal").path
-        locations.syslogDirectory = nil
-        locations.auditDirectory = "/nonexistent"
-        locations.wtmp = "/nonexistent"
-        locations.kernelLog = "/nonexistent"
-        locations.watchdogRoot = "/nonexistent"
-        locations.pstoreRoots = []
+        let locations = onlyThese(store: dir.appendingPathComponent("no-store").path, journal: dir.appendingPathComponent("journal").path)
         let host = HostEvidence(locations, current: JournalFixture.dashed(current), currentStart: nil)
         let ofBoot = LastReport.list(host: host, count: nil).filter { $0.bootID == JournalFixture.dashed(ended) }
         XCTAssertEqual(ofBoot.map(\.softReboots), [1, 0], "the forged 'counter is now at 2' is not a soft reboot")
@@ -238,15 +237,7 @@ final class SoftRebootTests: XCTestCase {
         var marker = StoreEntry.BootMarker(bootID: boot, time: at(5), kernel: "6.12.0", pid: 233)
         marker.softReboots = nil
         try store.append([.start(marker), .caller(asked), .caller(reexec)])
-        var locations = HostEvidence.Locations()
-        locations.store = dir.appendingPathComponent("store").path
-        locations.journalDirectory = dir.appendingPathComponent("journal").path
-        locations.syslogDirectory = nil
-        locations.auditDirectory = "/nonexistent"
-        locations.wtmp = "/nonexistent"
-        locations.kernelLog = "/nonexistent"
-        locations.watchdogRoot = "/nonexistent"
-        locations.pstoreRoots = []
+        let locations = onlyThese(store: dir.appendingPathComponent("store").path, journal: dir.appendingPathComponent("journal").path)
         let host = HostEvidence(locations, current: JournalFixture.dashed(current), currentStart: nil)
         let listed = try XCTUnwrap(host.timeline.boots.first { $0.id == boot })
         let soft = host.softReboots(of: listed)
