@@ -90,6 +90,7 @@ final class SoftRebootTests: XCTestCase {
         let entries: [StoreEntry] = [.caller(early), start(second: 0, softReboots: 2), .caller(reexec), start(second: 30, softReboots: 3)]
         let boot = WitnessBoot.fold(StoreContents(entries: entries, skipped: 0))[0]
         XCTAssertEqual(boot.softReboots.map(\.number), [1, 2, 3])
+        XCTAssertTrue(boot.summary.contains("(last armed after soft reboot 3)"), boot.summary)
         XCTAssertEqual(boot.softReboots.map(\.time), [nil, nil, reexec.time])
         let unseen = VerdictEngine.softReboot(boot.softReboots[0], bootID: boot.bootID, armed: boot.armed)
         XCTAssertEqual(unseen.bootstat, "soft_reboot,graceful,")

@@ -255,7 +255,13 @@ def check_soft_reboot(sections, console, kernel):
     rest, part = of_boot
     assert rest["bootstat"].startswith("reboot,service,rw-scenario.service"), f"the boot's end: {rest['bootstat']}: {rest['summary']}"
     assert part["bootstat"].startswith("soft_reboot,container,"), f"its soft reboot: {part['bootstat']}"
+    # Restarted after the soft reboot: the new arm adopts the pinned capture, and PID 1 tells it the count.
+    pinning = status(sections, "status-rearmed")["capture"]["pinning"]
+    assert pinning["lifecycle"] == "adopted", f"arm restarted after the soft reboot: {pinning}"
+    summary = sections["dump-rearmed"].splitlines()[0]
+    assert "(last armed after soft reboot 1)" in summary, f"SoftRebootsCount over PID 1's private socket: {summary}"
     finished = sections.get("finished", "")
     message_id = json.loads(finished.splitlines()[0]).get("MESSAGE_ID") if finished.startswith("{") else None
-    return "PASS", (f"one boot id, arm pid {arm_before} throughout; `last --list`: {part['bootstat']} then {rest['bootstat']}; "
+    return "PASS", (f"one boot id, arm pid {arm_before} throughout, then restarted: adopted, told SoftRebootsCount 1; "
+                    f"`last --list`: {part['bootstat']} then {rest['bootstat']}; "
                     f"PID 1's 'Soft-reboot finished' MESSAGE_ID {message_id}")

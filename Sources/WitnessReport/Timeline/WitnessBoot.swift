@@ -25,6 +25,8 @@ public struct WitnessBoot: Equatable, Sendable {
     public var bootLoader: [String] = []
     /// Its soft reboots, oldest first (each ends one userspace session of the boot).
     public var softReboots: [SoftReboot] = []
+    /// systemd's SoftRebootsCount when the witness was last armed in it (nil: not told).
+    public var softRebootsAtArming: Int?
     /// The earliest and latest time of anything stored for this boot.
     public var first: String?
     public var last: String?
@@ -40,6 +42,7 @@ public struct WitnessBoot: Equatable, Sendable {
                 : "witness armed (its start marker was overwritten: the store is full)"
         }
         var text = "witness armed \(armed)"
+        if let count = softRebootsAtArming, count > 0 { text += " (last armed after soft reboot \(count))" }
         if let lastAlive { text += ", last seen alive \(lastAlive)" }
         text += stopped.map { ", stopped cleanly \($0)" }
             ?? "; no clean stop (reset, panic, power loss, or a reboot it did not outlive)"
@@ -65,6 +68,7 @@ public struct WitnessBoot: Equatable, Sendable {
             switch entry {
             case .start(let m):
                 boot.armed = boot.armed ?? m.time
+                boot.softRebootsAtArming = m.softReboots ?? boot.softRebootsAtArming
                 // Armed again after a clean stop (a restart, an upgrade): that stop did not end the witnessing.
                 if let stopped = boot.stopped, stopped <= m.time { boot.stopped = nil }
                 boot.bootLoader += m.bootLoader ?? []

@@ -21,6 +21,11 @@ phase_1() {
 	section finished journalctl -b 0 _PID=1 --grep='^Soft-reboot finished' -o json --no-pager
 	section list-soft reboot-witness last --list --json --store "$STORE"
 	section session reboot-witness last --boot 0/0 --json --store "$STORE"
+	# Restarted now (an upgrade would): it adopts the pinned capture and asks PID 1 for the count.
+	systemctl restart reboot-witness
+	wait_armed
+	section status-rearmed reboot-witness status --json --store "$STORE"
+	section dump-rearmed reboot-witness dump --store "$STORE" --boot all
 	systemctl reboot
 	sleep 300
 }
