@@ -15,10 +15,8 @@ int cw_logind_inhibit(const char *what, const char *who, const char *why, const 
 	int fd = -1, rc;
 
 	message[0] = 0;
-	if ((rc = rw_load_libsystemd()) < 0) {
-		snprintf(message, message_size, "libsystemd.so.0 is not installed");
+	if ((rc = rw_require_libsystemd(message, message_size)) < 0)
 		return rc;
-	}
 	if ((rc = rw_sd_bus_open_system(&bus)) < 0) {
 		snprintf(message, message_size, "cannot reach the system bus: %s", strerror(-rc));
 		return rc;

@@ -68,4 +68,7 @@ RW_LIBSYSTEMD_FUNCTIONS(RW_DECLARE_EXTERN)
  * -ENOSYS when it lacks one of them. Tried once per process. */
 int rw_load_libsystemd(void);
 
+/* rw_load_libsystemd(), with the reason in `message` when it fails. */
+int rw_require_libsystemd(char *message, int message_size);
+
 #endif

@@ -38,10 +38,8 @@ int cw_systemd_soft_reboots(unsigned *count, char *message, int message_size)
 		snprintf(message, message_size, "systemd is not the init system (no /run/systemd/system)");
 		return -ENOENT;
 	}
-	if ((rc = rw_load_libsystemd()) < 0) {
-		snprintf(message, message_size, "libsystemd.so.0 is not installed");
+	if ((rc = rw_require_libsystemd(message, message_size)) < 0)
 		return rc;
-	}
 	/* Not the system bus: arm starts before dbus-daemon, and a call to its
 	 * socket would wait for the daemon (socket activation) until the timeout. */
 	if ((rc = open_private(&bus)) < 0) {
