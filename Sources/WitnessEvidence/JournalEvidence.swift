@@ -124,7 +124,6 @@ public enum JournalEvidence {
             }
         }
         facts.shutdown.sort { ($0.line.time ?? "") < ($1.line.time ?? "") }
-        let forgedSoftReboots = softReboots(of: boot, in: journal).forgeries
         facts.commands = userCommands(id, journal, accounts, &vouching)
         // A system unit's start is PID 1's to say (a user manager writes USER_UNIT, never UNIT).
         let starts = journal.entries(
@@ -138,7 +137,7 @@ public enum JournalEvidence {
             .reversed().filter { $0.message.includesAny(troubleMarkers) }
         facts.kernelTrouble = vouching.keep(kernel, by: .kernel).map(JournalLine.init)
         facts.restarts = restartCounts(id, journal, &vouching)
-        facts.forgeries = vouching.forgeries + forgedSoftReboots
+        facts.forgeries = vouching.forgeries
         return facts
     }
 

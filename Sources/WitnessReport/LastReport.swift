@@ -149,8 +149,9 @@ public enum LastReport {
         let current = host.timeline.currentIndex ?? boots.count
         return (newest..<boots.count).reversed().flatMap { index -> [Line] in
             let boot = boots[index]
-            let verdict = boot.isCurrent ? nil : VerdictEngine.decide(FactGathering.gather(index, in: host))
-            let softReboots = host.softReboots(of: boot)
+            let facts = boot.isCurrent ? nil : FactGathering.gather(index, in: host)
+            let verdict = facts.map(VerdictEngine.decide)
+            let softReboots = facts?.softReboots ?? host.softReboots(of: boot)
             var line = Line(index: index - current, bootID: boot.name, start: boot.start?.iso8601,
                             lastSeen: boot.isCurrent ? nil : verdict?.lastSeen ?? boot.lastSeen?.iso8601,
                             current: boot.isCurrent, verdict: verdict)

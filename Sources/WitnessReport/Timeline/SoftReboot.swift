@@ -36,9 +36,15 @@ extension HostEvidence {
     /// journal line where the journal has it, and the journal's alone where
     /// the witness was not armed.
     public func softReboots(of boot: BootTimeline.Boot) -> [SoftReboot] {
+        softRebootEvidence(of: boot).found
+    }
+
+    /// The same, with the journal's lines posing as PID 1's (findings of their own).
+    func softRebootEvidence(of boot: BootTimeline.Boot) -> (found: [SoftReboot], forgeries: [ForgedLine]) {
         var merged = boot.witness?.softReboots ?? []
-        guard let id = boot.id, let reader = try? journal?.get() else { return merged }
-        for logged in JournalEvidence.softReboots(of: id, in: reader).found {
+        guard let id = boot.id, let reader = try? journal?.get() else { return (merged, []) }
+        let (logs, forgeries) = JournalEvidence.softReboots(of: id, in: reader)
+        for logged in logs {
             // The same soft reboot: PID 1's re-exec between the new userspace's start and its line (by
             // time, not by number: a lost exec record or a count the store lacks shifts the store's numbers).
             let window = (logged.began.microseconds - 5_000_000)...(Instant(iso8601: logged.line.time ?? "")?.microseconds ?? logged.began.microseconds)
@@ -51,7 +57,7 @@ extension HostEvidence {
                 merged.append(SoftReboot(number: logged.number, time: logged.began.iso8601, journal: logged))
             }
         }
-        return merged.sorted { ($0.happenedBy ?? "", $0.number) < ($1.happenedBy ?? "", $1.number) }
+        return (merged.sorted { ($0.happenedBy ?? "", $0.number) < ($1.happenedBy ?? "", $1.number) }, forgeries)
     }
 }
 

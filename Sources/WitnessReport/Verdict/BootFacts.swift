@@ -37,6 +37,8 @@ public struct BootFacts: Equatable, Sendable {
     /// Lines posing as evidence their writers cannot vouch for (a forgery
     /// attempt is itself a finding: shown against whatever it claimed).
     public var forgeries: [ForgedLine] = []
+    /// The boot's soft reboots (store and journal), oldest first.
+    public var softReboots: [SoftReboot] = []
 
     public init(bootID: String) { self.bootID = bootID }
 

@@ -53,7 +53,10 @@ public enum FactGathering {
             facts.sourceNotes.append(Evidence(source: .wtmp, time: nil, excerpt: "unreadable: \(error)", stance: .note))
         }
         confirmSyslogCommands(&facts)
-        setAsideSoftReboots(host.softReboots(of: boot), &facts)
+        let (softReboots, forgedSoftReboots) = host.softRebootEvidence(of: boot)
+        facts.softReboots = softReboots
+        facts.forgeries += forgedSoftReboots
+        setAsideSoftReboots(softReboots, &facts)
         let signs = [boot.lastSeen, facts.journal?.last?.time.flatMap(Instant.init(iso8601:)),
                      facts.audit.last?.time, facts.wtmp.last.flatMap { Instant(iso8601: $0.time) }]
         facts.lastSeen = signs.compactMap { $0 }.max()?.iso8601
