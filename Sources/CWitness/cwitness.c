@@ -161,15 +161,35 @@ void cw_release_free_memory(void)
 #define MADV_PAGEOUT 21
 #endif
 
-/* Read-only segments of the executable itself (not of shared libraries). */
-static int page_out_segments(struct dl_phdr_info *info, size_t size, void *data)
+/* Whether the object's text was relocated in place (DT_TEXTREL): then its
+ * read-only segments hold private copies that only its relocation made. */
+static int has_text_relocations(const struct dl_phdr_info *info)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_DYNAMIC)
+			continue;
+		for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr); d->d_tag != DT_NULL; d++)
+			if (d->d_tag == DT_TEXTREL || (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_TEXTREL)))
+				return 1;
+	}
+	return 0;
+}
+
+/* The read-only PT_LOAD segments (never PF_W: RELRO and the GOT are in the
+ * writable one) of the executable and of every library loaded from a file. */
+static int release_segments(struct dl_phdr_info *info, size_t size, void *data)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	int *done = data;
+	int executable = !info->dlpi_name || info->dlpi_name[0] == '\0';
 
 	(void)size;
-	if (info->dlpi_name && info->dlpi_name[0] != '\0')
-		return 0; /* the main program is the object with no name */
+	if (!executable && info->dlpi_name[0] != '/')
+		return 0; /* the vDSO */
+	if (has_text_relocations(info))
+		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		unsigned long start, end;
@@ -178,17 +198,22 @@ static int page_out_segments(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
 		end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
-		if (madvise((void *)start, end - start, MADV_PAGEOUT) == 0)
+		/* Our own file's pages leave the page cache where no one else maps them. */
+		if (executable)
+			madvise((void *)start, end - start, MADV_PAGEOUT);
+		/* Every page leaves this process's page tables (the page cache keeps
+		 * what others use): the next touch maps it again, from the file. */
+		if (madvise((void *)start, end - start, MADV_DONTNEED) == 0)
 			(*done)++;
 	}
-	return 1;
+	return 0;
 }
 
-int cw_page_out_own_code(void)
+int cw_page_out_code(void)
 {
 	int done = 0;
 
-	dl_iterate_phdr(page_out_segments, &done);
+	dl_iterate_phdr(release_segments, &done);
 	return done;
 }
 

@@ -220,8 +220,19 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// An intent passed on by the system on someone's behalf (logind asking
     /// systemd to start reboot.target): not who asked.
     public var isRelayedIntent: Bool {
-        isIntent && (comm == "systemd-logind" || isPidOnesOwnStep || (isHostsOwn && ppid == 1 && Self.shutdownUnits.contains(unit ?? "")))
+        isIntent && (isLogind || isPidOnesOwnStep || (isHostsOwn && ppid == 1 && Self.shutdownUnits.contains(unit ?? "")))
     }
+
+    /// systemd-logind itself. Never by its comm: any process may call itself
+    /// "systemd-logind" (prctl) to pass its own request off as logind's
+    /// relay. Root, on the host, in logind's unit (the cgroup; only root moves
+    /// a process there) or running logind's binary (the exe the kernel names).
+    var isLogind: Bool {
+        isHostsOwn && euid == 0 && (unit == "systemd-logind.service" || Self.logindBinaries.contains(exe ?? ""))
+    }
+
+    /// Where distributions install logind (/lib: before the /usr merge).
+    static let logindBinaries: Set<String> = ["/usr/lib/systemd/systemd-logind", "/lib/systemd/systemd-logind"]
 
     /// PID 1's own last step: PID 1 itself (systemd-shutdown), or the
     /// `kexec -e` that systemd-shutdown forks for a kexec (it runs

@@ -8,6 +8,7 @@ extension WitnessProbes.AttachPolicy: ExpressibleByArgument {}
 
 struct Arm: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "arm",
         abstract: "Attach the probes and record every caller until SIGINT/SIGTERM.",
         discussion: """
             Prints a line beginning with "armed" on standard error once every probe that can \

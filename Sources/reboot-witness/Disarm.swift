@@ -8,6 +8,7 @@ import WitnessSystem
 
 struct Disarm: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "disarm",
         abstract: "Stop a running arm, remove its pinned capture, restore every setting --reboot2panic changed.",
         discussion: """
             Sends SIGTERM to the arm recorded in the store (it writes its clean-stop marker and \

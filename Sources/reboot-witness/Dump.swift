@@ -9,6 +9,7 @@ extension BootSelection: ExpressibleByArgument {}
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Show the captured callers, newest last.",
         discussion: """
             EXAMPLES:

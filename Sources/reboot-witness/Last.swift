@@ -5,6 +5,7 @@ import WitnessStore
 
 struct Last: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "last",
         abstract: "How the previous boot ended (or every boot, with --list), with the evidence for and against.",
         discussion: """
             Works on a host where the witness was never armed: it reads the witness store where \

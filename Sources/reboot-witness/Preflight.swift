@@ -6,6 +6,7 @@ import WitnessSystem
 
 struct Preflight: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "preflight",
         abstract: "Check, before rebooting, that the next boot can mount root.",
         discussion: """
             Resolves the next boot (GRUB's grubenv next_entry or saved_entry and grub.cfg's \\

@@ -27,6 +27,8 @@ struct RebootWitnessCommand: ParsableCommand {
               reboot-witness disarm                      stop arm, undo --reboot2panic
             """,
         version: Version.string,
+        // Each names itself (commandName): ArgumentParser would otherwise derive the name with
+        // String(describing:), whose casts scan every protocol conformance in the binary, at every start.
         subcommands: [Arm.self, Status.self, Dump.self, Last.self, Preflight.self, Disarm.self]
     )
 }

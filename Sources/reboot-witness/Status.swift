@@ -6,6 +6,7 @@ import WitnessStore
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Report what this kernel allows: BTF, probe points and how they attach, hold, pstore, store.",
         discussion: """
             Without a running `arm`, shows how each probe point would attach (fentry, kprobe or \

@@ -123,8 +123,9 @@ final class InitiatorLinkTests: XCTestCase {
     /// gone)". One rule now: someone asked directly, unnamed, which is truer
     /// than naming the system that relayed it; both readers say so.
     func testDumpAndLastNameTheSameInitiator() {
-        let relayed = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
+        var relayed = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
                              argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target", time: "2026-01-01T00:00:01.000Z")
+        relayed.cgroup = "/system.slice/systemd-logind.service"
         let gone = record(probe: .dbus, pid: 0, comm: "(sender gone)", cmd: .restart,
                           argv: "org.freedesktop.login1.Manager.Reboot from :1.99", time: "2026-01-01T00:00:02.000Z")
         let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
@@ -140,5 +141,30 @@ final class InitiatorLinkTests: XCTestCase {
         let named = record(probe: .execIntent, pid: 4242, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
                            time: "2026-01-01T00:00:00.500Z")
         XCTAssertEqual(CallerRecord.initiatingIntent(in: [named, relayed, gone], before: shutdown.time)?.pid, 4242)
+    }
+
+    /// [mallory, a user on the host, names her process "systemd-logind"
+    /// (prctl) and asks for the reboot herself]: a relay is logind by what
+    /// the kernel says of it (root, logind's unit or binary), not by its
+    /// comm, so she is named, not passed over as the system's relay.
+    func testAProcessCallingItselfLogindIsNotTakenForLogindsRelay() {
+        var mallory = record(probe: .dbus, pid: 5150, comm: "systemd-logind", cmd: .restart,
+                             argv: "org.freedesktop.login1.Manager.Reboot from :1.77", time: "2026-01-01T00:00:01.000Z")
+        mallory.uid = 1000; mallory.euid = 1000; mallory.user = "mallory"
+        mallory.exe = "/home/mallory/systemd-logind"
+        mallory.cgroup = "/user.slice/user-1000.slice/session-4.scope"
+        var logind = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
+                            argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2", time: "2026-01-01T00:00:02.000Z")
+        logind.exe = "/usr/lib/systemd/systemd-logind"
+        logind.cgroup = "/system.slice/systemd-logind.service"
+        let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
+        XCTAssertFalse(mallory.isRelayedIntent)
+        XCTAssertTrue(logind.isRelayedIntent)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [mallory, logind], before: shutdown.time)?.pid, 5150)
+        // Root's own binary elsewhere (a cgroup v1 host's record) is still logind; root in a container is not.
+        logind.cgroup = "/"
+        XCTAssertTrue(logind.isRelayedIntent)
+        logind.container = ContainerID(runtime: "docker", id: String(repeating: "ab", count: 32))
+        XCTAssertFalse(logind.isRelayedIntent)
     }
 }

@@ -53,12 +53,14 @@ int cw_ipmi_request(int fd, unsigned char netfn, unsigned char cmd, const unsign
  * freed (glibc keeps freed arenas otherwise). malloc.h is not in Swift's Glibc. */
 void cw_release_free_memory(void);
 
-/* madvise(MADV_PAGEOUT) on the executable's own read-only segments (code,
- * constants, the embedded BPF objects): once armed, the pages only starting
- * used leave memory; the caller then touches its record path again. Clean
- * file pages only: nothing is lost, what is needed faults back in. Returns
- * the segments paged out (0 before 5.4, where MADV_PAGEOUT does not exist). */
-int cw_page_out_own_code(void);
+/* Drops the read-only segments (code, constants, the embedded BPF objects)
+ * of the executable and of its libraries from this process's memory
+ * (MADV_DONTNEED; the executable's own pages also leave the page cache,
+ * MADV_PAGEOUT, 5.4+): once armed, the pages only starting used are gone and
+ * the caller touches its record path again. Clean file pages only (never a
+ * PF_W segment, never an object with text relocations): nothing is lost,
+ * what is needed faults back in. Returns the segments released. */
+int cw_page_out_code(void);
 
 /* open(2) of `path` as if `rootfd` were the root directory (chroot-like:
  * absolute symlinks and ".." stay inside it, magic links refused):

@@ -110,12 +110,13 @@ extension ArmSession {
 
     /// Once armed and the report is done (it read the journal, the audit
     /// log and wtmp on another thread): freed heap goes back to the kernel,
-    /// and the binary's pages only starting touched (argument parsing, BPF
-    /// loading, the report) leave memory; the record path is touched again,
-    /// so that a held reboot(2) never waits for a page of it.
+    /// and the code pages only starting touched (argument parsing, BPF
+    /// loading, the report; libsystemd and the libraries it pulled in) leave
+    /// memory; the record path is touched again, so that a held reboot(2)
+    /// never waits for a page of it.
     func releaseStartupMemory() {
         cw_release_free_memory()
-        _ = cw_page_out_own_code()
+        _ = cw_page_out_code()
         warmUp()
     }
 

@@ -37,7 +37,7 @@ struct KernelCause {
                                evidence: [Evidence(source: .witness, time: trip.time, excerpt: RecordFormatter.oneLine(trip))])
         }
         let keys = recent.filter { keyboard.contains($0.probe) }
-        if let pressed = keys.first {
+        if !keys.isEmpty {
             // With kernel.ctrl-alt-del = 1 the kernel restarts through deferred_cad;
             // with 0 it signals PID 1 (systemd starts ctrl-alt-del.target).
             let direct = keys.contains { $0.probe == .deferredCad }
