@@ -225,10 +225,13 @@ public struct CallerRecord: Codable, Equatable, Sendable {
 
     /// systemd-logind itself. Never by its comm: any process may call itself
     /// "systemd-logind" (prctl) to pass its own request off as logind's
-    /// relay. Root, on the host, in logind's unit (the cgroup; only root moves
-    /// a process there) or running logind's binary (the exe the kernel names).
+    /// relay. Root, on the host (in no container, and not in another PID
+    /// namespace where that is known: D-Bus senders stored by earlier builds
+    /// do not say), in logind's unit (the cgroup; only root moves a process there)
+    /// or running logind's binary (the exe the kernel names).
     var isLogind: Bool {
-        isHostsOwn && euid == 0 && (unit == "systemd-logind.service" || Self.logindBinaries.contains(exe ?? ""))
+        inInitPidNs != false && container == nil && podUID == nil && euid == 0
+            && (unit == "systemd-logind.service" || Self.logindBinaries.contains(exe ?? ""))
     }
 
     /// Where distributions install logind (/lib: before the /usr merge).

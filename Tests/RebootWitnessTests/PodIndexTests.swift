@@ -77,7 +77,7 @@ final class PodIndexTests: XCTestCase {
         let root = try temporaryDirectory("many")
         let pods = root.appendingPathComponent("pods")
         try FileManager.default.createDirectory(at: pods, withIntermediateDirectories: true)
-        for n in 0..<30 { FileManager.default.createFile(atPath: pods.appendingPathComponent("ns_p\(n)_\(Self.uid)").path, contents: nil) }
+        for n in 0..<30 { _ = FileManager.default.createFile(atPath: pods.appendingPathComponent("ns_p\(n)_\(Self.uid)").path, contents: nil) }
         var notes: [String] = []
         XCTAssertEqual(PodIndex.names(in: pods.path, limit: 10, notes: &notes).count, 10)
         XCTAssertEqual(notes, ["\(pods.path): more than 10 entries, the rest not read"])

@@ -24,6 +24,9 @@ enum ProcessAttribution {
             parent = p == 1 ? nil : parentPID(of: p, proc: proc)
         }
         let pidNs = SystemCalls.readLink("\(base)/ns/pid").flatMap { ProcText.namespaceInode(link: $0) }
+        // The initial PID namespace as arm sees it (its PID 1's): a sender in another one is in a container
+        // whatever its cgroup says. nil where either link cannot be read.
+        let initPidNs = SystemCalls.readLink("\(proc)/1/ns/pid").flatMap { ProcText.namespaceInode(link: $0) }
         let users = UserNames()
         var record = CallerRecord(
             bootID: bootID, time: time, probe: probe, attach: nil, cmd: cmd, cmdArg: cmdArg, magic1: nil, magic2: nil,
@@ -33,7 +36,7 @@ enum ProcessAttribution {
             gid: gids.first ?? 0, euid: uids.dropFirst().first ?? 0, loginuid: loginuid,
             loginUser: loginuid.flatMap { users.name($0) }, sessionid: sessionid, tty: nil, cgroup: cgroup,
             cgroupID: nil, cgroupV1: false, container: attribution.container, podUID: attribution.podUID,
-            pidNs: pidNs, inInitPidNs: nil, ancestry: ancestry, kernelStack: [], context: "process", count: 1)
+            pidNs: pidNs, inInitPidNs: pidNs.flatMap { own in initPidNs.map { $0 == own } }, ancestry: ancestry, kernelStack: [], context: "process", count: 1)
         record.sshPeer = SSHPeer.find(pids: [pid] + ancestry.map(\.pid), proc: proc)
         return record
     }

@@ -1,0 +1,49 @@
+import Foundation
+@testable import WitnessArm
+import WitnessModel
+import XCTest
+
+/// A D-Bus sender is attributed from /proc (BPF did not see the call). The
+/// seeds' container rebooted its node over the host's bus: a root process in
+/// another PID namespace, whose cgroup may not name a runtime we know.
+final class BusSenderAttributionTests: XCTestCase {
+    /// A stand-in /proc: PID 1 in the initial namespace, `pid` in `namespace`,
+    /// root, running `exe`, in `cgroup`.
+    func standInProc(pid: UInt32, namespace: UInt32, exe: String, cgroup: String) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("rw-proc-\(UUID().uuidString)").path
+        for (process, ns) in [(UInt32(1), UInt32(4026531836)), (pid, namespace)] {
+            let dir = "\(root)/\(process)"
+            try FileManager.default.createDirectory(atPath: "\(dir)/ns", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: "\(dir)/ns/pid", withDestinationPath: "pid:[\(ns)]")
+            try "Name:\tsystemd-logind\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n".write(toFile: "\(dir)/status", atomically: true, encoding: .utf8)
+            try "systemd-logind\n".write(toFile: "\(dir)/comm", atomically: true, encoding: .utf8)
+            try "0::\(cgroup)\n".write(toFile: "\(dir)/cgroup", atomically: true, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(atPath: "\(dir)/exe", withDestinationPath: process == 1 ? "/usr/lib/systemd/systemd" : exe)
+        }
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        return root
+    }
+
+    func testASenderInAnotherPidNamespaceRunningLogindsPathIsNotLogindsRelay() throws {
+        let proc = try standInProc(pid: 7001, namespace: 4026532771, exe: "/usr/lib/systemd/systemd-logind",
+                                   cgroup: "/kubepods.slice/unknown-runtime-4f1c.scope")
+        let record = ProcessAttribution.record(pid: 7001, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus,
+                                               cmd: .restart, cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.9",
+                                               proc: proc)
+        XCTAssertEqual(record.inInitPidNs, false)
+        XCTAssertEqual(record.exe, "/usr/lib/systemd/systemd-logind")
+        XCTAssertFalse(record.isRelayedIntent, "a container's process passed for the host's logind")
+        let shutdown = CallerRecord.initiatingIntent(in: [record], before: "2026-01-01T00:00:09.000Z")
+        XCTAssertEqual(shutdown?.pid, 7001)
+    }
+
+    func testTheHostsLogindIsItsRelay() throws {
+        let proc = try standInProc(pid: 612, namespace: 4026531836, exe: "/usr/lib/systemd/systemd-logind",
+                                   cgroup: "/system.slice/systemd-logind.service")
+        let record = ProcessAttribution.record(pid: 612, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus,
+                                               cmd: .restart, cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2",
+                                               proc: proc)
+        XCTAssertEqual(record.inInitPidNs, true)
+        XCTAssertTrue(record.isRelayedIntent)
+    }
+}
