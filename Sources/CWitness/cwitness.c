@@ -156,6 +156,7 @@ void cw_release_free_memory(void)
 }
 
 #include <link.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -177,12 +178,49 @@ static int has_text_relocations(const struct dl_phdr_info *info)
 	return 0;
 }
 
+/* Drops [start, end) from this process's page tables, run by run, passing
+ * over every page /proc/self/pagemap says holds a private copy (present and
+ * not a file page, or swapped): relocated, or patched by a debugger or a
+ * uprobe, it is data the file cannot give back. A page pagemap cannot
+ * vouch for is kept. Returns whether anything was dropped. */
+static int drop_file_pages(unsigned long start, unsigned long end, unsigned long page, int pagemap)
+{
+	enum { BATCH = 512 };
+	uint64_t entries[BATCH];
+	unsigned long addr = start, run = 0; /* run: where the pages to drop began; 0: none */
+	int dropped = 0;
+
+	while (addr < end) {
+		size_t count = (end - addr) / page < BATCH ? (end - addr) / page : BATCH;
+
+		if (pread(pagemap, entries, count * sizeof(uint64_t), (off_t)(addr / page * sizeof(uint64_t))) !=
+		    (ssize_t)(count * sizeof(uint64_t)))
+			break;
+		for (size_t i = 0; i < count; i++, addr += page) {
+			uint64_t e = entries[i];
+			int private_copy = ((e >> 63) & 1 && !((e >> 61) & 1)) || ((e >> 62) & 1);
+
+			if (private_copy && run) {
+				dropped |= madvise((void *)run, addr - run, MADV_DONTNEED) == 0;
+				run = 0;
+			} else if (!private_copy && !run) {
+				run = addr;
+			}
+		}
+	}
+	if (run)
+		dropped |= madvise((void *)run, addr - run, MADV_DONTNEED) == 0;
+	return dropped;
+}
+
+struct release { int pagemap; int done; };
+
 /* The read-only PT_LOAD segments (never PF_W: RELRO and the GOT are in the
  * writable one) of the executable and of every library loaded from a file. */
 static int release_segments(struct dl_phdr_info *info, size_t size, void *data)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	int *done = data;
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	struct release *release = data;
 	int executable = !info->dlpi_name || info->dlpi_name[0] == '\0';
 
 	(void)size;
@@ -198,23 +236,26 @@ static int release_segments(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
 		end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
-		/* Our own file's pages leave the page cache where no one else maps them. */
+		/* Our own file's pages leave the page cache where no one else maps
+		 * them (MADV_PAGEOUT never discards: a private page is swapped or kept). */
 		if (executable)
 			madvise((void *)start, end - start, MADV_PAGEOUT);
-		/* Every page leaves this process's page tables (the page cache keeps
-		 * what others use): the next touch maps it again, from the file. */
-		if (madvise((void *)start, end - start, MADV_DONTNEED) == 0)
-			(*done)++;
+		/* Every file page leaves this process's page tables (the page cache
+		 * keeps what others use): the next touch maps it again, from the file. */
+		release->done += drop_file_pages(start, end, page, release->pagemap);
 	}
 	return 0;
 }
 
 int cw_page_out_code(void)
 {
-	int done = 0;
+	struct release release = { .pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), .done = 0 };
 
-	dl_iterate_phdr(release_segments, &done);
-	return done;
+	if (release.pagemap < 0)
+		return 0;
+	dl_iterate_phdr(release_segments, &release);
+	close(release.pagemap);
+	return release.done;
 }
 
 #include <linux/openat2.h>

@@ -220,22 +220,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// An intent passed on by the system on someone's behalf (logind asking
     /// systemd to start reboot.target): not who asked.
     public var isRelayedIntent: Bool {
-        isIntent && (isLogind || isPidOnesOwnStep || (isHostsOwn && ppid == 1 && Self.shutdownUnits.contains(unit ?? "")))
+        isIntent && (isLogind || isPidOnesOwnStep || (isSystemService && ppid == 1 && Self.shutdownUnits.contains(systemUnit ?? "")))
     }
-
-    /// systemd-logind itself. Never by its comm: any process may call itself
-    /// "systemd-logind" (prctl) to pass its own request off as logind's
-    /// relay. Root, on the host (in no container, and not in another PID
-    /// namespace where that is known: D-Bus senders stored by earlier builds
-    /// do not say), in logind's unit (the cgroup; only root moves a process there)
-    /// or running logind's binary (the exe the kernel names).
-    var isLogind: Bool {
-        inInitPidNs != false && container == nil && podUID == nil && euid == 0
-            && (unit == "systemd-logind.service" || Self.logindBinaries.contains(exe ?? ""))
-    }
-
-    /// Where distributions install logind (/lib: before the /usr merge).
-    static let logindBinaries: Set<String> = ["/usr/lib/systemd/systemd-logind", "/lib/systemd/systemd-logind"]
 
     /// PID 1's own last step: PID 1 itself (systemd-shutdown), or the
     /// `kexec -e` that systemd-shutdown forks for a kexec (it runs
@@ -249,10 +235,46 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     static let shutdownUnits: Set<String> = ["systemd-kexec.service", "systemd-reboot.service", "systemd-poweroff.service",
                                              "systemd-halt.service", "systemd-soft-reboot.service"]
 
+    /// systemd-logind itself. Never by its comm: any process may call itself
+    /// "systemd-logind" (prctl) to pass its own request off as logind's relay.
+    /// A system service (below) in system.slice/systemd-logind.service; where
+    /// no unified cgroup is known (a cgroup v1 host's D-Bus sender), running
+    /// logind's binary, as the sender's own mount namespace names it.
+    var isLogind: Bool {
+        guard isSystemService else { return false }
+        if cgroup != nil { return systemUnit == "systemd-logind.service" }
+        return Self.logindBinaries.contains(exe ?? "")
+    }
+
+    /// Where distributions install logind (/lib: before the /usr merge).
+    static let logindBinaries: Set<String> = ["/usr/lib/systemd/systemd-logind", "/lib/systemd/systemd-logind"]
+
+    /// A process PID 1 started as a system service, as far as what no user
+    /// can set says: real and effective root, no login uid (a session's
+    /// processes, sudo's included, keep their user's), on the host (in no
+    /// container, and not in another PID namespace where that is known: D-Bus
+    /// senders stored by earlier builds do not say), alive when attributed
+    /// (its executable known: a sender gone before /proc was read is no one's service).
+    var isSystemService: Bool {
+        uid == 0 && euid == 0 && loginuid == nil && exe != nil && inInitPidNs != false && container == nil && podUID == nil
+    }
+
     /// The host's own process: in the initial PID namespace, in no container.
     var isHostsOwn: Bool { inInitPidNs == true && container == nil && podUID == nil }
 
-    /// The systemd unit of its cgroup (the path's last component), if it is one.
+    /// The unit of its cgroup when that is a unit of system.slice itself
+    /// ("/system.slice/NAME.service"): a user may make a cgroup of any name
+    /// in their own user@.service, never there. Paths read inside a cgroup
+    /// namespace begin with "/.." components.
+    var systemUnit: String? {
+        var parts = (cgroup ?? "").split(separator: "/")
+        while parts.first == ".." { parts.removeFirst() }
+        guard parts.count == 2, parts[0] == "system.slice", parts[1].hasSuffix(".service") else { return nil }
+        return String(parts[1])
+    }
+
+    /// The systemd unit of its cgroup (the path's last component), if it is
+    /// one: what it says, not proof (users name their own cgroups).
     var unit: String? {
         guard let leaf = cgroup?.split(separator: "/").last, leaf.hasSuffix(".service") else { return nil }
         return String(leaf)

@@ -53,6 +53,17 @@ public enum ProcText {
         text.split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
     }
 
+    /// The cgroup systemd placed the process in: the unified line, or on a
+    /// cgroup v1 host (none) systemd's own hierarchy ("N:name=systemd:PATH").
+    public static func systemdCgroup(_ text: String) -> (path: String, v1: Bool)? {
+        if let unified = unifiedCgroup(text) { return (unified, false) }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            if fields.count == 3, fields[1] == "name=systemd" { return (String(fields[2]), true) }
+        }
+        return nil
+    }
+
     /// /proc/PID/loginuid and sessionid: a number, (uint32)-1 when unset.
     public static func auditID(_ text: String?) -> UInt32? {
         text.flatMap { UInt32($0) }.flatMap { $0 == UInt32.max ? nil : $0 }

@@ -134,6 +134,7 @@ enum Harness {
         _ = status.capabilities("CapEff")
         _ = ProcText.bootTime(stat: text)
         shown(ProcText.unifiedCgroup(text))
+        shown(ProcText.systemdCgroup(text)?.path)
         _ = ProcText.auditID(text)
         _ = ProcText.namespaceInode(link: text)
         shown(SSHPeer.fromEnvironment(bytes))

@@ -12,7 +12,16 @@ final class CodePageOutTests: XCTestCase {
 
     func testReleasingCodeDropsItsPagesButNoPrivatePageAndTheProcessRunsOn() throws {
         for index in Self.written.indices { Self.written[index] = UInt64(index) &* 0x9E37_79B9 }
+        // A private copy of a code page, as a debugger's breakpoint or a uprobe makes one:
+        // libc's strerror page, written with the byte it already holds.
+        let code = try XCTUnwrap(dlsym(nil, "strerror"))  // RTLD_DEFAULT: the first object that has it
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = UnsafeMutableRawPointer(bitPattern: Int(bitPattern: code) & ~(pageSize - 1))!
+        XCTAssertEqual(mprotect(page, pageSize, PROT_READ | PROT_WRITE | PROT_EXEC), 0)
+        page.storeBytes(of: page.load(as: UInt8.self), as: UInt8.self)
+        XCTAssertEqual(mprotect(page, pageSize, PROT_READ | PROT_EXEC), 0)
         let before = try Mappings.read()
+        XCTAssertGreaterThan(before.privateCopies.values.reduce(0, +), 0)
 
         let released = cw_page_out_code()
 
@@ -37,7 +46,10 @@ final class CodePageOutTests: XCTestCase {
         var privateCopies: [String: Int] = [:]
 
         static func read() throws -> Mappings {
-            let text = try String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)
+            // Read to the end (a /proc file's size says 0: a read by size stops short).
+            let handle = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+            defer { try? handle.close() }
+            let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
             var result = Mappings()
             var mapping: (name: String, executable: Bool)?
             for line in text.split(separator: "\n") {

@@ -126,6 +126,7 @@ final class InitiatorLinkTests: XCTestCase {
         var relayed = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
                              argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target", time: "2026-01-01T00:00:01.000Z")
         relayed.cgroup = "/system.slice/systemd-logind.service"
+        relayed.loginuid = nil; relayed.loginUser = nil  // a system service: no login session
         let gone = record(probe: .dbus, pid: 0, comm: "(sender gone)", cmd: .restart,
                           argv: "org.freedesktop.login1.Manager.Reboot from :1.99", time: "2026-01-01T00:00:02.000Z")
         let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
@@ -157,14 +158,31 @@ final class InitiatorLinkTests: XCTestCase {
                             argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2", time: "2026-01-01T00:00:02.000Z")
         logind.exe = "/usr/lib/systemd/systemd-logind"
         logind.cgroup = "/system.slice/systemd-logind.service"
+        logind.loginuid = nil; logind.loginUser = nil
         let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
         XCTAssertFalse(mallory.isRelayedIntent)
         XCTAssertTrue(logind.isRelayedIntent)
         XCTAssertEqual(CallerRecord.initiatingIntent(in: [mallory, logind], before: shutdown.time)?.pid, 5150)
-        // Root's own binary elsewhere (a cgroup v1 host's record) is still logind; root in a container is not.
-        logind.cgroup = "/"
+        // Seen from inside a cgroup namespace (a pod) the path starts with "..": still logind's unit.
+        logind.cgroup = "/../../system.slice/systemd-logind.service"
+        XCTAssertTrue(logind.isRelayedIntent)
+        // Where no cgroup is known (a cgroup v1 host's sender) logind's binary says it; root in a container is not logind.
+        logind.cgroup = nil
         XCTAssertTrue(logind.isRelayedIntent)
         logind.container = ContainerID(runtime: "docker", id: String(repeating: "ab", count: 32))
         XCTAssertFalse(logind.isRelayedIntent)
+        // An admin's `sudo reboot` from a cgroup she named after logind's unit in her own user@.service:
+        // root, but her login uid stays, and the unit is not system.slice's.
+        var admin = mallory
+        admin.uid = 0; admin.euid = 0; admin.loginuid = 1000
+        admin.exe = "/usr/bin/systemctl"
+        admin.cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/systemd-logind.service"
+        XCTAssertFalse(admin.isRelayedIntent)
+        admin.loginuid = nil
+        XCTAssertFalse(admin.isRelayedIntent, "a leaf named like logind's unit is not logind's unit")
+        // A sender gone before /proc was read (no executable) is no one's service.
+        var gone = logind
+        gone.container = nil; gone.cgroup = nil; gone.exe = nil
+        XCTAssertFalse(gone.isRelayedIntent)
     }
 }

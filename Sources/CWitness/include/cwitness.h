@@ -57,9 +57,10 @@ void cw_release_free_memory(void);
  * of the executable and of its libraries from this process's memory
  * (MADV_DONTNEED; the executable's own pages also leave the page cache,
  * MADV_PAGEOUT, 5.4+): once armed, the pages only starting used are gone and
- * the caller touches its record path again. Clean file pages only (never a
- * PF_W segment, never an object with text relocations): nothing is lost,
- * what is needed faults back in. Returns the segments released. */
+ * the caller touches its record path again. File pages only: never a PF_W
+ * segment, never an object with text relocations, never a page pagemap shows
+ * as a private copy (a debugger's or a uprobe's patch); without
+ * /proc/self/pagemap nothing is dropped. Returns the segments released. */
 int cw_page_out_code(void);
 
 /* open(2) of `path` as if `rootfd` were the root directory (chroot-like:

@@ -15,7 +15,7 @@ enum ProcessAttribution {
         let uids = status.ids("Uid"), gids = status.ids("Gid")
         let loginuid = ProcText.auditID(Files.readLine("\(base)/loginuid"))
         let sessionid = ProcText.auditID(Files.readLine("\(base)/sessionid"))
-        let cgroup = ProcText.unifiedCgroup(Files.readText("\(base)/cgroup") ?? "")
+        let placed = ProcText.systemdCgroup(Files.readText("\(base)/cgroup") ?? ""), cgroup = placed?.path
         let attribution = CgroupAttribution(cgroupPath: cgroup ?? "")
         var ancestry: [CallerRecord.Ancestor] = []
         var parent = parentPID(of: pid, proc: proc)
@@ -35,7 +35,7 @@ enum ProcessAttribution {
             exe: SystemCalls.readLink("\(base)/exe"), uid: uids.first ?? 0, user: uids.first.flatMap { users.name($0) },
             gid: gids.first ?? 0, euid: uids.dropFirst().first ?? 0, loginuid: loginuid,
             loginUser: loginuid.flatMap { users.name($0) }, sessionid: sessionid, tty: nil, cgroup: cgroup,
-            cgroupID: nil, cgroupV1: false, container: attribution.container, podUID: attribution.podUID,
+            cgroupID: nil, cgroupV1: placed?.v1 ?? false, container: attribution.container, podUID: attribution.podUID,
             pidNs: pidNs, inInitPidNs: pidNs.flatMap { own in initPidNs.map { $0 == own } }, ancestry: ancestry, kernelStack: [], context: "process", count: 1)
         record.sshPeer = SSHPeer.find(pids: [pid] + ancestry.map(\.pid), proc: proc)
         return record
