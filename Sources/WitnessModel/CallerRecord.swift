@@ -249,12 +249,15 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// Where distributions install logind (/lib: before the /usr merge).
     static let logindBinaries: Set<String> = ["/usr/lib/systemd/systemd-logind", "/lib/systemd/systemd-logind"]
 
-    /// A process PID 1 started as a system service, as far as what no user
-    /// can set says: real and effective root, no login uid (a session's
-    /// processes, sudo's included, keep their user's), on the host (in no
-    /// container, and not in another PID namespace where that is known: D-Bus
-    /// senders stored by earlier builds do not say), alive when attributed
-    /// (its executable known: a sender gone before /proc was read is no one's service).
+    /// A process PID 1 started as a system service, as far as what no
+    /// unprivileged user can set says: real and effective root, no login uid
+    /// (a session's processes, sudo's included, keep their user's), on the
+    /// host (in no container, and not in another PID namespace where that is
+    /// known: D-Bus senders stored by earlier builds do not say), alive when
+    /// attributed (its executable known: a sender gone before /proc was read
+    /// is no one's service). Root can still pose as one (reset its loginuid
+    /// with CAP_AUDIT_CONTROL, move itself into a service's cgroup): asking
+    /// the bus who owns org.freedesktop.login1 would tell logind apart.
     var isSystemService: Bool {
         uid == 0 && euid == 0 && loginuid == nil && exe != nil && inInitPidNs != false && container == nil && podUID == nil
     }
@@ -271,13 +274,6 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         while parts.first == ".." { parts.removeFirst() }
         guard parts.count == 2, parts[0] == "system.slice", parts[1].hasSuffix(".service") else { return nil }
         return String(parts[1])
-    }
-
-    /// The systemd unit of its cgroup (the path's last component), if it is
-    /// one: what it says, not proof (users name their own cgroups).
-    var unit: String? {
-        guard let leaf = cgroup?.split(separator: "/").last, leaf.hasSuffix(".service") else { return nil }
-        return String(leaf)
     }
 
     /// A D-Bus call whose sender left before it could be named (pid 0).

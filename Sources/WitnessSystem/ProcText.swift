@@ -53,15 +53,16 @@ public enum ProcText {
         text.split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
     }
 
-    /// The cgroup systemd placed the process in: the unified line, or on a
-    /// cgroup v1 host (none) systemd's own hierarchy ("N:name=systemd:PATH").
+    /// The cgroup systemd placed the process in: systemd's own v1 hierarchy
+    /// ("N:name=systemd:PATH") where there is one (a cgroup v1 or hybrid
+    /// host: a unified "0::/" line there only means something mounted
+    /// cgroup2, as Cilium and system containers do), else the unified line.
     public static func systemdCgroup(_ text: String) -> (path: String, v1: Bool)? {
-        if let unified = unifiedCgroup(text) { return (unified, false) }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             if fields.count == 3, fields[1] == "name=systemd" { return (String(fields[2]), true) }
         }
-        return nil
+        return unifiedCgroup(text).map { ($0, false) }
     }
 
     /// /proc/PID/loginuid and sessionid: a number, (uint32)-1 when unset.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import WitnessArm
 import WitnessModel
+import WitnessSystem
 import XCTest
 
 /// A D-Bus sender is attributed from /proc (BPF did not see the call). The
@@ -45,5 +46,27 @@ final class BusSenderAttributionTests: XCTestCase {
                                                proc: proc)
         XCTAssertEqual(record.inInitPidNs, true)
         XCTAssertTrue(record.isRelayedIntent)
+    }
+
+    /// A cgroup v1 host (RHEL 7) where something mounted cgroup2 (Cilium): the
+    /// unified line says "/", systemd's own hierarchy says where logind is.
+    func testOnACgroupV1HostSystemdsHierarchyPlacesTheSender() throws {
+        let proc = try standInProc(pid: 612, namespace: 4026531836, exe: "/usr/lib/systemd/systemd-logind", cgroup: "/")
+        try """
+            11:memory:/system.slice/systemd-logind.service
+            4:cpu,cpuacct:/
+            1:name=systemd:/system.slice/systemd-logind.service
+            0::/
+
+            """.write(toFile: "\(proc)/612/cgroup", atomically: true, encoding: .utf8)
+        let record = ProcessAttribution.record(pid: 612, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus,
+                                               cmd: .restart, cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2",
+                                               proc: proc)
+        XCTAssertEqual(record.cgroup, "/system.slice/systemd-logind.service")
+        XCTAssertTrue(record.cgroupV1)
+        XCTAssertTrue(record.isRelayedIntent)
+        XCTAssertEqual(ProcText.systemdCgroup("0::/user.slice/user-1000.slice/session-3.scope\n")?.path,
+                       "/user.slice/user-1000.slice/session-3.scope")
+        XCTAssertNil(ProcText.systemdCgroup("garbage\n4:cpu:\n"))
     }
 }

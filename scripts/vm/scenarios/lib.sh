@@ -3,7 +3,11 @@ STORE=/state/store
 
 # Starts `arm` in the background and waits for its "armed" line.
 arm() {
-	reboot-witness arm --store "$STORE" --json "$@" > /state/arm.out 2> /state/arm.err &
+	# Emptied here, not by the background job's redirection: the loop below
+	# could otherwise find the previous arm's "armed" line before that runs.
+	: > /state/arm.out
+	: > /state/arm.err
+	reboot-witness arm --store "$STORE" --json "$@" >> /state/arm.out 2>> /state/arm.err &
 	ARM_PID=$!
 	for i in $(seq 1 600); do
 		grep -q '^armed' /state/arm.err 2>/dev/null && { cat /state/arm.err; return 0; }
