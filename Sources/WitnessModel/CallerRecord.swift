@@ -238,8 +238,9 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// systemd-logind itself. Never by its comm: any process may call itself
     /// "systemd-logind" (prctl) to pass its own request off as logind's relay.
     /// A system service (below) in system.slice/systemd-logind.service; where
-    /// no unified cgroup is known (a cgroup v1 host's D-Bus sender), running
-    /// logind's binary, as the sender's own mount namespace names it.
+    /// no cgroup is known (D-Bus senders stored by earlier builds on cgroup v1
+    /// hosts, which kept only the unified line), running logind's binary, as
+    /// the sender's own mount namespace names it.
     var isLogind: Bool {
         guard isSystemService else { return false }
         if cgroup != nil { return systemUnit == "systemd-logind.service" }

@@ -25,12 +25,16 @@ final class BusSenderAttributionTests: XCTestCase {
         return root
     }
 
+    /// `pid`'s D-Bus call asking systemd to start reboot.target, attributed from `proc`.
+    func startUnit(from pid: UInt32, sender: String, proc: String) -> CallerRecord {
+        ProcessAttribution.record(pid: pid, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus, cmd: .restart,
+                                  cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from \(sender)", proc: proc)
+    }
+
     func testASenderInAnotherPidNamespaceRunningLogindsPathIsNotLogindsRelay() throws {
         let proc = try standInProc(pid: 7001, namespace: 4026532771, exe: "/usr/lib/systemd/systemd-logind",
                                    cgroup: "/kubepods.slice/unknown-runtime-4f1c.scope")
-        let record = ProcessAttribution.record(pid: 7001, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus,
-                                               cmd: .restart, cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.9",
-                                               proc: proc)
+        let record = startUnit(from: 7001, sender: ":1.9", proc: proc)
         XCTAssertEqual(record.inInitPidNs, false)
         XCTAssertEqual(record.exe, "/usr/lib/systemd/systemd-logind")
         XCTAssertFalse(record.isRelayedIntent, "a container's process passed for the host's logind")
@@ -41,9 +45,7 @@ final class BusSenderAttributionTests: XCTestCase {
     func testTheHostsLogindIsItsRelay() throws {
         let proc = try standInProc(pid: 612, namespace: 4026531836, exe: "/usr/lib/systemd/systemd-logind",
                                    cgroup: "/system.slice/systemd-logind.service")
-        let record = ProcessAttribution.record(pid: 612, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus,
-                                               cmd: .restart, cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2",
-                                               proc: proc)
+        let record = startUnit(from: 612, sender: ":1.2", proc: proc)
         XCTAssertEqual(record.inInitPidNs, true)
         XCTAssertTrue(record.isRelayedIntent)
     }
@@ -59,9 +61,7 @@ final class BusSenderAttributionTests: XCTestCase {
             0::/
 
             """.write(toFile: "\(proc)/612/cgroup", atomically: true, encoding: .utf8)
-        let record = ProcessAttribution.record(pid: 612, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus,
-                                               cmd: .restart, cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2",
-                                               proc: proc)
+        let record = startUnit(from: 612, sender: ":1.2", proc: proc)
         XCTAssertEqual(record.cgroup, "/system.slice/systemd-logind.service")
         XCTAssertTrue(record.cgroupV1)
         XCTAssertTrue(record.isRelayedIntent)
