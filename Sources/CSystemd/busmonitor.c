@@ -81,6 +81,23 @@ int cw_bus_monitor_fd(struct cw_bus_monitor *m)
 	return rw_sd_bus_get_fd(m->monitor);
 }
 
+/* Whether `sender` (a unique name) owns org.freedesktop.login1 now, as the
+ * bus daemon says: 1, 0 (another connection does, or none), -1 (the bus
+ * would not say). Only the bus can tell logind's relay from a root process
+ * that moved into logind's cgroup and dropped its login uid. */
+static int owns_login1(sd_bus *query, const char *sender)
+{
+	sd_bus_creds *creds = NULL;
+	const char *owner = NULL;
+	int r = rw_sd_bus_get_name_creds(query, "org.freedesktop.login1", SD_BUS_CREDS_UNIQUE_NAME, &creds);
+
+	if (r >= 0)
+		r = rw_sd_bus_creds_get_unique_name(creds, &owner);
+	int owns = r >= 0 && owner ? strcmp(owner, sender) == 0 : r == -ENXIO ? 0 : -1;
+	rw_sd_bus_creds_unref(creds);
+	return owns;
+}
+
 static void copy(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src ? src : "");
@@ -129,6 +146,7 @@ int cw_bus_monitor_next(struct cw_bus_monitor *m, struct cw_bus_call *call)
 		    rw_sd_bus_creds_get_pid(creds, &pid) >= 0)
 			call->sender_pid = pid;
 		rw_sd_bus_creds_unref(creds);
+		call->sender_owns_login1 = call->sender[0] ? owns_login1(m->query, call->sender) : -1;
 		return 1;
 	}
 }

@@ -13,6 +13,7 @@
 	X(sd_bus_open_system) \
 	X(sd_bus_message_read) \
 	X(sd_bus_creds_get_pid) \
+	X(sd_bus_creds_get_unique_name) \
 	X(sd_bus_creds_unref) \
 	X(sd_bus_error_free) \
 	X(sd_bus_flush_close_unref) \

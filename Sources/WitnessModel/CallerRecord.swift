@@ -57,6 +57,10 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     public var pod: PodIdentity?
     public var pidNs: UInt32?
     public var inInitPidNs: Bool?
+    /// D-Bus records: whether the sender owned org.freedesktop.login1
+    /// (logind's bus name) when its call was seen, as the bus daemon said;
+    /// nil for other records, those of earlier builds, or when the bus would not say.
+    public var senderOwnsLogin1: Bool?
     public var ancestry: [Ancestor]
     public var kernelStack: [String]
     /// "process", or "interrupt" where the current task is not the caller
@@ -71,59 +75,12 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// that asked for it (the exec of `reboot`, `systemctl reboot`…).
     public var initiator: Initiator?
 
-    /// Who asked for a graceful reboot, in short.
-    public struct Initiator: Codable, Equatable, Sendable {
-        public var time: String
-        public var cmd: RebootAction?
-        public var argv: String?
-        public var pid: UInt32
-        public var comm: String
-        public var exe: String?
-        public var user: String?
-        public var loginUser: String?
-        public var sessionid: UInt32?
-        public var tty: String?
-        public var sshPeer: String?
-        public var cgroup: String?
-        public var container: ContainerID?
-        public var pod: PodIdentity?
-        public var ancestry: [Ancestor]
-
-        enum CodingKeys: String, CodingKey {
-            case time, cmd, argv, pid, comm, exe, user, loginUser = "login_user", sessionid, tty, sshPeer = "ssh_peer"
-            case cgroup, container, pod, ancestry
-        }
-
-        public init(time: String, cmd: RebootAction?, argv: String?, pid: UInt32, comm: String, exe: String?, user: String?,
-                    loginUser: String?, sessionid: UInt32?, tty: String?, sshPeer: String?, cgroup: String? = nil,
-                    container: ContainerID? = nil, ancestry: [Ancestor] = []) {
-            self.time = time; self.cmd = cmd; self.argv = argv; self.pid = pid; self.comm = comm; self.exe = exe
-            self.user = user; self.loginUser = loginUser; self.sessionid = sessionid; self.tty = tty
-            self.sshPeer = sshPeer; self.cgroup = cgroup; self.container = container; self.ancestry = ancestry
-        }
-
-        public init(_ r: CallerRecord) {
-            time = r.time; cmd = r.cmd; argv = r.cmdArg; pid = r.pid; comm = r.comm; exe = r.exe; user = r.user
-            loginUser = r.loginUser; sessionid = r.sessionid; tty = r.tty; sshPeer = r.sshPeer; cgroup = r.cgroup
-            container = r.container; pod = r.pod; ancestry = r.ancestry
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(time, forKey: .time); try c.encode(cmd, forKey: .cmd); try c.encode(argv, forKey: .argv)
-            try c.encode(pid, forKey: .pid); try c.encode(comm, forKey: .comm); try c.encode(exe, forKey: .exe)
-            try c.encode(user, forKey: .user); try c.encode(loginUser, forKey: .loginUser)
-            try c.encode(sessionid, forKey: .sessionid); try c.encode(tty, forKey: .tty)
-            try c.encode(sshPeer, forKey: .sshPeer); try c.encode(cgroup, forKey: .cgroup)
-            try c.encode(container, forKey: .container); try c.encode(pod, forKey: .pod); try c.encode(ancestry, forKey: .ancestry)
-        }
-    }
-
     enum CodingKeys: String, CodingKey {
         case bootID = "boot_id", time, bootNs = "boot_ns", probe, attach, cmd, cmdArg = "cmd_arg", magic1, magic2, retval, held, finalStage = "final_stage"
         case pid, tid, ppid, comm, exe, uid, user, gid, euid, loginuid, loginUser = "login_user", sessionid, tty
         case cgroup, cgroupID = "cgroup_id", cgroupV1 = "cgroup_v1", container, podUID = "pod_uid", pod
-        case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", ancestry, kernelStack = "kernel_stack"
+        case pidNs = "pid_ns", inInitPidNs = "in_init_pid_ns", senderOwnsLogin1 = "sender_owns_login1", ancestry
+        case kernelStack = "kernel_stack"
         case context, count, lastTime = "last_time", sshPeer = "ssh_peer", initiator
     }
 
@@ -179,6 +136,7 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         pod = try c.decodeIfPresent(PodIdentity.self, forKey: .pod)
         pidNs = try c.decodeIfPresent(UInt32.self, forKey: .pidNs)
         inInitPidNs = try c.decodeIfPresent(Bool.self, forKey: .inInitPidNs)
+        senderOwnsLogin1 = try c.decodeIfPresent(Bool.self, forKey: .senderOwnsLogin1)
         ancestry = try c.decode([Ancestor].self, forKey: .ancestry)
         kernelStack = try c.decode([String].self, forKey: .kernelStack)
         context = try c.decode(String.self, forKey: .context)
@@ -207,7 +165,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         try c.encode(cgroup, forKey: .cgroup); try c.encode(cgroupID, forKey: .cgroupID)
         try c.encode(cgroupV1, forKey: .cgroupV1); try c.encode(container, forKey: .container)
         try c.encode(podUID, forKey: .podUID); try c.encode(pod, forKey: .pod); try c.encode(pidNs, forKey: .pidNs)
-        try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(ancestry, forKey: .ancestry)
+        try c.encode(inInitPidNs, forKey: .inInitPidNs); try c.encode(senderOwnsLogin1, forKey: .senderOwnsLogin1)
+        try c.encode(ancestry, forKey: .ancestry)
         try c.encode(kernelStack, forKey: .kernelStack); try c.encode(context, forKey: .context)
         try c.encode(count, forKey: .count); try c.encode(lastTime, forKey: .lastTime)
         try c.encode(sshPeer, forKey: .sshPeer); try c.encode(initiator, forKey: .initiator)
@@ -240,9 +199,12 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// A system service (below) in system.slice/systemd-logind.service; where
     /// no cgroup is known (D-Bus senders stored by earlier builds on cgroup v1
     /// hosts, which kept only the unified line), running logind's binary, as
-    /// the sender's own mount namespace names it.
+    /// the sender's own mount namespace names it. Where the bus said who owned
+    /// org.freedesktop.login1, that connection only: root can move itself into
+    /// logind's cgroup and drop its login uid, not take logind's name while
+    /// logind holds it.
     var isLogind: Bool {
-        guard isSystemService else { return false }
+        guard isSystemService, senderOwnsLogin1 != false else { return false }
         if cgroup != nil { return systemUnit == "systemd-logind.service" }
         return Self.logindBinaries.contains(exe ?? "")
     }
@@ -257,8 +219,9 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// known: D-Bus senders stored by earlier builds do not say), alive when
     /// attributed (its executable known: a sender gone before /proc was read
     /// is no one's service). Root can still pose as one (reset its loginuid
-    /// with CAP_AUDIT_CONTROL, move itself into a service's cgroup): asking
-    /// the bus who owns org.freedesktop.login1 would tell logind apart.
+    /// with CAP_AUDIT_CONTROL, move itself into a service's cgroup, be
+    /// orphaned to PID 1): logind is told apart by its bus name (`isLogind`),
+    /// a shutdown unit's systemctl is not.
     var isSystemService: Bool {
         uid == 0 && euid == 0 && loginuid == nil && exe != nil && inInitPidNs != false && container == nil && podUID == nil
     }

@@ -77,6 +77,7 @@ public enum RecordFormatter {
             }
             if let inInit = r.inInitPidNs, !inInit { place += "  pid-ns \(r.pidNs ?? 0) (not the host's)" }
             lines.append(place)
+            if r.senderOwnsLogin1 == true { lines.append("    bus name org.freedesktop.login1 (logind's, as the bus daemon said)") }
             if !r.ancestry.isEmpty {
                 lines.append("    ancestry " + r.ancestry.map { "\($0.comm)[\($0.pid)]" }.joined(separator: " ← "))
             }

@@ -26,9 +26,10 @@ final class BusSenderAttributionTests: XCTestCase {
     }
 
     /// `pid`'s D-Bus call asking systemd to start reboot.target, attributed from `proc`.
-    func startUnit(from pid: UInt32, sender: String, proc: String) -> CallerRecord {
+    func startUnit(from pid: UInt32, sender: String, ownsLogin1: Bool? = nil, proc: String) -> CallerRecord {
         ProcessAttribution.record(pid: pid, bootID: "b1", time: "2026-01-01T00:00:01.000Z", probe: .dbus, cmd: .restart,
-                                  cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from \(sender)", proc: proc)
+                                  cmdArg: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from \(sender)",
+                                  senderOwnsLogin1: ownsLogin1, proc: proc)
     }
 
     func testASenderInAnotherPidNamespaceRunningLogindsPathIsNotLogindsRelay() throws {
@@ -45,9 +46,12 @@ final class BusSenderAttributionTests: XCTestCase {
     func testTheHostsLogindIsItsRelay() throws {
         let proc = try standInProc(pid: 612, namespace: 4026531836, exe: "/usr/lib/systemd/systemd-logind",
                                    cgroup: "/system.slice/systemd-logind.service")
-        let record = startUnit(from: 612, sender: ":1.2", proc: proc)
+        let record = startUnit(from: 612, sender: ":1.2", ownsLogin1: true, proc: proc)
         XCTAssertEqual(record.inInitPidNs, true)
+        XCTAssertEqual(record.senderOwnsLogin1, true)
         XCTAssertTrue(record.isRelayedIntent)
+        // Another connection in the same unit, with the same binary: the bus says logind's name is not its own.
+        XCTAssertFalse(startUnit(from: 612, sender: ":1.66", ownsLogin1: false, proc: proc).isRelayedIntent)
     }
 
     /// A cgroup v1 host (RHEL 7) where something mounted cgroup2 (Cilium): the

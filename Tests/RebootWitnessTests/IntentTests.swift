@@ -185,4 +185,35 @@ final class InitiatorLinkTests: XCTestCase {
         gone.container = nil; gone.cgroup = nil; gone.exe = nil
         XCTAssertFalse(gone.isRelayedIntent)
     }
+
+    /// [alice asks for a reboot and is refused; then root, to blame her,
+    /// moves a process into logind's cgroup, drops its login uid and asks
+    /// systemd for reboot.target itself]: every fact /proc gives says
+    /// "logind", but the bus says another connection owns logind's name, so
+    /// root's call is its own and it is named, not alice.
+    func testRootPosingAsLogindIsNamedWhenTheBusSaysLogindsNameIsAnothers() {
+        var alice = record(probe: .execIntent, pid: 3100, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                           time: "2026-01-01T00:00:01.000Z")
+        alice.uid = 1000; alice.euid = 1000; alice.loginuid = 1000; alice.user = "alice"
+        var impostor = record(probe: .dbus, pid: 6660, comm: "busctl", cmd: .restart,
+                              argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.66",
+                              time: "2026-01-01T00:00:05.000Z")
+        impostor.exe = "/usr/bin/busctl"
+        impostor.cgroup = "/system.slice/systemd-logind.service"
+        impostor.loginuid = nil; impostor.loginUser = nil
+        let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
+        // What /proc alone tells (and records of earlier builds, which never asked the bus): a relay.
+        XCTAssertTrue(impostor.isRelayedIntent)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [alice, impostor], before: shutdown.time)?.pid, 3100)
+        impostor.senderOwnsLogin1 = false
+        XCTAssertFalse(impostor.isRelayedIntent)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [alice, impostor], before: shutdown.time)?.pid, 6660)
+        // The real logind, vouched for by the bus, is still the relay; the bus alone never makes one.
+        var logind = impostor
+        logind.pid = 612; logind.comm = "systemd-logind"; logind.exe = "/usr/lib/systemd/systemd-logind"
+        logind.senderOwnsLogin1 = true
+        XCTAssertTrue(logind.isRelayedIntent)
+        logind.cgroup = "/user.slice/user-1000.slice/session-4.scope"
+        XCTAssertFalse(logind.isRelayedIntent)
+    }
 }

@@ -11,7 +11,7 @@ final class StoreAndDumpTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         for key in ["boot_id", "time", "probe", "attach", "cmd", "cmd_arg", "pid", "tid", "ppid", "comm", "exe", "uid",
                     "loginuid", "sessionid", "tty", "cgroup", "cgroup_id", "container", "pod_uid", "pid_ns",
-                    "in_init_pid_ns", "ancestry", "kernel_stack", "count", "held"] {
+                    "in_init_pid_ns", "sender_owns_login1", "ancestry", "kernel_stack", "count", "held"] {
             XCTAssertTrue(object.keys.contains(key), "missing \(key)")
         }
         XCTAssertTrue(object["loginuid"] is NSNull)

@@ -9,7 +9,7 @@ from scenario_output import (CONTAINER_ID, objects, records, status, probe_state
                              previous_boot, verdict, first, pstore_text, percentile)
 from checks_host import (check_systemctl_reboot, check_never_armed_sudo, check_never_armed_reset,
                          check_package_lifecycle, check_preflight_initramfs, check_syslog_sudo, check_syslog_oom_reset,
-                         check_pod_reboot, check_soft_reboot)
+                         check_pod_reboot, check_soft_reboot, check_logind_impostor)
 from checks_kernel_paths import check_thermal, check_cad_pid1, check_cad_kernel, check_kexec, check_bmc_watchdog
 
 SCENARIOS = {
@@ -47,6 +47,7 @@ SCENARIOS = {
     "package-lifecycle": "systemd guest: the .deb (dpkg -i) arms at boot; an upgrade restarts it and keeps the store; dpkg -r leaves nothing attached; --purge removes the store",
     "preflight-initramfs": "systemd guest with Debian's kernel and initramfs-tools: preflight passes, then names virtio_blk after a broken depmod; --block-bad-reboot refuses systemctl reboot; the broken image really fails to mount root; `last` names the failed attempt",
     "bmc-watchdog": "QEMU's simulated BMC (ipmi-bmc-sim): its watchdog armed by ipmi_watchdog and starved resets the machine; `last` reads the BMC and says hard_reset / bmc_watchdog",
+    "logind-impostor": "systemd guest, armed: alice's `systemctl reboot` is refused; root in logind's cgroup with no login uid asks systemd for reboot.target; the bus says logind's name is not its own, `last` names root's busctl, not alice",
     "soft-reboot": "Debian 13 systemd guest, armed: `systemctl soft-reboot`; the same boot id gets an entry of its own in `last --list`, the requester named",
     "tcg-textpoke": "no witness: syscall tracepoints toggled 400 times against a syscall loop on 2 vCPUs (TCG reproducer, extended)",
 }
@@ -342,6 +343,7 @@ CHECKS = {
     "hard-reset": check_hard_reset,
     "bmc-watchdog": check_bmc_watchdog,
     "soft-reboot": check_soft_reboot,
+    "logind-impostor": check_logind_impostor,
     "sysrq-b": lambda s, c, k: pstore_check(s, c, k, "Emergency#", ["sysrq: Resetting", "rw-guest: sysrq-b from pid"]),
     "panic": lambda s, c, k: check_panic(s, c, k),
     "pidns": check_pidns,

@@ -16,6 +16,10 @@ def check_systemctl_reboot(sections, console, kernel):
     v = json.loads(sections["last"])
     assert v["initiator"] and v["initiator"]["comm"] == "systemctl", v["initiator"]
     bus = [r for r in previous if r["probe"] == "dbus"]
+    # logind's relay (StartUnit reboot.target) is vouched for by the bus; systemctl's own call is not logind's.
+    relay = first(bus, "logind's StartUnit relay", lambda r: r["comm"] == "systemd-logind")
+    assert relay["sender_owns_login1"] is True, relay
+    assert all(r["sender_owns_login1"] is False for r in bus if r["comm"] == "systemctl"), bus
     pid1 = first(previous, "PID 1's systemd-shutdown record", lambda r: r["pid"] == 1 and r["probe"] == "sched_process_exec")
     assert pid1["cmd"] == "RESTART" and (pid1.get("initiator") or {}).get("comm") == "systemctl", \
         f"PID 1's systemd-shutdown is not linked to the systemctl intent: {pid1.get('initiator')}"
@@ -265,3 +269,28 @@ def check_soft_reboot(sections, console, kernel):
     return "PASS", (f"one boot id, arm pid {arm_before} throughout, then restarted: adopted, told SoftRebootsCount 1; "
                     f"`last --list`: {part['bootstat']} then {rest['bootstat']}; "
                     f"PID 1's 'Soft-reboot finished' MESSAGE_ID {message_id}")
+
+
+def check_logind_impostor(sections, console, kernel):
+    """Root in logind's cgroup with no login uid asked systemd for reboot.target
+    after alice was refused: the bus said the name was not its own, so root's
+    busctl is named, not alice; every record that attribution gives is kept."""
+    boots = boot_ids(console)
+    assert len(boots) == 2 and boots[0] != boots[1], f"expected two boots, saw {boots}"
+    assert re.search(r"exit [1-9]", sections.get("alice", "")), f"alice's reboot was not refused: {sections.get('alice')}"
+    assert "systemd-logind.service" in sections.get("impostor", ""), f"root did not get into logind's cgroup: {sections.get('impostor')}"
+    previous = [r for r in records(sections) if r["boot_id"] == boots[0]]
+    alice = first(previous, "alice's systemctl reboot", lambda r: r["comm"] == "systemctl" and r["user"] == "alice")
+    impostor = first(previous, "root's StartUnit reboot.target", lambda r: r["probe"] == "dbus" and r["comm"] == "busctl")
+    assert (impostor["uid"], impostor["loginuid"], impostor["cgroup"]) == (0, None, "/system.slice/systemd-logind.service"), impostor
+    assert impostor["sender_owns_login1"] is False, f"the bus was not asked, or vouched for root: {impostor}"
+    bus = [r for r in previous if r["probe"] == "dbus"]
+    assert all(r["sender_owns_login1"] is False for r in bus), [(r["comm"], r["sender_owns_login1"]) for r in bus]
+    v = json.loads(sections["last"])
+    initiator = v["initiator"] or {}
+    assert (initiator.get("comm"), initiator.get("pid")) == ("busctl", impostor["pid"]), \
+        f"last names {initiator.get('comm')}[{initiator.get('pid')}], not root's busctl: {v['summary']}"
+    pid1 = first(previous, "PID 1's systemd-shutdown record", lambda r: r["pid"] == 1 and r["probe"] == "sched_process_exec")
+    assert (pid1.get("initiator") or {}).get("comm") == "busctl", f"PID 1's shutdown linked to {pid1.get('initiator')}"
+    return "PASS", (f"last: {v['bootstat']} ({v['confidence']}), initiator busctl[{impostor['pid']}] (root in logind's cgroup, "
+                    f"no login uid, not the owner of org.freedesktop.login1), not alice's refused systemctl[{alice['pid']}]")

@@ -13,6 +13,7 @@ struct cw_bus_call {
 	unsigned long long flags;  /* the first argument when it is a uint64 (logind's *WithFlags) */
 	int has_flags;
 	unsigned int sender_pid;  /* 0 when the bus would not say */
+	int sender_owns_login1;    /* the sender owned org.freedesktop.login1 (logind's name): 1, 0, or -1 when the bus would not say */
 	unsigned long long realtime_usec;
 };
 

@@ -51,8 +51,9 @@ public final class BusIntents {
             if !arg0.isEmpty { what += " \(arg0)" }
             if let flags { what += " flags 0x\(String(flags, radix: 16))" }
             what += " from \(CString.decode(&call.sender))"
-            records.append(ProcessAttribution.record(pid: call.sender_pid, bootID: bootID, time: time,
-                                                     probe: .dbus, cmd: action, cmdArg: what))
+            let ownsLogin1: Bool? = call.sender_owns_login1 < 0 ? nil : call.sender_owns_login1 == 1
+            records.append(ProcessAttribution.record(pid: call.sender_pid, bootID: bootID, time: time, probe: .dbus, cmd: action,
+                                                     cmdArg: what, senderOwnsLogin1: ownsLogin1))
         }
         return records
     }

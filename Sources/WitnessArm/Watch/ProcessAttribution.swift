@@ -9,7 +9,7 @@ import WitnessModel
 /// still tells them.
 enum ProcessAttribution {
     static func record(pid: UInt32, bootID: String, time: String, probe: ProbeID, cmd: RebootAction?, cmdArg: String?,
-                       proc: String = "/proc") -> CallerRecord {
+                       senderOwnsLogin1: Bool? = nil, proc: String = "/proc") -> CallerRecord {
         let base = "\(proc)/\(pid)"
         let status = ProcStatus(Files.readText("\(base)/status") ?? "")
         let uids = status.ids("Uid"), gids = status.ids("Gid")
@@ -37,6 +37,7 @@ enum ProcessAttribution {
             loginUser: loginuid.flatMap { users.name($0) }, sessionid: sessionid, tty: nil, cgroup: cgroup,
             cgroupID: nil, cgroupV1: placed?.v1 ?? false, container: attribution.container, podUID: attribution.podUID,
             pidNs: pidNs, inInitPidNs: pidNs.flatMap { own in initPidNs.map { $0 == own } }, ancestry: ancestry, kernelStack: [], context: "process", count: 1)
+        record.senderOwnsLogin1 = senderOwnsLogin1
         record.sshPeer = SSHPeer.find(pids: [pid] + ancestry.map(\.pid), proc: proc)
         return record
     }
