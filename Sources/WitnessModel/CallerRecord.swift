@@ -248,14 +248,18 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// one someone made directly and could be named; else the last one made
     /// directly whose sender was gone (someone asked, unnamed: truer than
     /// naming the system that relayed it); else the last relayed one.
+    /// Once logind passed a request on (the first of its relays), the job was
+    /// queued: a request made after that did not cause it (someone's refused
+    /// `systemctl reboot` during the shutdown is not named for it).
     /// `asking`: which requests count (by default those that end the boot:
     /// a soft reboot before it asked for something else); `after`: only
     /// requests made after it (the previous soft reboot's).
     public static func initiatingIntent(in records: [CallerRecord], before time: String, after: String? = nil,
                                         asking: (RebootAction) -> Bool = { $0.stops }) -> CallerRecord? {
-        let intents = records.filter { r in
+        var intents = records.filter { r in
             r.isIntent && r.time <= time && after.map { r.time > $0 } != false && r.cmd.map(asking) == true
         }
+        if let accepted = intents.first(where: \.isLogind) { intents.removeAll { $0.time > accepted.time } }
         return intents.last { !$0.isRelayedIntent && !$0.isAnonymousIntent }
             ?? intents.last { !$0.isRelayedIntent } ?? intents.last
     }

@@ -118,30 +118,30 @@ final class InitiatorLinkTests: XCTestCase {
         XCTAssertNil(report.items.map(\.record)[1].initiator)
     }
 
-    /// [an intent logind relayed, then a D-Bus call whose sender was gone
-    /// before it was named]: `dump` used to name logind and `last` "(sender
-    /// gone)". One rule now: someone asked directly, unnamed, which is truer
-    /// than naming the system that relayed it; both readers say so.
+    /// [a D-Bus call whose sender was gone before it was named, and the
+    /// intent logind relayed for it]: `dump` used to name logind and `last`
+    /// "(sender gone)". One rule now: someone asked directly, unnamed, which
+    /// is truer than naming the system that relayed it; both readers say so.
     func testDumpAndLastNameTheSameInitiator() {
+        let gone = record(probe: .dbus, pid: 0, comm: "(sender gone)", cmd: .restart,
+                          argv: "org.freedesktop.login1.Manager.Reboot from :1.99", time: "2026-01-01T00:00:00.800Z")
         var relayed = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
                              argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target", time: "2026-01-01T00:00:01.000Z")
         relayed.cgroup = "/system.slice/systemd-logind.service"
         relayed.loginuid = nil; relayed.loginUser = nil  // a system service: no login session
-        let gone = record(probe: .dbus, pid: 0, comm: "(sender gone)", cmd: .restart,
-                          argv: "org.freedesktop.login1.Manager.Reboot from :1.99", time: "2026-01-01T00:00:02.000Z")
         let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
-        let contents = StoreContents(entries: [.caller(relayed), .caller(gone), .caller(shutdown)], skipped: 0)
+        let contents = StoreContents(entries: [.caller(gone), .caller(relayed), .caller(shutdown)], skipped: 0)
         let dumped = DumpReport(contents: contents, selection: .all, currentBoot: "b2").items.map(\.record)
         XCTAssertEqual(dumped[2].initiator?.comm, "(sender gone)")
         var facts = BootFacts(bootID: "b1")
-        facts.records = [relayed, gone, shutdown]
+        facts.records = [gone, relayed, shutdown]
         let verdict = VerdictEngine.decide(facts)
         XCTAssertEqual(verdict.initiator?.comm, dumped[2].initiator?.comm, verdict.summary)
-        XCTAssertEqual(CallerRecord.initiatingIntent(in: [relayed, gone], before: shutdown.time)?.pid, 0)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [gone, relayed], before: shutdown.time)?.pid, 0)
         // A named direct caller still wins over both.
         let named = record(probe: .execIntent, pid: 4242, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
                            time: "2026-01-01T00:00:00.500Z")
-        XCTAssertEqual(CallerRecord.initiatingIntent(in: [named, relayed, gone], before: shutdown.time)?.pid, 4242)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [named, gone, relayed], before: shutdown.time)?.pid, 4242)
     }
 
     /// [mallory, a user on the host, names her process "systemd-logind"
@@ -215,5 +215,31 @@ final class InitiatorLinkTests: XCTestCase {
         XCTAssertTrue(logind.isRelayedIntent)
         logind.cgroup = "/user.slice/user-1000.slice/session-4.scope"
         XCTAssertFalse(logind.isRelayedIntent)
+    }
+
+    /// [root's `systemctl reboot`, accepted: logind passes it on to systemd;
+    /// then, while the units stop, bob's `systemctl reboot` (refused)]: the
+    /// job was queued by the first relay, so bob, who asked after it, is not
+    /// named for the reboot. Without a relay (no D-Bus monitor) the last
+    /// direct request is all there is to go on.
+    func testARequestMadeAfterLogindPassedOneOnIsNotNamedForIt() {
+        let root = record(probe: .execIntent, pid: 4242, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                          time: "2026-01-01T00:00:01.000Z")
+        var rootsCall = record(probe: .dbus, pid: 4242, comm: "systemctl", cmd: .restart,
+                               argv: "org.freedesktop.login1.Manager.RebootWithFlags flags 0x0 from :1.40", time: "2026-01-01T00:00:01.010Z")
+        rootsCall.senderOwnsLogin1 = false
+        var relay = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
+                           argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2", time: "2026-01-01T00:00:01.020Z")
+        relay.exe = "/usr/lib/systemd/systemd-logind"; relay.cgroup = "/system.slice/systemd-logind.service"
+        relay.loginuid = nil; relay.loginUser = nil; relay.senderOwnsLogin1 = true
+        var bob = record(probe: .execIntent, pid: 5151, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                         time: "2026-01-01T00:00:03.000Z")
+        bob.uid = 1001; bob.euid = 1001; bob.loginuid = 1001; bob.user = "bob"
+        let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, rootsCall, relay, bob], before: shutdown.time)?.pid, 4242)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, bob], before: shutdown.time)?.pid, 5151)
+        // A relay logind's name does not vouch for bounds nothing: bob's request stays the last one.
+        relay.senderOwnsLogin1 = false
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, rootsCall, relay, bob], before: shutdown.time)?.pid, 5151)
     }
 }

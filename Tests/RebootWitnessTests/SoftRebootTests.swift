@@ -81,6 +81,27 @@ final class SoftRebootTests: XCTestCase {
         XCTAssertTrue(verdict.evidence.contains { $0.excerpt.hasPrefix("PID 1 re-executed itself") }, "\(verdict.evidence)")
     }
 
+    /// [the container's `systemctl soft-reboot`, logind passing it on to
+    /// systemd (StartUnit soft-reboot.target), then mallory's own `systemctl
+    /// soft-reboot` while the units stop, PID 1's re-exec]: the soft reboot
+    /// was queued by logind's relay; mallory asked after it and is not named.
+    func testARequestAfterLogindsRelayIsNotTheSoftRebootsRequester() {
+        let container = ContainerID(runtime: "docker", id: String(repeating: "c0ffee00", count: 8))
+        let asked = record(.execIntent, pid: 292, comm: "systemctl", cmd: .softReboot, argv: "systemctl soft-reboot", second: 10,
+                           container: container, cgroup: "/system.slice/docker-c0ffee.scope")
+        var relay = record(.dbus, pid: 612, comm: "systemd-logind", cmd: .softReboot,
+                           argv: "org.freedesktop.systemd1.Manager.StartUnit soft-reboot.target from :1.2", second: 11,
+                           cgroup: "/system.slice/systemd-logind.service")
+        relay.senderOwnsLogin1 = true
+        var mallory = record(.execIntent, pid: 5150, comm: "systemctl", cmd: .softReboot, argv: "systemctl soft-reboot", second: 15,
+                             cgroup: "/user.slice/user-1000.slice/session-4.scope")
+        mallory.uid = 1000; mallory.euid = 1000; mallory.loginuid = 1000
+        let reexec = record(.execIntent, pid: 1, comm: "systemd", cmd: .softReboot, argv: Self.reexecArgv.joined(separator: " "), second: 20)
+        let entries: [StoreEntry] = [start(second: 0, softReboots: 0)] + [asked, relay, mallory, reexec].map { .caller($0) }
+        let soft = WitnessBoot.fold(StoreContents(entries: entries, skipped: 0))[0].softReboots
+        XCTAssertEqual(soft.map(\.intent?.pid), [292])
+    }
+
     /// arm armed late (SoftRebootsCount 2 already), saw a third, was
     /// restarted: the first two are known from the count only.
     func testSoftRebootsBeforeArmingAreKnownFromTheCount() {

@@ -246,6 +246,13 @@ def check_soft_reboot(sections, console, kernel):
                    lambda r: r["boot_id"] == boot and r["probe"] == "sched_process_exec" and r["pid"] == 1
                    and r["cmd"] == "SOFT_REBOOT")
     assert "--switched-root" in (reexec["cmd_arg"] or ""), reexec["cmd_arg"]
+    # alice asked too, after logind had passed the container's request on: recorded, never its requester.
+    relay = first(records(sections), "logind's StartUnit soft-reboot.target",
+                  lambda r: r["boot_id"] == boot and r["probe"] == "dbus" and r["comm"] == "systemd-logind" and r["cmd"] == "SOFT_REBOOT")
+    assert relay["sender_owns_login1"] is True, relay
+    alice = first(records(sections), "alice's later `systemctl soft-reboot`",
+                  lambda r: r["boot_id"] == boot and r["user"] == "alice" and r["cmd"] == "SOFT_REBOOT")
+    assert relay["time"] < alice["time"] < reexec["time"], (relay["time"], alice["time"], reexec["time"])
     cad_off = [r for r in records(sections) if r["boot_id"] == boot and r["cmd"] == "CAD_OFF" and r["initiator"]]
     assert not cad_off, f"PID 1's CAD_OFF at its start named an initiator: {cad_off[0]['initiator']}"
     for name in ("session", "session-prev"):  # the same part of the boot, asked in it and from the next boot
@@ -267,6 +274,7 @@ def check_soft_reboot(sections, console, kernel):
     finished = sections.get("finished", "")
     message_id = json.loads(finished.splitlines()[0]).get("MESSAGE_ID") if finished.startswith("{") else None
     return "PASS", (f"one boot id, arm pid {arm_before} throughout, then restarted: adopted, told SoftRebootsCount 1; "
+                    f"alice's request after logind's relay not named; "
                     f"`last --list`: {part['bootstat']} then {rest['bootstat']}; "
                     f"PID 1's 'Soft-reboot finished' MESSAGE_ID {message_id}")
 

@@ -24,6 +24,9 @@ final class KernelCapture {
     /// The kernel's types CO-RE needs, kept in the store for the next cold arms.
     private let coreBTFCache: CoreBTFCache
     private(set) var coreBTF: Capability = .unknown("not armed yet")
+    /// The subset's writing on another thread: its file in the store must be
+    /// closed before systemd-shutdown remounts the store's file system read-only.
+    private let keeping = DispatchGroup()
 
     init(features: KernelFeatures, options: ArmOptions.Capture, store: String) {
         self.options = options
@@ -55,7 +58,7 @@ final class KernelCapture {
         }
         coreBTF = .available(via: coreBTFCache.path, active: false, "made now, for the next cold arm")
         let cache = coreBTFCache
-        DispatchQueue.global().async {
+        DispatchQueue.global().async(group: keeping) {
             do {
                 try cache.build()
             } catch {
@@ -64,6 +67,12 @@ final class KernelCapture {
             // The 5 MB kernel BTF it parsed is freed: give the pages back.
             cw_release_free_memory()
         }
+    }
+
+    /// Waits, `seconds` at most, until the subset begun by `keepCoreBTF` is
+    /// written (and its file closed). Returns whether it is.
+    func finishKeepingCoreBTF(within seconds: Double) -> Bool {
+        keeping.wait(timeout: .now() + seconds) == .success
     }
 
     /// Arms the hold; throws for a bad allowlist (the operator asked for
