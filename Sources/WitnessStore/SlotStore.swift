@@ -159,23 +159,15 @@ public final class SlotStore: RecordStore {
         var slotsOf: [UInt64: [Int]] = [:]
         var allocOf: [Int: UInt64] = [:]
         var unreadable: [Int] = []
-        let total = Int(fileSize)
-        var bytes = [UInt8](repeating: 0, count: slotSize)
-        for index in 0..<slotCount {
-            let offset = slotSize * (index + 1)
-            guard offset < total else { break }  // a truncated file: the rest is gone
-            let length = min(slotSize, total - offset)
-            let got: Int
-            do {
-                got = try bytes.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: Int64(offset), into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<length])) }
-            } catch {
+        SlotReader(fd: fd, slotSize: slotSize, slotCount: slotCount, fileSize: Int(fileSize)).forEach { index, bytes in
+            guard let bytes else {
                 readErrors += 1
                 unreadable.append(index)
-                continue
+                return
             }
-            switch SlotFormat.decodeSlot(bytes[0..<got]) {
+            switch SlotFormat.decodeSlot(bytes) {
             case .empty:
-                continue
+                return
             case .corrupt, .newer:
                 skipped += 1
                 unreadable.append(index)
