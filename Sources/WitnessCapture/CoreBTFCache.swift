@@ -46,16 +46,17 @@ public struct CoreBTFCache: Sendable {
         return path
     }
 
-    /// Makes the subset from the kernel's BTF and the witness object's own,
-    /// and keeps it (atomically, 0600). Off the capture's path: arm calls it
-    /// once it is armed.
-    public func build() throws {
+    /// Makes the subset from the kernel's BTF and the witness object's own
+    /// (the slow part: it parses the kernel's ~5 MB of BTF); nil where no
+    /// witness object is embedded. Off the capture's path: arm calls it once
+    /// it is armed, then `keep`s what it made.
+    public func make() throws -> [UInt8]? {
         guard let path else { throw SystemError("read", Self.vmlinux, errno: .noSuchFileOrDirectory) }
         guard let kernel = btf__load_vmlinux_btf() else {
             throw SystemError("btf__load_vmlinux_btf", Self.vmlinux, errno: Errno(rawValue: errno))
         }
         defer { btf__free(kernel) }
-        guard let embedded = BPFObject.named(.witness) else { return }
+        guard let embedded = BPFObject.named(.witness) else { return nil }
         // The witness object's own BTF names the types its relocations use.
         let object = try BPFObjectHandle(embedded)
         guard let local = object.btf else { throw SystemError("read BTF", "witness.bpf.o", errno: .invalidArgument) }
@@ -66,10 +67,16 @@ public struct CoreBTFCache: Sendable {
         defer { btf__free(subset) }
         var size: UInt32 = 0
         guard let raw = btf__raw_data(subset, &size) else { throw SystemError("btf__raw_data", path, errno: .invalidArgument) }
+        return Array(UnsafeRawBufferPointer(start: raw, count: Int(size)))
+    }
+
+    /// Keeps `subset` as this kernel's (atomically, 0600), and removes older kernels'.
+    public func keep(_ subset: [UInt8]) throws {
+        guard let path else { throw SystemError("write", Self.vmlinux, errno: .noSuchFileOrDirectory) }
         if !Files.isDirectory(directory) && mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw SystemError("mkdir", directory, errno: Errno(rawValue: errno))
         }
-        try Files.writeAtomically(path, Array(UnsafeRawBufferPointer(start: raw, count: Int(size))))
+        try Files.writeAtomically(path, subset)
         // Older kernels' subsets: one per kernel is all that is ever used.
         for name in Files.list(directory) ?? [] where directory + "/" + name != path && name.hasPrefix("vmlinux-") {
             unlink(directory + "/" + name)

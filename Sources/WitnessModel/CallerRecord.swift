@@ -204,7 +204,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// logind's cgroup and drop its login uid, not take logind's name while
     /// logind holds it.
     var isLogind: Bool {
-        guard isSystemService, senderOwnsLogin1 != false else { return false }
+        // logind relays over the bus only: a command run from its cgroup (busctl, systemctl) is someone's own.
+        guard probe == .dbus, isSystemService, senderOwnsLogin1 != false else { return false }
         if cgroup != nil { return systemUnit == "systemd-logind.service" }
         return Self.logindBinaries.contains(exe ?? "")
     }
@@ -248,18 +249,23 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// one someone made directly and could be named; else the last one made
     /// directly whose sender was gone (someone asked, unnamed: truer than
     /// naming the system that relayed it); else the last relayed one.
-    /// Once logind passed a request on (the first of its relays), the job was
-    /// queued: a request made after that did not cause it (someone's refused
-    /// `systemctl reboot` during the shutdown is not named for it).
+    /// Where the boot ended in `ending` and logind passed a request for that
+    /// on (its last such relay, the bus vouching for logind), the job was
+    /// queued then: a request made after it did not cause it (someone's
+    /// refused `systemctl reboot` while the units stop is not named for it).
     /// `asking`: which requests count (by default those that end the boot:
     /// a soft reboot before it asked for something else); `after`: only
     /// requests made after it (the previous soft reboot's).
     public static func initiatingIntent(in records: [CallerRecord], before time: String, after: String? = nil,
+                                        ending: RebootAction? = nil,
                                         asking: (RebootAction) -> Bool = { $0.stops }) -> CallerRecord? {
         var intents = records.filter { r in
             r.isIntent && r.time <= time && after.map { r.time > $0 } != false && r.cmd.map(asking) == true
         }
-        if let accepted = intents.first(where: \.isLogind) { intents.removeAll { $0.time > accepted.time } }
+        if let ending, let accepted = intents.filter({ $0.isLogind && $0.senderOwnsLogin1 == true && $0.cmd == ending })
+            .max(by: { $0.time < $1.time }) {
+            intents.removeAll { $0.time > accepted.time }
+        }
         return intents.last { !$0.isRelayedIntent && !$0.isAnonymousIntent }
             ?? intents.last { !$0.isRelayedIntent } ?? intents.last
     }

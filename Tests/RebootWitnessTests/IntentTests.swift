@@ -208,6 +208,12 @@ final class InitiatorLinkTests: XCTestCase {
         impostor.senderOwnsLogin1 = false
         XCTAssertFalse(impostor.isRelayedIntent)
         XCTAssertEqual(CallerRecord.initiatingIntent(in: [alice, impostor], before: shutdown.time)?.pid, 6660)
+        // busctl's own exec from logind's cgroup (a StartUnit reboot.target command line) is its request too, never a relay.
+        var exec = impostor
+        exec.probe = .execIntent; exec.senderOwnsLogin1 = nil; exec.time = "2026-01-01T00:00:04.990Z"
+        exec.cmdArg = "busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager StartUnit ss reboot.target replace-irreversibly"
+        XCTAssertFalse(exec.isRelayedIntent)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [alice, exec, impostor], before: shutdown.time, ending: .restart)?.pid, 6660)
         // The real logind, vouched for by the bus, is still the relay; the bus alone never makes one.
         var logind = impostor
         logind.pid = 612; logind.comm = "systemd-logind"; logind.exe = "/usr/lib/systemd/systemd-logind"
@@ -219,7 +225,7 @@ final class InitiatorLinkTests: XCTestCase {
 
     /// [root's `systemctl reboot`, accepted: logind passes it on to systemd;
     /// then, while the units stop, bob's `systemctl reboot` (refused)]: the
-    /// job was queued by the first relay, so bob, who asked after it, is not
+    /// job was queued by logind's relay, so bob, who asked after it, is not
     /// named for the reboot. Without a relay (no D-Bus monitor) the last
     /// direct request is all there is to go on.
     func testARequestMadeAfterLogindPassedOneOnIsNotNamedForIt() {
@@ -228,18 +234,47 @@ final class InitiatorLinkTests: XCTestCase {
         var rootsCall = record(probe: .dbus, pid: 4242, comm: "systemctl", cmd: .restart,
                                argv: "org.freedesktop.login1.Manager.RebootWithFlags flags 0x0 from :1.40", time: "2026-01-01T00:00:01.010Z")
         rootsCall.senderOwnsLogin1 = false
-        var relay = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: .restart,
-                           argv: "org.freedesktop.systemd1.Manager.StartUnit reboot.target from :1.2", time: "2026-01-01T00:00:01.020Z")
-        relay.exe = "/usr/lib/systemd/systemd-logind"; relay.cgroup = "/system.slice/systemd-logind.service"
-        relay.loginuid = nil; relay.loginUser = nil; relay.senderOwnsLogin1 = true
+        let relay = logindRelay(.restart, "reboot.target", time: "2026-01-01T00:00:01.020Z")
         var bob = record(probe: .execIntent, pid: 5151, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
                          time: "2026-01-01T00:00:03.000Z")
         bob.uid = 1001; bob.euid = 1001; bob.loginuid = 1001; bob.user = "bob"
-        let shutdown = record(probe: .sysEnterReboot, pid: 1, comm: "systemd-shutdow", cmd: .restart, time: "2026-01-01T00:00:09.000Z")
-        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, rootsCall, relay, bob], before: shutdown.time)?.pid, 4242)
-        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, bob], before: shutdown.time)?.pid, 5151)
-        // A relay logind's name does not vouch for bounds nothing: bob's request stays the last one.
-        relay.senderOwnsLogin1 = false
-        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, rootsCall, relay, bob], before: shutdown.time)?.pid, 5151)
+        let end = "2026-01-01T00:00:09.000Z"
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, rootsCall, relay, bob], before: end, ending: .restart)?.pid, 4242)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, bob], before: end, ending: .restart)?.pid, 5151)
+        // A relay the bus did not vouch for (or an earlier build's record) bounds nothing: bob's request stays the last one.
+        var unvouched = relay
+        unvouched.senderOwnsLogin1 = nil
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, rootsCall, unvouched, bob], before: end, ending: .restart)?.pid, 5151)
+    }
+
+    /// [alice's `systemctl poweroff`, relayed; a unit hangs; root's `systemctl
+    /// reboot -f` straight to PID 1, which restarts]: the poweroff relay does
+    /// not bound a restart, root is named. [a relayed reboot cancelled, then
+    /// carol's, relayed too]: the last relay bounds, carol is named.
+    func testOnlyTheLastRelayOfTheEndingsOwnActionBoundsTheRequests() {
+        var alice = record(probe: .execIntent, pid: 3100, comm: "systemctl", cmd: .powerOff, argv: "systemctl poweroff",
+                           time: "2026-01-01T00:00:01.000Z")
+        alice.user = "alice"
+        let poweroff = logindRelay(.powerOff, "poweroff.target", time: "2026-01-01T00:00:01.020Z")
+        let root = record(probe: .execIntent, pid: 4242, comm: "systemctl", cmd: .restart, argv: "systemctl reboot -f",
+                          time: "2026-01-01T00:00:30.000Z")
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [alice, poweroff, root], before: "2026-01-01T00:00:31.000Z", ending: .restart)?.pid, 4242)
+        let first = logindRelay(.restart, "reboot.target", time: "2026-01-01T00:00:01.020Z")
+        let carol = record(probe: .execIntent, pid: 5252, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                           time: "2026-01-01T00:00:40.000Z")
+        let again = logindRelay(.restart, "reboot.target", time: "2026-01-01T00:00:40.020Z")
+        let bob = record(probe: .execIntent, pid: 5151, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                         time: "2026-01-01T00:00:41.000Z")
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, first, carol, again, bob], before: "2026-01-01T00:00:50.000Z",
+                                                     ending: .restart)?.pid, 5252)
+    }
+
+    /// logind asking systemd to start `target`, as the bus vouches for it.
+    func logindRelay(_ cmd: RebootAction, _ target: String, time: String) -> CallerRecord {
+        var relay = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: cmd,
+                           argv: "org.freedesktop.systemd1.Manager.StartUnit \(target) from :1.2", time: time)
+        relay.exe = "/usr/lib/systemd/systemd-logind"; relay.cgroup = "/system.slice/systemd-logind.service"
+        relay.loginuid = nil; relay.loginUser = nil; relay.senderOwnsLogin1 = true
+        return relay
     }
 }

@@ -13,12 +13,16 @@ final class SlotReaderTests: XCTestCase {
         return bytes
     }
 
-    func visits(of bytes: [UInt8], slotCount: Int, failing: Range<Int>? = nil) -> (slots: [(Int, ArraySlice<UInt8>?)], reads: Int) {
+    /// What a SlotReader over `bytes` visits, and how many reads it made. A
+    /// read overlapping `failing` fails; one longer than a slot comes back
+    /// a byte short where `shortRuns` (a real bad block often reads short).
+    func visits(of bytes: [UInt8], slotCount: Int, failing: Range<Int>? = nil,
+                shortRuns: Bool = false) -> (slots: [(Int, ArraySlice<UInt8>?)], reads: Int) {
         var reads = 0
-        let reader = SlotReader(slotSize: slotSize, slotCount: slotCount, fileSize: bytes.count) { offset, buffer in
+        let reader = SlotReader(slotSize: slotSize, slotCount: slotCount, fileSize: bytes.count) { [slotSize] offset, buffer in
             reads += 1
             if let failing, failing.overlaps(offset..<(offset + buffer.count)) { return nil }
-            let got = min(buffer.count, bytes.count - offset)
+            let got = min(buffer.count, bytes.count - offset) - (shortRuns && buffer.count > slotSize ? 1 : 0)
             bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + got)])) }
             return got
         }
@@ -41,6 +45,14 @@ final class SlotReaderTests: XCTestCase {
         XCTAssertEqual(reads, 1 + 1 + 36)
     }
 
+    func testARunThatReadsShortIsReadAgainSlotBySlot() {
+        let (slots, reads) = visits(of: file(slots: 10), slotCount: 10, shortRuns: true)
+        XCTAssertEqual(slots.map(\.0), Array(0..<10))
+        XCTAssertEqual(slots.map { $0.1?.count }, Array(repeating: slotSize, count: 10))
+        XCTAssertEqual(slots.map { $0.1?.first }, (1...10).map { UInt8($0) })
+        XCTAssertEqual(reads, 1 + 10)
+    }
+
     func testATornFileEndsWithAShortLastSlot() {
         var bytes = file(slots: 20)
         bytes.removeLast(slotSize * 10 - 512)  // slots 10…19 gone but for 512 bytes of slot 10
@@ -58,6 +70,13 @@ final class SlotReaderTests: XCTestCase {
         XCTAssertEqual(SlotFormat.decodeSlot(slot[...]), .corrupt)
         slot[4094] = 0; slot[8] = 1
         XCTAssertEqual(SlotFormat.decodeSlot(slot[...]), .corrupt)
-        XCTAssertEqual(SlotFormat.decodeSlot(slot[1...7]), .empty, "a slice that does not start at 0")
+        // Slices that do not start at 0, words read unaligned (the reader's runs are sliced so).
+        XCTAssertEqual(SlotFormat.decodeSlot(slot[3..<40]), .corrupt, "the byte at 8 is set")
+        slot[8] = 0
+        XCTAssertEqual(SlotFormat.decodeSlot(slot[3..<40]), .empty)
+        slot[30] = 1
+        XCTAssertEqual(SlotFormat.decodeSlot(slot[3..<40]), .corrupt, "a byte in the last whole word")
+        slot[30] = 0; slot[38] = 1
+        XCTAssertEqual(SlotFormat.decodeSlot(slot[3..<40]), .corrupt, "a byte past the last whole word")
     }
 }

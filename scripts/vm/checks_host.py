@@ -19,7 +19,8 @@ def check_systemctl_reboot(sections, console, kernel):
     # logind's relay (StartUnit reboot.target) is vouched for by the bus; systemctl's own call is not logind's.
     relay = first(bus, "logind's StartUnit relay", lambda r: r["comm"] == "systemd-logind")
     assert relay["sender_owns_login1"] is True, relay
-    assert all(r["sender_owns_login1"] is False for r in bus if r["comm"] == "systemctl"), bus
+    callers = [r for r in bus if r["comm"] == "systemctl"]
+    assert callers and all(r["sender_owns_login1"] is False for r in callers), bus
     pid1 = first(previous, "PID 1's systemd-shutdown record", lambda r: r["pid"] == 1 and r["probe"] == "sched_process_exec")
     assert pid1["cmd"] == "RESTART" and (pid1.get("initiator") or {}).get("comm") == "systemctl", \
         f"PID 1's systemd-shutdown is not linked to the systemctl intent: {pid1.get('initiator')}"

@@ -24,9 +24,9 @@ final class KernelCapture {
     /// The kernel's types CO-RE needs, kept in the store for the next cold arms.
     private let coreBTFCache: CoreBTFCache
     private(set) var coreBTF: Capability = .unknown("not armed yet")
-    /// The subset's writing on another thread: its file in the store must be
-    /// closed before systemd-shutdown remounts the store's file system read-only.
-    private let keeping = DispatchGroup()
+    /// The subset is written into the store from another thread: never once
+    /// the final stage has closed the store for the read-only remount.
+    private let storeWrites = StoreWriteGate()
 
     init(features: KernelFeatures, options: ArmOptions.Capture, store: String) {
         self.options = options
@@ -57,10 +57,10 @@ final class KernelCapture {
             return
         }
         coreBTF = .available(via: coreBTFCache.path, active: false, "made now, for the next cold arm")
-        let cache = coreBTFCache
-        DispatchQueue.global().async(group: keeping) {
+        let cache = coreBTFCache, gate = storeWrites
+        DispatchQueue.global().async {
             do {
-                try cache.build()
+                if let subset = try cache.make() { try gate.write { try cache.keep(subset) } }
             } catch {
                 StandardError.write("reboot-witness: the CO-RE BTF subset for the next arm could not be kept: \(error)\n")
             }
@@ -69,10 +69,10 @@ final class KernelCapture {
         }
     }
 
-    /// Waits, `seconds` at most, until the subset begun by `keepCoreBTF` is
-    /// written (and its file closed). Returns whether it is.
-    func finishKeepingCoreBTF(within seconds: Double) -> Bool {
-        keeping.wait(timeout: .now() + seconds) == .success
+    /// The final stage: nothing more is written into the store's directory
+    /// from another thread; a write under way (milliseconds) is finished first.
+    func stopWritingToTheStore() {
+        storeWrites.close()
     }
 
     /// Arms the hold; throws for a bad allowlist (the operator asked for
@@ -118,5 +118,28 @@ public struct LoopPriority: Codable, Equatable, Sendable {
 
     public var line: String {
         "nice \(nice)" + (error.map { " (could not set \(wanted): \($0))" } ?? "")
+    }
+}
+
+/// Writes into the store's directory from other threads, one at a time,
+/// until the final stage closes the gate (a file open for writing would
+/// fail systemd-shutdown's read-only remount).
+final class StoreWriteGate: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "reboot-witness.store-writes")
+    private var closed = false
+
+    /// Runs `body` unless the gate is closed; returns whether it ran.
+    @discardableResult
+    func write(_ body: () throws -> Void) throws -> Bool {
+        try queue.sync {
+            guard !closed else { return false }
+            try body()
+            return true
+        }
+    }
+
+    /// Closes the gate, once a write under way is done.
+    func close() {
+        queue.sync { closed = true }
     }
 }

@@ -72,10 +72,8 @@ extension ArmSession {
         watches.bus.close()
         signal(SIGPIPE, SIG_IGN)  // journald's stream socket closes under us
         capture.beat()
-        // A file open for writing blocks the read-only remount: the subset kept for the next arm is finished first.
-        if !capture.finishKeepingCoreBTF(within: 2) {
-            path.kmsg.write("reboot-witness: final stage: the CO-RE BTF subset is still being written; the store's remount may fail")
-        }
+        // A file open for writing blocks the read-only remount: no more subset writes from here.
+        capture.stopWritingToTheStore()
         let line = finalStage.enter(after: trigger, path: path, probes: capture.probes) {
             try path.record([.stop(marker())])
             try publishState(running: false)

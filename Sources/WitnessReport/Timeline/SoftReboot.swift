@@ -77,7 +77,7 @@ extension WitnessBoot {
         case .caller(let record) where record.isPidOneReexecForSoftReboot:
             let previous = softReboots.last
             let asked = CallerRecord.initiatingIntent(in: intents.filter { $0 != record }, before: record.time,
-                                                      after: previous?.happenedBy, asking: { $0 == .softReboot })
+                                                      after: previous?.happenedBy, ending: .softReboot, asking: { $0 == .softReboot })
             softReboots.append(SoftReboot(number: (previous?.number ?? 0) + 1, time: record.time, reexec: record, intent: asked))
         default:
             return

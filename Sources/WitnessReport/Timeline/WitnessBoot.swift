@@ -84,7 +84,7 @@ public struct WitnessBoot: Equatable, Sendable {
                 let pidOneStops = (syscallEntry && record.cmd?.stops != false)
                     || (record.probe == .execIntent && record.cmdArg?.contains("systemd-shutdown") == true)
                 if record.isPidOnesOwnStep, record.initiator == nil, pidOneStops,
-                   let intent = CallerRecord.initiatingIntent(in: intents[id] ?? [], before: record.time) {
+                   let intent = CallerRecord.initiatingIntent(in: intents[id] ?? [], before: record.time, ending: record.cmd) {
                     record.initiator = CallerRecord.Initiator(intent)
                 }
                 let key = "\(id)/\(record.tid)"

@@ -129,7 +129,7 @@ public enum VerdictEngine {
         }
         // A graceful reboot ends in PID 1's call: the intent before it names who asked.
         var asker = call
-        if call.isPidOnesOwnStep, let intent = CallerRecord.initiatingIntent(in: facts.records, before: call.time) {
+        if call.isPidOnesOwnStep, let intent = CallerRecord.initiatingIntent(in: facts.records, before: call.time, ending: call.cmd) {
             asker = intent
             evidence.insert(Evidence(source: .witness, time: intent.time, excerpt: "intent: " + RecordFormatter.oneLine(intent)), at: 0)
             if let (_, wentOn) = pid1WentOn(facts, cmd: call.cmd) { evidence.insert(wentOn, at: 1) }

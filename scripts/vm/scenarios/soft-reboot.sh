@@ -5,9 +5,10 @@
 # container-like cgroup; then a real `systemctl reboot` by the scenario's
 # service. The next boot's `last --list` must show the boot twice: the part
 # the soft reboot ended (its requester named) and the rest (the reboot's).
-# alice's own `systemctl soft-reboot` a second after logind passed the
-# container's on (refused, from init.scope, which no unit's stop kills) is
-# recorded but not named: the soft reboot was queued before she asked.
+# alice's own `systemctl soft-reboot`, made once PID 1 has the container's
+# soft-reboot.target job (logind passed it on; hers is refused; from
+# init.scope, which no unit's stop kills) is recorded but not named: the
+# soft reboot was queued before she asked.
 manager() {
 	busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager SoftRebootsCount
 	systemctl show reboot-witness -p MainPID -p NRestarts
@@ -16,8 +17,10 @@ phase_0() {
 	wait_armed
 	section before manager
 	id alice >/dev/null 2>&1 || useradd -m -s /bin/sh alice
-	sh -c 'echo $$ > /sys/fs/cgroup/init.scope/cgroup.procs; sleep 1; exec runuser -u alice -- systemctl soft-reboot' \
-		>/dev/console 2>&1 &
+	sh -c 'echo $$ > /sys/fs/cgroup/init.scope/cgroup.procs
+		until systemctl list-jobs --no-legend | grep -q soft-reboot.target; do sleep 0.05; done
+		sleep 0.3
+		exec runuser -u alice -- systemctl soft-reboot' >/dev/console 2>&1 &
 	in_container systemctl soft-reboot
 	sleep 300
 }
