@@ -253,6 +253,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
     /// on (its last such relay, the bus vouching for logind), the job was
     /// queued then: a request made after it did not cause it (someone's
     /// refused `systemctl reboot` while the units stop is not named for it).
+    /// `ending` nil: the end is unknown (the witness stopped before PID 1's
+    /// last call), so logind's last vouched relay of any action bounds.
     /// `asking`: which requests count (by default those that end the boot:
     /// a soft reboot before it asked for something else); `after`: only
     /// requests made after it (the previous soft reboot's).
@@ -262,7 +264,8 @@ public struct CallerRecord: Codable, Equatable, Sendable {
         var intents = records.filter { r in
             r.isIntent && r.time <= time && after.map { r.time > $0 } != false && r.cmd.map(asking) == true
         }
-        if let ending, let accepted = intents.filter({ $0.isLogind && $0.senderOwnsLogin1 == true && $0.cmd == ending })
+        let endsAlike = { (cmd: RebootAction?) in ending.map { end in cmd.map { $0.endsAlike(end) } == true } ?? true }
+        if let accepted = intents.filter({ $0.isLogind && $0.senderOwnsLogin1 == true && endsAlike($0.cmd) })
             .max(by: { $0.time < $1.time }) {
             intents.removeAll { $0.time > accepted.time }
         }

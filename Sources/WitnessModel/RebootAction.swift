@@ -31,6 +31,11 @@ public enum RebootAction: String, Codable, Sendable, CaseIterable, Comparable, C
     /// A restart of either form.
     public var restarts: Bool { self == .restart || self == .restart2 }
 
+    /// The same end of a boot: RESTART2 is a RESTART with a string for the
+    /// firmware (systemd-shutdown's where `systemctl reboot ARG` left one),
+    /// which logind's relay of reboot.target cannot tell apart.
+    public func endsAlike(_ other: RebootAction) -> Bool { self == other || (restarts && other.restarts) }
+
     /// The kernel's name, as in records, kernel log lines and the Panic record.
     public var description: String { rawValue }
 

@@ -269,6 +269,27 @@ final class InitiatorLinkTests: XCTestCase {
                                                      ending: .restart)?.pid, 5252)
     }
 
+    /// [root's `systemctl reboot firmware-update`, accepted; bob's refused
+    /// request while the units stop; systemd-shutdown restarts with the
+    /// argument: RESTART2]: logind's reboot.target relay bounds a RESTART2
+    /// as a RESTART, root is named. [the witness stopped before PID 1's
+    /// last call]: the end is unknown, the last vouched relay bounds.
+    func testLogindsRelayBoundsARestartWithAnArgumentAndAnEndNotSeen() {
+        let root = record(probe: .execIntent, pid: 4242, comm: "systemctl", cmd: .restart2,
+                          argv: "systemctl reboot firmware-update", time: "2026-01-01T00:00:01.000Z")
+        let relay = logindRelay(.restart, "reboot.target", time: "2026-01-01T00:00:01.020Z")
+        var bob = record(probe: .execIntent, pid: 5151, comm: "systemctl", cmd: .restart, argv: "systemctl reboot",
+                         time: "2026-01-01T00:00:03.000Z")
+        bob.user = "bob"
+        let end = "2026-01-01T00:00:09.000Z"
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, relay, bob], before: end, ending: .restart2)?.pid, 4242)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, relay, bob], before: end)?.pid, 4242)
+        XCTAssertEqual(CallerRecord.initiatingIntent(in: [root, relay, bob], before: end, ending: .powerOff)?.pid, 5151,
+                       "a reboot relay does not bound a power-off")
+        XCTAssertTrue(RebootAction.restart2.endsAlike(.restart))
+        XCTAssertFalse(RebootAction.restart.endsAlike(.kexec))
+    }
+
     /// logind asking systemd to start `target`, as the bus vouches for it.
     func logindRelay(_ cmd: RebootAction, _ target: String, time: String) -> CallerRecord {
         var relay = record(probe: .dbus, pid: 612, comm: "systemd-logind", cmd: cmd,
