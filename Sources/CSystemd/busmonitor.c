@@ -139,16 +139,23 @@ int cw_bus_monitor_next(struct cw_bus_monitor *m, struct cw_bus_call *call)
 		if (rw_sd_bus_message_get_realtime_usec(message, &usec) >= 0)
 			call->realtime_usec = usec;
 		rw_sd_bus_message_unref(message);
-
-		sd_bus_creds *creds = NULL;
-		pid_t pid = 0;
-		if (call->sender[0] && rw_sd_bus_get_name_creds(m->query, call->sender, SD_BUS_CREDS_PID, &creds) >= 0 &&
-		    rw_sd_bus_creds_get_pid(creds, &pid) >= 0)
-			call->sender_pid = pid;
-		rw_sd_bus_creds_unref(creds);
-		call->sender_owns_login1 = call->sender[0] ? owns_login1(m->query, call->sender) : -1;
+		call->sender_owns_login1 = -1;
 		return 1;
 	}
+}
+
+void cw_bus_monitor_ask_sender(struct cw_bus_monitor *m, struct cw_bus_call *call)
+{
+	sd_bus_creds *creds = NULL;
+	pid_t pid = 0;
+
+	if (!call->sender[0])
+		return;
+	if (rw_sd_bus_get_name_creds(m->query, call->sender, SD_BUS_CREDS_PID, &creds) >= 0 &&
+	    rw_sd_bus_creds_get_pid(creds, &pid) >= 0)
+		call->sender_pid = pid;
+	rw_sd_bus_creds_unref(creds);
+	call->sender_owns_login1 = owns_login1(m->query, call->sender);
 }
 
 void cw_bus_monitor_close(struct cw_bus_monitor *m)

@@ -29,6 +29,9 @@
  *   rw-selftest fake-bus-service --address ADDR [--delay-ms N]
  *       (tests, a private bus only) stands in for logind and systemd: see
  *       fake_bus_service.c.
+ *   rw-selftest bus-flood --address ADDR --calls N
+ *       (tests, a private bus only) N cheap calls to logind's interface, N
+ *       refused-looking Reboot calls, then a PowerOff: see bus_flood.c.
  *   rw-selftest pidns-restart
  *       A child drops to uid 65534, unshares a new user + PID namespace and
  *       forks its init; only if getpid() == 1 does that init call
@@ -161,6 +164,7 @@ static int flood(int workers, int seconds, int new_comm)
 }
 
 int fake_bus_service(const char *address, int delay_ms);
+int bus_flood(const char *address, int calls);
 
 static int capable_loop(int count)
 {
@@ -346,8 +350,10 @@ int main(int argc, char **argv)
 		return watchdog_feed(argc == 4 && strcmp(argv[2], "--feeds") == 0 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 3);
 	if (argc >= 4 && strcmp(argv[1], "fake-bus-service") == 0 && strcmp(argv[2], "--address") == 0)
 		return fake_bus_service(argv[3], argc == 6 && strcmp(argv[4], "--delay-ms") == 0 ? atoi(argv[5]) : 300);
+	if (argc == 6 && strcmp(argv[1], "bus-flood") == 0 && strcmp(argv[2], "--address") == 0 && strcmp(argv[4], "--calls") == 0)
+		return bus_flood(argv[3], atoi(argv[5]) > 0 ? atoi(argv[5]) : 1);
 	if (argc == 2 && strcmp(argv[1], "pidns-restart") == 0)
 		return pidns_restart();
-	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] [--comm NAME] | flood [--workers N] [--seconds S] [--new-comm] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | pidns-restart\n");
+	fprintf(stderr, "usage: rw-selftest bad-magic [--cgroup DIR] [--count N] [--rate PER_SECOND] [--vary-cmd] [--comm NAME] | flood [--workers N] [--seconds S] [--new-comm] | capable-loop [--count N] | exec-loop [--count N] | watchdog-feed [--feeds N] | fake-bus-service --address ADDR [--delay-ms N] | bus-flood --address ADDR --calls N | pidns-restart\n");
 	return 2;
 }

@@ -26,8 +26,14 @@ struct cw_bus_monitor;
 struct cw_bus_monitor *cw_bus_monitor_open(const char *address, int *error);
 /* The descriptor to poll for input. */
 int cw_bus_monitor_fd(struct cw_bus_monitor *monitor);
-/* The next method call seen: 1 (filled), 0 (nothing pending), or -errno. */
+/* The next method call seen: 1 (filled, the sender not asked about yet:
+ * sender_pid 0, sender_owns_login1 -1), 0 (nothing pending), or -errno. */
 int cw_bus_monitor_next(struct cw_bus_monitor *monitor, struct cw_bus_call *call);
+/* Asks the bus daemon who `call`'s sender is (its pid, whether it owns
+ * logind's name): two round trips, so only for the calls that are intents.
+ * Asking for every call let anyone who floods those interfaces with cheap
+ * calls (CanReboot) delay an intent's record until its sender was gone. */
+void cw_bus_monitor_ask_sender(struct cw_bus_monitor *monitor, struct cw_bus_call *call);
 void cw_bus_monitor_close(struct cw_bus_monitor *monitor);
 
 #endif

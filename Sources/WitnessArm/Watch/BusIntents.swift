@@ -36,9 +36,14 @@ public final class BusIntents {
 
     public var descriptor: CInt { cw_bus_monitor_fd(monitor) }
 
-    /// The intents among the calls seen since the last look.
+    /// The intents among the calls seen since the last look. The bus is
+    /// asked who a sender is only for an intent, and /proc read once per
+    /// sender in a look: a flood of calls (cheap ones, or requests logind
+    /// refuses) costs a string compare each, so it neither delays the record
+    /// of a request behind it nor outlasts that request's sender.
     public func drain() -> [CallerRecord] {
         var records: [CallerRecord] = []
+        var senders: [String: CallerRecord] = [:]  // a unique name is one connection of one process, never reused
         var call = cw_bus_call()
         while cw_bus_monitor_next(monitor, &call) > 0 {
             let interface = CString.decode(&call.interface), member = CString.decode(&call.member)
@@ -47,13 +52,25 @@ public final class BusIntents {
             guard let action = IntentFilter.busAction(interface: interface, member: member, arg0: arg0, flags: flags) else { continue }
             let time = call.realtime_usec > 0 ? WallClock.iso8601(realtimeNanoseconds: Int64(call.realtime_usec) * 1000)
                                               : WallClock.now()
+            let sender = CString.decode(&call.sender)
             var what = "\(interface).\(member)"
             if !arg0.isEmpty { what += " \(arg0)" }
             if let flags { what += " flags 0x\(String(flags, radix: 16))" }
-            what += " from \(CString.decode(&call.sender))"
-            let ownsLogin1: Bool? = call.sender_owns_login1 < 0 ? nil : call.sender_owns_login1 == 1
-            records.append(ProcessAttribution.record(pid: call.sender_pid, bootID: bootID, time: time, probe: .dbus, cmd: action,
-                                                     cmdArg: what, senderOwnsLogin1: ownsLogin1))
+            what += " from \(sender)"
+            var record: CallerRecord
+            if let known = senders[sender] {
+                record = known
+            } else {
+                cw_bus_monitor_ask_sender(monitor, &call)
+                let ownsLogin1: Bool? = call.sender_owns_login1 < 0 ? nil : call.sender_owns_login1 == 1
+                record = ProcessAttribution.record(pid: call.sender_pid, bootID: bootID, time: time, probe: .dbus, cmd: action,
+                                                   cmdArg: what, senderOwnsLogin1: ownsLogin1)
+                if !sender.isEmpty { senders[sender] = record }
+            }
+            record.time = time
+            record.cmd = action
+            record.cmdArg = what
+            records.append(record)
         }
         return records
     }
