@@ -3,8 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "cdynamic.h"
-#include <isa-l/igzip_lib.h>
-#include <zstd.h>
+#include "segment_stream.h"
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -44,19 +43,9 @@
 	X(archive_entry_size) \
 	X(archive_entry_mode)
 
-#define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
 RW_ARCHIVE_FUNCTIONS(RW_DECLARE)
 static const struct rw_symbol symbols[] = { RW_ARCHIVE_FUNCTIONS(RW_SYMBOL) };
 
-#define RW_ZSTD_FUNCTIONS(X) \
-	X(ZSTD_createDStream) \
-	X(ZSTD_initDStream) \
-	X(ZSTD_decompressStream) \
-	X(ZSTD_freeDStream) \
-	X(ZSTD_isError) \
-	X(ZSTD_getErrorName)
-RW_ZSTD_FUNCTIONS(RW_DECLARE)
-static const struct rw_symbol zstd_symbols[] = { RW_ZSTD_FUNCTIONS(RW_SYMBOL) };
 
 static int load_libarchive(void)
 {
@@ -64,31 +53,6 @@ static int load_libarchive(void)
 	return RW_DLOPEN("libarchive.so.13", symbols, &state);
 }
 
-/* libarchive depends on libzstd: where one is, so is the other. */
-static int load_libzstd(void)
-{
-	static int state;
-	return RW_DLOPEN("libzstd.so.1", zstd_symbols, &state);
-}
-
-enum segment_kind { SEGMENT_CPIO, SEGMENT_GZIP, SEGMENT_ZSTD, SEGMENT_OTHER };
-
-#define CHUNK (256 * 1024)
-
-/* One segment's bytes as cpio data: the file itself (plain cpio), or what
- * ISA-L or libzstd inflates, with where the compressed data ends. */
-struct stream {
-	enum segment_kind kind;
-	int fd;
-	long long offset;           /* the next file byte to read */
-	long long file_size;
-	int finished;               /* the compressed data ended (its end is `offset` minus what is left in `in`) */
-	struct inflate_state gzip;
-	ZSTD_DStream *zstd;
-	size_t in_pos, in_len;
-	unsigned char in[CHUNK];
-	unsigned char out[CHUNK];
-};
 
 struct cw_initramfs {
 	int fd;
@@ -119,150 +83,6 @@ static int fail(struct cw_initramfs *image, int code, const char *format, const 
 {
 	snprintf(image->error, sizeof(image->error), format, detail && *detail ? detail : "no reason given");
 	return code;
-}
-
-static int magic_at(int fd, long long offset, const unsigned char *magic, size_t length)
-{
-	unsigned char bytes[8];
-	return length <= sizeof(bytes) && pread(fd, bytes, length, offset) == (ssize_t)length && memcmp(bytes, magic, length) == 0;
-}
-
-static enum segment_kind kind_at(int fd, long long offset)
-{
-	static const unsigned char gzip[] = { 0x1f, 0x8b }, zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
-
-	if (magic_at(fd, offset, gzip, sizeof(gzip)))
-		return SEGMENT_GZIP;
-	if (magic_at(fd, offset, zstd, sizeof(zstd)))
-		return SEGMENT_ZSTD;
-	if (magic_at(fd, offset, (const unsigned char *)"0707", 4))
-		return SEGMENT_CPIO;
-	return SEGMENT_OTHER;
-}
-
-/* Input for the decompressors: the next chunk of the file. */
-static int stream_fill(struct stream *s)
-{
-	ssize_t n;
-
-	if (s->in_pos < s->in_len)
-		return 0;
-	n = pread(s->fd, s->in, sizeof(s->in), s->offset);
-	if (n < 0)
-		return -errno;
-	s->offset += n;
-	s->in_pos = 0;
-	s->in_len = (size_t)n;
-	return 0;
-}
-
-/* The file offset just after the compressed data read so far. */
-static long long stream_end(const struct stream *s)
-{
-	return s->offset - (long long)(s->in_len - s->in_pos);
-}
-
-/* Another gzip member or zstd frame follows this one (concatenated streams are one segment). */
-static int stream_continues(struct stream *s, const unsigned char *magic, size_t length)
-{
-	return magic_at(s->fd, stream_end(s), magic, length);
-}
-
-/* Up to CHUNK bytes of cpio data in s->out: the count, 0 at the stream's end, or -errno with `why`. */
-static long long stream_read(struct stream *s, const char **why)
-{
-	static const unsigned char gzip_magic[] = { 0x1f, 0x8b }, zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
-
-	if (s->kind == SEGMENT_CPIO) {
-		ssize_t n = pread(s->fd, s->out, sizeof(s->out), s->offset);
-		if (n < 0) {
-			*why = "read error";
-			return -errno;
-		}
-		s->offset += n;
-		return n;
-	}
-	while (!s->finished) {
-		size_t produced;
-		int rc = stream_fill(s);
-
-		if (rc < 0) {
-			*why = "read error";
-			return rc;
-		}
-		if (s->in_pos == s->in_len) {
-			*why = s->kind == SEGMENT_GZIP ? "truncated gzip data" : "truncated zstd data";
-			return -EINVAL;
-		}
-		if (s->kind == SEGMENT_GZIP) {
-			s->gzip.next_in = s->in + s->in_pos;
-			s->gzip.avail_in = (uint32_t)(s->in_len - s->in_pos);
-			s->gzip.next_out = s->out;
-			s->gzip.avail_out = sizeof(s->out);
-			if (isal_inflate(&s->gzip) < 0) {
-				*why = "gzip data is corrupt";
-				return -EINVAL;
-			}
-			s->in_pos = s->in_len - s->gzip.avail_in;
-			produced = sizeof(s->out) - s->gzip.avail_out;
-			if (s->gzip.block_state == ISAL_BLOCK_FINISH) {
-				if (stream_continues(s, gzip_magic, sizeof(gzip_magic))) {
-					isal_inflate_reset(&s->gzip);
-					s->gzip.crc_flag = ISAL_GZIP;
-				} else {
-					s->finished = 1;
-				}
-			}
-		} else {
-			ZSTD_inBuffer input = { s->in, s->in_len, s->in_pos };
-			ZSTD_outBuffer output = { s->out, sizeof(s->out), 0 };
-			size_t left = rw_ZSTD_decompressStream(s->zstd, &output, &input);
-
-			if (rw_ZSTD_isError(left)) {
-				*why = rw_ZSTD_getErrorName(left);
-				return -EINVAL;
-			}
-			s->in_pos = input.pos;
-			produced = output.pos;
-			if (left == 0 && !stream_continues(s, zstd_magic, sizeof(zstd_magic)))
-				s->finished = 1;
-		}
-		if (produced)
-			return (long long)produced;
-	}
-	return 0;
-}
-
-static struct stream *stream_new(int fd, long long offset, long long file_size, enum segment_kind kind)
-{
-	struct stream *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->kind = kind;
-	s->fd = fd;
-	s->offset = offset;
-	s->file_size = file_size;
-	if (kind == SEGMENT_GZIP) {
-		isal_inflate_init(&s->gzip);
-		s->gzip.crc_flag = ISAL_GZIP;
-	} else if (kind == SEGMENT_ZSTD) {
-		if (load_libzstd() < 0 || !(s->zstd = rw_ZSTD_createDStream())) {
-			free(s);
-			return NULL;
-		}
-		rw_ZSTD_initDStream(s->zstd);
-	}
-	return s;
-}
-
-static void stream_free(struct stream *s)
-{
-	if (!s)
-		return;
-	if (s->zstd)
-		rw_ZSTD_freeDStream(s->zstd);
-	free(s);
 }
 
 /* Appends the stream's last chunk to the history (the last two chunks:
@@ -297,7 +117,7 @@ static la_ssize_t client_read(struct archive *a, void *client, const void **buff
 		image->replay = 0;
 		return (la_ssize_t)n;
 	}
-	n = stream_read(image->stream, &why);
+	n = segment_stream_read(image->stream, &why);
 	if (n < 0) {
 		rw_archive_set_error(a, (int)-n, "%s", why ? why : "read error");
 		return -1;
@@ -375,12 +195,12 @@ static long long skip_file_zeros(struct cw_initramfs *image, long long at)
 
 static int start_segment(struct cw_initramfs *image, long long offset)
 {
-	enum segment_kind kind = kind_at(image->fd, offset);
+	enum segment_kind kind = segment_kind_at(image->fd, offset);
 
 	image->segment_start = offset;
 	image->stream = NULL;
 	if (kind != SEGMENT_OTHER) {
-		image->stream = stream_new(image->fd, offset, image->file_size, kind);
+		image->stream = segment_stream_new(image->fd, offset, image->file_size, kind);
 		if (!image->stream)
 			return fail(image, -ENOMEM, "%s", kind == SEGMENT_ZSTD ? "zstd: libzstd.so.1 cannot be loaded" : "out of memory");
 	}
@@ -405,7 +225,7 @@ static void end_archive(struct cw_initramfs *image)
 static void end_segment(struct cw_initramfs *image)
 {
 	end_archive(image);
-	stream_free(image->stream);
+	segment_stream_free(image->stream);
 	image->stream = NULL;
 }
 
@@ -415,7 +235,7 @@ static int next_segment(struct cw_initramfs *image, long long end)
 {
 	long long next = skip_file_zeros(image, end);
 
-	stream_free(image->stream);
+	segment_stream_free(image->stream);
 	image->stream = NULL;
 	if (next < 0)
 		return fail(image, -EFBIG, "more padding than preflight's budget%s", ": a bomb, not an initramfs");
@@ -458,7 +278,7 @@ static int after_trailer(struct cw_initramfs *image)
 			return open_archive(image);
 		}
 		const char *why = NULL;
-		long long n = stream_read(image->stream, &why);
+		long long n = segment_stream_read(image->stream, &why);
 		if (n < 0)
 			return fail(image, (int)n, "%s", why);
 		if (n == 0)
@@ -469,7 +289,7 @@ static int after_trailer(struct cw_initramfs *image)
 		keep(image, (size_t)n);
 	}
 	/* The stream ended: the next segment starts after it and its padding. */
-	return next_segment(image, stream_end(image->stream));
+	return next_segment(image, segment_stream_end(image->stream));
 }
 
 struct cw_initramfs *cw_initramfs_open(int fd, long long max_unpacked, long long max_entries, int *error)

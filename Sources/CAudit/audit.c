@@ -27,7 +27,6 @@
 	X(auparse_get_field_name) \
 	X(auparse_interpret_field)
 
-#define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
 RW_AUPARSE_FUNCTIONS(RW_DECLARE)
 
 static const struct rw_symbol symbols[] = { RW_AUPARSE_FUNCTIONS(RW_SYMBOL) };

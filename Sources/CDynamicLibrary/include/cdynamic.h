@@ -12,6 +12,9 @@ struct rw_symbol {
 	void **slot;
 };
 
+/* X-macro entry: the file's typed pointer to fn, rw_fn. */
+#define RW_DECLARE(fn) static __typeof__(&fn) rw_##fn;
+
 /* X-macro entry: { "fn", &rw_fn }. */
 #define RW_SYMBOL(fn) { #fn, (void **)&rw_##fn },
 
