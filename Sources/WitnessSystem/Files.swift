@@ -58,10 +58,19 @@ public enum Files {
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite]) throws {
         let temporary = path + ".tmp"
         unlink(temporary)
-        let fd = try FileDescriptor.open(
-            FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: mode)
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: mode)
+        } catch let errno as Errno {
+            throw SystemError("create", temporary, errno: errno)
+        }
         try fd.closeAfter {
-            _ = try fd.writeAll(bytes)
+            do {
+                _ = try fd.writeAll(bytes)
+            } catch let errno as Errno {
+                throw SystemError("write", temporary, errno: errno)
+            }
             try SystemCalls.fsync(fd, path: temporary)
         }
         try SystemCalls.rename(temporary, path)

@@ -89,6 +89,27 @@ final class Reboot2PanicLiveTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: saved), damaged, "kept byte for byte")
     }
 
+    /// [the settings cannot be saved (here: a directory where the temporary
+    /// file goes) after kernel.panic was set]: the arm is refused and puts
+    /// kernel.panic back itself; it once left it changed, with no saved copy
+    /// of the original for disarm.
+    func testAnArmRefusedHalfWayPutsBackWhatItSet() throws {
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw XCTSkip("live tests need root and kernel BTF")
+        }
+        let store = try temporaryDirectory("r2p-unsaved")
+        chmod(store.path, 0o700)
+        try FileManager.default.createDirectory(at: store.appendingPathComponent(PanicSettings.fileName + ".tmp"),
+                                                withIntermediateDirectories: false)
+        let root = try standIn(pstoreBackend: "ramoops")
+        let refused = try runProgram(Built.witness, ["arm", "--no-pin", "--reboot2panic", "--reboot2panic-root", root.path,
+                                                     "--panic-timeout", "17", "--store", store.path])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("reboot2panic.json.tmp") && refused.stderr.contains("every setting it had changed was put back"), refused.stderr)
+        XCTAssertEqual(try read(root, "proc/sys/kernel/panic"), "0")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.appendingPathComponent(PanicSettings.fileName).path))
+    }
+
     func options(root: String) -> Reboot2Panic.Options {
         var options = Reboot2Panic.Options()
         options.root = root

@@ -52,6 +52,8 @@ public final class Reboot2Panic {
             throw ArmRefusal(description: "arm --reboot2panic: \(error)")
         }
         let root = options.root
+        var dumpNote = "ftrace_dump_on_oops=1"
+        let governed: [String]
         do {
             // Without kernel.panic the panicked machine would stay down: required.
             try settings.set(root + "/proc/sys/kernel/panic", "\(options.panicTimeout)")
@@ -60,24 +62,35 @@ public final class Reboot2Panic {
                 try settings.set(root + "/sys/module/kernel/parameters/crash_kexec_post_notifiers", "Y")
                 try settings.save(to: savedIn)
             }
+            do {
+                try settings.set(root + "/proc/sys/kernel/ftrace_dump_on_oops", "1")
+            } catch {
+                dumpNote = "ftrace_dump_on_oops not set (\(error)): kernel-originated restarts' lines will not reach the panic record"
+            }
+            governed = settings.selectPanicPretimeoutGovernors(sysfs: root + "/sys")
+            try settings.save(to: savedIn)
+            try probes.configure(printkLines: true)
         } catch {
-            try? settings.save(to: savedIn)
-            leave(probes)
-            throw ArmRefusal(description: "arm --reboot2panic: \(error)")
+            throw ArmRefusal(description: "arm --reboot2panic: \(error)" + Self.undo(settings, savedIn: savedIn))
         }
-        var dumpNote = "ftrace_dump_on_oops=1"
-        do {
-            try settings.set(root + "/proc/sys/kernel/ftrace_dump_on_oops", "1")
-        } catch {
-            dumpNote = "ftrace_dump_on_oops not set (\(error)): kernel-originated restarts' lines will not reach the panic record"
-        }
-        let governed = settings.selectPanicPretimeoutGovernors(sysfs: root + "/sys")
-        try settings.save(to: savedIn)
-        try probes.configure(printkLines: true)
-        var line = "reboot2panic: kernel.panic=\(options.panicTimeout), \(dumpNote)"
+        let line = "reboot2panic: kernel.panic=\(options.panicTimeout), \(dumpNote)"
             + (governed.isEmpty ? "" : ", panic pretimeout governor on \(governed.joined(separator: ", "))")
             + "; held reboot(2) calls will panic the machine once recorded"
         return options.reconfigureSoftdog ? [line, SoftdogReconfiguration.apply()] : [line]
+    }
+
+    /// Refused half way: puts back what was set, from memory (saving it may
+    /// be what failed: what was set since the last save is in no file), and
+    /// forgets the saved copy once all is back; else keeps it (saved anew
+    /// where it can be) for disarm and says what stays changed.
+    static func undo(_ settings: PanicSettings, savedIn: String) -> String {
+        let failed = settings.restore()
+        if failed.isEmpty {
+            PanicSettings.forget(in: savedIn)
+            return "; every setting it had changed was put back"
+        }
+        try? settings.save(to: savedIn)  // best effort: the message says what stays changed either way
+        return "; could not put back \(failed.joined(separator: ", "))"
     }
 
     /// Puts every setting back (a clean stop).
