@@ -115,18 +115,23 @@ public struct Metrics: Equatable, Sendable {
         let registry = PrometheusCollectorRegistry()
         let node: String
 
+        /// Our names are whole (`reboot_witness_calls_total`): no namespace or unit to join.
+        private func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
+
         private func labels(_ extra: [(String, String)]) -> [(String, String)] {
             ([("node", node)] + extra).map { ($0.0, TerminalText.escape($0.1)) }
         }
 
         func gauge(_ name: String, _ help: String, _ extra: [(String, String)], _ value: Double) {
-            registry.makeGauge(name: name, labels: labels(extra), help: help).set(value)
+            registry.makeGauge(descriptor: descriptor(name, help), labels: labels(extra)).set(value)
         }
 
         func gauge(_ name: String, _ help: String, _ value: Double) { gauge(name, help, [], value) }
 
         func counter(_ name: String, _ help: String, _ extra: [(String, String)], _ value: UInt64) {
-            registry.makeCounter(name: name, labels: labels(extra), help: help).increment(by: Int64(clamping: value))
+            registry.makeCounter(descriptor: descriptor(name, help), labels: labels(extra)).increment(by: Int64(clamping: value))
         }
 
         func counter(_ name: String, _ help: String, _ value: UInt64) { counter(name, help, [], value) }
