@@ -9,6 +9,27 @@ import WitnessSystem
 
 /// The session's single steps: what it publishes, hands over, harvests.
 extension ArmSession {
+    /// Armed and its first records taken: the bus, arm-state.json, the
+    /// "armed" line, READY=1, the metrics, the previous boot's report.
+    func announceArmed(_ intake: CallerIntake) throws {
+        watches.bus.open()
+        status.endPhase("D-Bus")
+        capture.keepCoreBTF()
+        try publishState(running: true)
+        status.endPhase("publish state")
+        StandardError.write(armedLine())
+        if getenv("REBOOT_WITNESS_TIMING") != nil {
+            StandardError.write("arm phases: " + status.phases.phases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", ") + "\n")
+        }
+        ServiceNotify.send("READY=1\nSTATUS=armed")
+        warmUp()
+        metrics.armed(true)
+        metrics.alive(intake: intake)
+        metrics.update(probes: capture.probes, path: path, intake: intake)
+        previousBoot.start(store: options.store.path)
+        watches.preflight?.request(.started)
+    }
+
     /// arm-state.json from every part's own state.
     func publishState(running: Bool) throws {
         let probes = capture.probes

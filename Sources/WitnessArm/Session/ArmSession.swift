@@ -88,31 +88,22 @@ public final class ArmSession {
         // An adopted capture counted repeats while no arm ran: stored now, not at the loop's first timeout.
         intake.repeats.resume(bootID: resolver.bootID)
         try intake.repeats.fold()
-        watches.bus.open()
-        status.endPhase("D-Bus")
+        status.endPhase("repeat counts")
+        // Before any held call is taken: a held reboot(2) becomes a panic from the first.
         if let reboot2panic = watches.reboot2panic {
             for line in try reboot2panic.enter(capture.probes) { StandardError.write(line + "\n") }
         }
         // A clean stop or a failure from here on puts every setting back.
         defer { watches.reboot2panic?.leave(capture.probes) }
         status.endPhase("reboot2panic")
-        capture.keepCoreBTF()
-        try publishState(running: true)
-        status.endPhase("publish state")
-        StandardError.write(armedLine())
-        if getenv("REBOOT_WITNESS_TIMING") != nil {
-            StandardError.write("arm phases: " + status.phases.phases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", ") + "\n")
-        }
-        ServiceNotify.send("READY=1\nSTATUS=armed")
-        warmUp()
-        metrics.armed(true)
-        metrics.alive(intake: intake)
-        metrics.update(probes: capture.probes, path: path, intake: intake)
-        previousBoot.start(store: options.store.path)
-        watches.preflight?.request(.started)
+        // What the rings kept while no arm ran (an adopted capture), or took
+        // since the programs were activated, is stored and printed now, not
+        // after the rest of starting up (the bus, arm-state.json, the metrics).
+        var (stopping, backlog) = try takeRings(intake)
+        status.endPhase("records kept in the rings")
+        // One of them may have been PID 1's last call: the final stage has the store then.
+        if !finalStage.active { try announceArmed(intake) }
         var tasks = chores()
-        var backlog = false
-        var stopping = false
         while !stopping {
             capture.beat()
             let ready = try SystemCalls.pollReadable([intake.rings.urgent.descriptor, intake.rings.events.descriptor, signals.rawValue]
@@ -120,14 +111,9 @@ public final class ArmSession {
             if ready.contains(signals.rawValue), SystemCalls.readSignal(signals) != nil { stopping = true }
             // D-Bus senders first: their pid must be asked while they are connected.
             let busIntents = watches.bus.drain()
-            // Stopping records before anything else: stored, and held calls
-            // replayed, whatever flood waits in rw_events.
-            var outcome = try intake.takeStopping()
-            capture.beat()
-            let (events, more) = try intake.takeEvents()
-            outcome.add(events)
-            backlog = more
-            if try act(on: outcome) { stopping = true }
+            let turn = try takeRings(intake)
+            backlog = turn.backlog
+            if turn.stop { stopping = true }
             // In the final stage the store is closed: only reboot(2) records count.
             guard !finalStage.active else { continue }
             try path.record(busIntents.map { .caller($0) })
@@ -183,6 +169,17 @@ public final class ArmSession {
             status.endPhase("activate")
         }
         return intake
+    }
+
+    /// One turn over the rings. Stopping records before anything else:
+    /// stored, and held calls replayed, whatever flood waits in rw_events.
+    /// `stop`: arm must stop (see `act`); `backlog`: records still wait.
+    private func takeRings(_ intake: CallerIntake) throws -> (stop: Bool, backlog: Bool) {
+        var outcome = try intake.takeStopping()
+        capture.beat()
+        let (events, backlog) = try intake.takeEvents()
+        outcome.add(events)
+        return (try act(on: outcome), backlog)
     }
 
     /// The loop's timed chores.
