@@ -33,6 +33,21 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("Unknown option '--bogus'"), result.stderr)
     }
 
+    /// `arm` parses its own arguments; what it does not take, the root's
+    /// parse reports, naming the command as `reboot-witness arm`.
+    func testArmsHelpAndMistakesAreTheRootCommandsAsEver() throws {
+        let help = try runProgram(Built.witness, ["arm", "--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("USAGE: reboot-witness arm "), help.stdout)
+        let mistake = try runProgram(Built.witness, ["arm", "--bogus"])
+        XCTAssertEqual(mistake.status, 64)
+        XCTAssertTrue(mistake.stderr.contains("Unknown option '--bogus'") && mistake.stderr.contains("Usage: reboot-witness arm "),
+                      mistake.stderr)
+        let missing = try runProgram(Built.witness, ["arm", "--store"])
+        XCTAssertEqual(missing.status, 64)
+        XCTAssertTrue(missing.stderr.contains("Missing value for '--store <DIR>'"), missing.stderr)
+    }
+
     func testBadBootSelectionIsRefused() throws {
         let result = try runProgram(Built.witness, ["dump", "--boot", "yesterday"])
         XCTAssertEqual(result.status, 64)
