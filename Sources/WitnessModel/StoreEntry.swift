@@ -84,7 +84,8 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         return .caller(record)
     }
 
-    private enum Kind: String, Codable { case caller, start, alive, stop, pstore, watchdog, preflight }
+    /// The entry's `type` in its JSON.
+    public enum Kind: String, Codable, Sendable { case caller, start, alive, stop, pstore, watchdog, preflight }
     private enum TypeKey: String, CodingKey { case type }
 
     public init(from decoder: Decoder) throws {
@@ -100,7 +101,7 @@ public enum StoreEntry: Codable, Equatable, Sendable {
         }
     }
 
-    private var kind: Kind {
+    public var kind: Kind {
         switch self {
         case .caller: return .caller
         case .start: return .start
@@ -177,7 +178,14 @@ extension StoreEntry {
     public var retention: Retention {
         switch self {
         case .caller(let record): return record.retention
-        case .start, .alive, .stop, .preflight: return .routine
+        default: return Self.retention(of: kind)
+        }
+    }
+
+    /// Every entry but a caller's keeps its kind's retention.
+    static func retention(of kind: Kind) -> Retention {
+        switch kind {
+        case .caller, .start, .alive, .stop, .preflight: return .routine
         case .pstore, .watchdog: return .stopping
         }
     }
@@ -187,7 +195,9 @@ extension CallerRecord {
     /// -EINVAL: what reboot(2) returns for bad magic.
     private static let invalidArgument: Int64 = -22
 
-    public var retention: Retention {
+    public var retention: Retention { Self.retention(probe: probe, cmd: cmd, cmdArg: cmdArg, retval: retval) }
+
+    static func retention(probe: ProbeID, cmd: RebootAction?, cmdArg: String?, retval: Int64?) -> Retention {
         switch probe.kind {
         case .syscallExit?: return retval == Self.invalidArgument ? .noise : .routine
         case .execIntent?, .busIntent?, .watchdogHunt?, .control?: return .routine

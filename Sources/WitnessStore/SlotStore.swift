@@ -29,13 +29,22 @@ public final class SlotStore: RecordStore {
     private var path: String { location + "/" + Self.fileName }
 
     /// Live records by id: the newest valid copy, its slots, and its key.
+    /// A record read from the file is decoded whole only when it is read or
+    /// merged (`decoded`): opening a store reads each one's index alone, and
+    /// most of a full store is earlier boots' records no merge looks at.
     private struct Live {
-        var entry: StoreEntry
-        var slots: [Int]      // one, or two once updated (A/B)
+        var index: StoreEntryIndex
+        var entry: StoreEntry?   // nil until decoded
+        var payload: [UInt8]?    // its JSON, until decoded
+        var slots: [Int]         // one, or two once updated (A/B)
         var newestSlot: Int
     }
     private var live: [UInt64: Live] = [:]
     private var byKey: [String: UInt64] = [:]
+    /// Records not yet in `byKey`, by merge domain: an entry's domain is
+    /// keyed (its records decoded) before the record it updates is looked for.
+    private var unkeyed: [String: [UInt64]] = [:]
+    private let decoder = JSONDecoder()
     private var nextAlloc: UInt64 = 1
     private var nextSeq: UInt64 = 1
     private var slotOwner: [Int: UInt64] = [:]
@@ -180,25 +189,67 @@ public final class SlotStore: RecordStore {
                 nextSeq = max(nextSeq, header.seq + 1)
             }
         }
-        let decoder = JSONDecoder()
         var holders: [(slot: Int, alloc: UInt64, retention: Retention)] = []
         for (id, (_, payload, index)) in best {
-            guard let entry = try? decoder.decode(StoreEntry.self, from: Data(payload)) else {
+            // Counted, as a record whose index reads but not its whole is when it is first read.
+            guard let summary = try? decoder.decode(StoreEntryIndex.self, from: Data(payload)) else {
                 skipped += 1
                 for slot in slotsOf[id] ?? [] { slotOwner[slot] = nil; unreadable.append(slot) }
                 continue
             }
-            live[id] = Live(entry: entry, slots: slotsOf[id] ?? [index], newestSlot: index)
-            if let key = entry.mergeKey { byKey[key] = id }
-            for slot in slotsOf[id] ?? [index] { holders.append((slot, allocOf[slot] ?? 0, entry.retention)) }
+            live[id] = Live(index: summary, entry: nil, payload: Array(payload), slots: slotsOf[id] ?? [index], newestSlot: index)
+            if let domain = summary.mergeDomain { unkeyed[domain, default: []].append(id) }
+            for slot in slotsOf[id] ?? [index] { holders.append((slot, allocOf[slot] ?? 0, summary.retention)) }
         }
         // Unreadable slots go first of all (as the oldest noise); then the ring's own order.
         victims.load(holders: holders.sorted { $0.alloc < $1.alloc }, unreadable: unreadable)
     }
 
     public func load() throws -> StoreContents {
-        let ordered = live.keys.sorted().compactMap { live[$0]?.entry }
+        let ordered = live.keys.sorted().compactMap(decoded)
         return StoreContents(entries: ordered, skipped: skipped, readErrors: readErrors)
+    }
+
+    /// One boot's records, oldest first; the others stay undecoded.
+    public func entries(ofBoot bootID: String) throws -> [StoreEntry] {
+        live.keys.sorted().filter { live[$0]?.index.bootID == bootID }.compactMap(decoded)
+    }
+
+    /// The boot of the newest record, pstore's aside, of a boot other than `current`.
+    public func latestBoot(other current: String) throws -> String? {
+        let newest = live.keys.sorted().last { id in
+            live[id].map { $0.index.kind != .pstore && $0.index.bootID != current } ?? false
+        }
+        return newest.flatMap { live[$0]?.index.bootID }
+    }
+
+    /// Record `id` whole, decoded the first time it is asked for. One whose
+    /// index read but not the rest is skipped as the scan skips one, and
+    /// its slots are taken first.
+    private func decoded(_ id: UInt64) -> StoreEntry? {
+        guard var record = live[id] else { return nil }
+        if let entry = record.entry { return entry }
+        guard let payload = record.payload, let entry = try? decoder.decode(StoreEntry.self, from: Data(payload)) else {
+            skipped += 1
+            for slot in record.slots {
+                victims.discard(slot)
+                slotOwner[slot] = nil
+            }
+            live[id] = nil
+            return nil
+        }
+        record.entry = entry
+        record.payload = nil
+        live[id] = record
+        return entry
+    }
+
+    /// Puts every record of `domain` in `byKey` (the newest wins a key two hold).
+    private func key(_ domain: String) {
+        guard let ids = unkeyed.removeValue(forKey: domain) else { return }
+        for id in ids.sorted() {
+            if let key = decoded(id)?.mergeKey { byKey[key] = id }
+        }
     }
 
     /// Makes `entries` durable: new records take new slots, repeats of a
@@ -207,8 +258,11 @@ public final class SlotStore: RecordStore {
         guard !entries.isEmpty else { return }
         var touched: [UInt64] = []
         for entry in entries {
-            if let key = entry.mergeKey, let id = byKey[key], let existing = live[id]?.entry {
-                live[id]?.entry = existing.merged(with: entry)
+            if let domain = entry.mergeDomain { key(domain) }
+            if let key = entry.mergeKey, let id = byKey[key], let existing = decoded(id) {
+                let merged = existing.merged(with: entry)
+                live[id]?.entry = merged
+                live[id]?.index = StoreEntryIndex(merged)
                 if !touched.contains(id) { touched.append(id) }
                 continue
             }
@@ -230,7 +284,7 @@ public final class SlotStore: RecordStore {
         evict(slot: index)
         let id = nextAlloc
         nextAlloc += 1
-        live[id] = Live(entry: entry, slots: [index], newestSlot: index)
+        live[id] = Live(index: StoreEntryIndex(entry), entry: entry, payload: nil, slots: [index], newestSlot: index)
         slotOwner[index] = id
         victims.hold(index, alloc: id, retention)
         try writeSlot(index, id: id, alloc: id, entry: entry)
@@ -241,8 +295,8 @@ public final class SlotStore: RecordStore {
     /// acknowledged copy (taking a second slot on the first update, where
     /// its class may take one; else in place).
     private func rewrite(_ id: UInt64) throws {
-        guard var record = live[id] else { return }
-        let retention = record.entry.retention
+        guard var record = live[id], let entry = record.entry else { return }
+        let retention = entry.retention
         let target: Int
         if record.slots.count >= 2 {
             target = record.slots.first { $0 != record.newestSlot } ?? record.slots[0]
@@ -254,14 +308,14 @@ public final class SlotStore: RecordStore {
         } else {  // nowhere else to go (a one-slot store, or noise among no noise)
             let alloc = nextAllocation()
             victims.hold(record.newestSlot, alloc: alloc, retention)
-            try writeSlot(record.newestSlot, id: id, alloc: alloc, entry: record.entry)
+            try writeSlot(record.newestSlot, id: id, alloc: alloc, entry: entry)
             return
         }
         record.newestSlot = target
         live[id] = record
         let alloc = nextAllocation()
         victims.hold(target, alloc: alloc, retention)
-        try writeSlot(target, id: id, alloc: alloc, entry: record.entry)
+        try writeSlot(target, id: id, alloc: alloc, entry: entry)
     }
 
     private func nextAllocation() -> UInt64 {
@@ -276,7 +330,7 @@ public final class SlotStore: RecordStore {
         record.slots.removeAll { $0 == slot }
         if record.slots.isEmpty {
             live[owner] = nil
-            if let key = record.entry.mergeKey, byKey[key] == owner { byKey[key] = nil }
+            if let key = record.entry?.mergeKey, byKey[key] == owner { byKey[key] = nil }
         } else {
             if record.newestSlot == slot { record.newestSlot = record.slots[0] }
             live[owner] = record

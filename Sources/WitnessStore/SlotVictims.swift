@@ -102,6 +102,12 @@ struct SlotVictims {
         retentionOf[slot] = nil
     }
 
+    /// `slot` holds nothing readable any more: taken first, as an unreadable one is.
+    mutating func discard(_ slot: Int) {
+        release(slot)
+        free.append(slot)
+    }
+
     /// `slot` is taken out of the ring for good (the final stage's reserved slots).
     mutating func reserve(_ slot: Int) {
         release(slot)

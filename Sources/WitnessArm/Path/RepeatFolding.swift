@@ -105,7 +105,7 @@ final class RepeatFolder {
         case .unpinned, .fresh, .replaced: return
         }
         do {
-            let stored = try path.store.load().entries.compactMap { entry -> CallerRecord? in
+            let stored = try path.store.entries(ofBoot: bootID).compactMap { entry -> CallerRecord? in
                 guard case .caller(let record) = entry, record.bootID == bootID else { return nil }
                 return record
             }

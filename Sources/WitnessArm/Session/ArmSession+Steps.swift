@@ -107,14 +107,13 @@ extension ArmSession {
     /// pstore records not yet in the store, tagged with the last boot the
     /// store saw before this one (pstore itself does not say which boot).
     func harvestPstore() -> [StoreEntry] {
-        let entries: [StoreEntry]
+        let previous: String?
         do {
-            entries = try path.store.load().entries
+            previous = try path.store.latestBoot(other: resolver.bootID)
         } catch {
             StandardError.write("pstore: the store could not be read (\(error)); records harvested now are tagged with no boot\n")
-            entries = []
+            previous = nil
         }
-        let previous = entries.last { $0.bootID != resolver.bootID && $0.mergeKey?.hasPrefix("pstore") != true }?.bootID
         let (harvested, notes) = PstoreHarvest.collect(previousBoot: previous)
         for note in notes { StandardError.write("pstore: \(note)\n") }
         return harvested
