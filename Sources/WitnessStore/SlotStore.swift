@@ -28,23 +28,8 @@ public final class SlotStore: RecordStore {
     private let fd: FileDescriptor
     private var path: String { location + "/" + Self.fileName }
 
-    /// Live records by id: the newest valid copy, its slots, and its key.
-    /// A record read from the file is decoded whole only when it is read or
-    /// merged (`decoded`): opening a store reads each one's index alone, and
-    /// most of a full store is earlier boots' records no merge looks at.
-    private struct Live {
-        var index: StoreEntryIndex
-        var entry: StoreEntry?   // nil until decoded
-        var payload: [UInt8]?    // its JSON, until decoded
-        var slots: [Int]         // one, or two once updated (A/B)
-        var newestSlot: Int
-    }
-    private var live: [UInt64: Live] = [:]
-    private var byKey: [String: UInt64] = [:]
-    /// Records not yet in `byKey`, by merge domain: an entry's domain is
-    /// keyed (its records decoded) before the record it updates is looked for.
-    private var unkeyed: [String: [UInt64]] = [:]
-    private let decoder = JSONDecoder()
+    /// Live records by id: the newest valid copy of each, its slots, its key.
+    private var records = StoredRecords()
     private var nextAlloc: UInt64 = 1
     private var nextSeq: UInt64 = 1
     private var slotOwner: [Int: UInt64] = [:]
@@ -192,13 +177,11 @@ public final class SlotStore: RecordStore {
         var holders: [(slot: Int, alloc: UInt64, retention: Retention)] = []
         for (id, (_, payload, index)) in best {
             // Counted, as a record whose index reads but not its whole is when it is first read.
-            guard let summary = try? decoder.decode(StoreEntryIndex.self, from: Data(payload)) else {
+            guard let summary = records.add(id: id, payload: payload, slots: slotsOf[id] ?? [index], newestSlot: index) else {
                 skipped += 1
                 for slot in slotsOf[id] ?? [] { slotOwner[slot] = nil; unreadable.append(slot) }
                 continue
             }
-            live[id] = Live(index: summary, entry: nil, payload: Array(payload), slots: slotsOf[id] ?? [index], newestSlot: index)
-            if let domain = summary.mergeDomain { unkeyed[domain, default: []].append(id) }
             for slot in slotsOf[id] ?? [index] { holders.append((slot, allocOf[slot] ?? 0, summary.retention)) }
         }
         // Unreadable slots go first of all (as the oldest noise); then the ring's own order.
@@ -206,49 +189,29 @@ public final class SlotStore: RecordStore {
     }
 
     public func load() throws -> StoreContents {
-        let ordered = live.keys.sorted().compactMap(decoded)
-        return StoreContents(entries: ordered, skipped: skipped, readErrors: readErrors)
+        let entries = records.all()
+        settleUnreadable()
+        return StoreContents(entries: entries, skipped: skipped, readErrors: readErrors)
     }
 
     /// One boot's records, oldest first; the others stay undecoded.
     public func entries(ofBoot bootID: String) throws -> [StoreEntry] {
-        live.keys.sorted().filter { live[$0]?.index.bootID == bootID }.compactMap(decoded)
+        defer { settleUnreadable() }
+        return records.all(ofBoot: bootID)
     }
 
-    /// The boot of the newest record, pstore's aside, of a boot other than `current`.
     public func latestBoot(other current: String) throws -> String? {
-        let newest = live.keys.sorted().last { id in
-            live[id].map { $0.index.kind != .pstore && $0.index.bootID != current } ?? false
-        }
-        return newest.flatMap { live[$0]?.index.bootID }
+        records.latestBoot(other: current)
     }
 
-    /// Record `id` whole, decoded the first time it is asked for. One whose
-    /// index read but not the rest is skipped as the scan skips one, and
-    /// its slots are taken first.
-    private func decoded(_ id: UInt64) -> StoreEntry? {
-        guard var record = live[id] else { return nil }
-        if let entry = record.entry { return entry }
-        guard let payload = record.payload, let entry = try? decoder.decode(StoreEntry.self, from: Data(payload)) else {
-            skipped += 1
-            for slot in record.slots {
-                victims.discard(slot)
-                slotOwner[slot] = nil
-            }
-            live[id] = nil
-            return nil
-        }
-        record.entry = entry
-        record.payload = nil
-        live[id] = record
-        return entry
-    }
-
-    /// Puts every record of `domain` in `byKey` (the newest wins a key two hold).
-    private func key(_ domain: String) {
-        guard let ids = unkeyed.removeValue(forKey: domain) else { return }
-        for id in ids.sorted() {
-            if let key = decoded(id)?.mergeKey { byKey[key] = id }
+    /// Records whose index read but not their whole, found as they were
+    /// decoded: skipped as the scan skips one, their slots taken first.
+    private func settleUnreadable() {
+        let (count, slots) = records.takeUnreadable()
+        skipped += count
+        for slot in slots {
+            victims.discard(slot)
+            slotOwner[slot] = nil
         }
     }
 
@@ -258,16 +221,14 @@ public final class SlotStore: RecordStore {
         guard !entries.isEmpty else { return }
         var touched: [UInt64] = []
         for entry in entries {
-            if let domain = entry.mergeDomain { key(domain) }
-            if let key = entry.mergeKey, let id = byKey[key], let existing = decoded(id) {
-                let merged = existing.merged(with: entry)
-                live[id]?.entry = merged
-                live[id]?.index = StoreEntryIndex(merged)
+            let existing = records.updated(by: entry)
+            settleUnreadable()
+            if let (id, stored) = existing {
+                records.replace(id, with: stored.merged(with: entry))
                 if !touched.contains(id) { touched.append(id) }
                 continue
             }
-            guard let id = try allocate(entry) else { continue }
-            if let key = entry.mergeKey { byKey[key] = id }
+            try allocate(entry)
         }
         for id in touched { try rewrite(id) }
         try SystemCalls.fdatasync(fd, path: path)
@@ -275,27 +236,25 @@ public final class SlotStore: RecordStore {
 
     /// A slot for a new record (see `SlotVictims`), or nil: noise with no
     /// noise to replace is not stored.
-    private func allocate(_ entry: StoreEntry) throws -> UInt64? {
+    private func allocate(_ entry: StoreEntry) throws {
         let retention = entry.retention
         guard let index = victims.victim(for: retention) else {
             droppedNoise += 1
-            return nil
+            return
         }
         evict(slot: index)
-        let id = nextAlloc
-        nextAlloc += 1
-        live[id] = Live(index: StoreEntryIndex(entry), entry: entry, payload: nil, slots: [index], newestSlot: index)
+        let id = nextAllocation()
+        records.add(id: id, entry: entry, slot: index)
         slotOwner[index] = id
         victims.hold(index, alloc: id, retention)
         try writeSlot(index, id: id, alloc: id, entry: entry)
-        return id
     }
 
     /// Writes the updated record into the slot *not* holding its newest
     /// acknowledged copy (taking a second slot on the first update, where
     /// its class may take one; else in place).
     private func rewrite(_ id: UInt64) throws {
-        guard var record = live[id], let entry = record.entry else { return }
+        guard var record = records[id], let entry = record.entry else { return }
         let retention = entry.retention
         let target: Int
         if record.slots.count >= 2 {
@@ -312,7 +271,7 @@ public final class SlotStore: RecordStore {
             return
         }
         record.newestSlot = target
-        live[id] = record
+        records[id] = record
         let alloc = nextAllocation()
         victims.hold(target, alloc: alloc, retention)
         try writeSlot(target, id: id, alloc: alloc, entry: entry)
@@ -326,15 +285,7 @@ public final class SlotStore: RecordStore {
     /// Forgets whatever record lived in `slot` (its other copy, if any, stays).
     private func evict(slot: Int) {
         victims.release(slot)
-        guard let owner = slotOwner[slot], var record = live[owner] else { return }
-        record.slots.removeAll { $0 == slot }
-        if record.slots.isEmpty {
-            live[owner] = nil
-            if let key = record.entry?.mergeKey, byKey[key] == owner { byKey[key] = nil }
-        } else {
-            if record.newestSlot == slot { record.newestSlot = record.slots[0] }
-            live[owner] = record
-        }
+        if let owner = slotOwner[slot] { records.forget(slot: slot, of: owner) }
         slotOwner[slot] = nil
     }
 
