@@ -49,6 +49,16 @@ public enum SystemCalls {
         return signal > 0 ? signal : nil
     }
 
+    /// Blocks until one of `signals` arrives, doing nothing else (`arm
+    /// --idle-on-refusal`); returns at once if no signalfd can be made.
+    public static func waitForSignal(_ signals: [CInt]) {
+        guard let descriptor = try? signalDescriptor(signals) else { return }
+        defer { try? descriptor.close() }
+        while (try? pollReadable([descriptor.rawValue], timeoutMilliseconds: -1)) != nil {
+            if readSignal(descriptor) != nil { return }
+        }
+    }
+
     /// reboot(2). Only ever called to replay a call the kernel already
     /// accepted from someone else (the hold), with the same arguments.
     public static func reboot(magic1: UInt32, magic2: UInt32, command: UInt32, argument: String?) -> Errno? {

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Glibc
 import WitnessArm
 import WitnessReport
 import WitnessCapture
 import WitnessStore
+import WitnessSystem
 
 extension WitnessProbes.AttachPolicy: ExpressibleByArgument {}
 
@@ -252,7 +254,7 @@ struct Arm: ParsableCommand {
                 let listener = try options.outputs.metricsAddress.map {
                     try MetricsPublisher.serveRefusal(address: $0, store: options.store.path)
                 }
-                ArmSession.idleUntilSignalled()
+                SystemCalls.waitForSignal([SIGINT, SIGTERM])
                 listener?.shutdown()
                 return
             }

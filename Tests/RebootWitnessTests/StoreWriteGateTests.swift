@@ -9,17 +9,17 @@ final class StoreWriteGateTests: XCTestCase {
     func testClosingWaitsForAWriteUnderWayAndRefusesTheNext() throws {
         let gate = StoreWriteGate()
         let started = DispatchSemaphore(value: 0)
-        var finished = false
+        let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             _ = try? gate.write {
                 started.signal()
                 usleep(200_000)
-                finished = true
+                finished.signal()
             }
         }
         started.wait()
         gate.close()
-        XCTAssertTrue(finished, "close() returned while a write was under way")
+        XCTAssertEqual(finished.wait(timeout: .now()), .success, "close() returned while a write was under way")
         var ran = false
         XCTAssertFalse(try gate.write { ran = true })
         XCTAssertFalse(ran)

@@ -34,6 +34,17 @@ final class KernelCapture {
         coreBTFCache = CoreBTFCache(store: store, release: features.release)
     }
 
+    /// "14 of 31 probe points attached (tracepoint 3, kprobe 11)".
+    var attachedSummary: String {
+        let points = ProbeCatalog.all.filter { !$0.isControl }
+        var byMode: [AttachMode: Int] = [:]
+        for point in points {
+            if let mode = probes.states[point.id]?.attachMode { byMode[mode, default: 0] += 1 }
+        }
+        let modes = AttachMode.allCases.compactMap { mode in byMode[mode].map { "\(mode.rawValue) \($0)" } }
+        return "\(byMode.values.reduce(0, +)) of \(points.count) probe points attached (\(modes.joined(separator: ", ")))"
+    }
+
     /// Raises the loop's priority, then loads and attaches (a fresh capture:
     /// its first light; else every point that can attach now, adopting a
     /// pinned capture of this build).

@@ -1,4 +1,7 @@
+import CWitness
+import FoundationEssentials
 import Glibc
+import WitnessCapture
 import WitnessModel
 import WitnessReport
 import WitnessStore
@@ -59,6 +62,20 @@ final class RecordPath {
             for (entry, total) in zip(entries, totals) { copies.publishRepeat(entry, total: total) }
         }
         copies.flush()
+    }
+
+    /// Runs the path's formatting once on a dummy record (resolve, JSON,
+    /// formats): Swift's first use of each Codable conformance and generic
+    /// type costs milliseconds, which a held reboot(2) must not wait for.
+    func warmUp(_ resolver: RecordResolver) {
+        var raw = rw_record()
+        raw.version = UInt16(RW_RECORD_VERSION)
+        raw.probe = UInt16(RW_PROBE_SYS_ENTER_REBOOT.rawValue)
+        raw.attach = UInt16(RW_ATTACH_TRACEPOINT.rawValue)
+        let record = resolver.resolve(CapturedRecord(raw))
+        let json = RecordFormatter.json(StoreEntry.caller(record))
+        _ = try? JSONDecoder().decode(StoreEntry.self, from: Data(json.utf8))
+        _ = RecordFormatter.oneLine(record) + RecordFormatter.human(record)
     }
 
     /// How the previous boot ended, logged once when arm starts (not stored: `last` works it out again).

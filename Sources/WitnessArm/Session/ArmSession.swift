@@ -67,15 +67,6 @@ public final class ArmSession {
         status.endPhase("open store and outputs")
     }
 
-    /// Waits for SIGTERM or SIGINT, doing nothing: `arm --idle-on-refusal`.
-    public static func idleUntilSignalled() {
-        guard let signals = try? SystemCalls.signalDescriptor([SIGINT, SIGTERM]) else { return }
-        defer { try? signals.close() }
-        while (try? SystemCalls.pollReadable([signals.rawValue], timeoutMilliseconds: -1)) != nil {
-            if SystemCalls.readSignal(signals) != nil { return }
-        }
-    }
-
     /// Runs until a signal; returns the process exit status.
     public func run() throws -> Int32 {
         let signals = try SystemCalls.signalDescriptor([SIGINT, SIGTERM])
@@ -102,7 +93,7 @@ public final class ArmSession {
         var (stopping, backlog) = try takeRings(intake)
         status.endPhase("records kept in the rings")
         // One of them may have been PID 1's last call: the final stage has the store then.
-        if !finalStage.active { try announceArmed(intake) }
+        if !stopping && !finalStage.active { try announceArmed(intake) }
         var tasks = chores()
         while !stopping {
             capture.beat()
@@ -142,7 +133,7 @@ public final class ArmSession {
             status.endPhase("load and attach")
         }
         resolver.pods?.refresh()
-        let harvested = harvestPstore()
+        let harvested = PstoreHarvest.collect(for: path.store, bootID: resolver.bootID)
         // What the boot loader says of the attempts before this boot, read before the system marks it good.
         var start = marker(time: status.started)
         let notes = BootAttempts.bootLoaderNotes()
