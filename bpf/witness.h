@@ -18,6 +18,7 @@
 #define RW_NAME_LEN 96      /* one path component (exe dentry or cgroup kernfs name) */
 #define RW_EXE_DEPTH 8      /* exe path components kept, leaf first */
 #define RW_CGROUP_DEPTH 8   /* cgroup path components kept, leaf first */
+#define RW_V1_HIERARCHIES 16 /* cgroup v1 hierarchies searched for name=systemd */
 #define RW_ARG_LEN 128      /* RESTART2 string, kernel_restart cmd, panic format, sysrq input */
 #define RW_TTY_LEN 32
 
@@ -106,7 +107,7 @@ enum rw_flags {
 	RW_F_SESSIONID_SET  = 1 << 1,
 	RW_F_INIT_PID_NS    = 1 << 2,
 	RW_F_HAS_ARG        = 1 << 3,
-	RW_F_CGROUP_V1      = 1 << 4,  /* cgroup path is the v1 memory controller's */
+	RW_F_CGROUP_V1      = 1 << 4,  /* cgroup path is a v1 hierarchy's: name=systemd, else memory */
 	RW_F_HAS_RETVAL     = 1 << 5,
 	RW_F_EXE_TRUNCATED  = 1 << 6,
 	RW_F_ARG_FROM_USER  = 1 << 7,
@@ -289,7 +290,7 @@ struct rw_record {
 	__u16 flags;                /* enum rw_flags */
 	__u64 boot_ns;              /* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;            /* v2 id (bpf_get_current_cgroup_id) */
-	__u64 cgroup_v1_id;         /* memory controller's cgroup on v1 hierarchies, else 0 */
+	__u64 cgroup_v1_id;         /* that v1 hierarchy's cgroup id (RW_F_CGROUP_V1), else 0 */
 	__s64 retval;               /* sys_exit_reboot only */
 	__u32 pid;                  /* tgid */
 	__u32 tid;

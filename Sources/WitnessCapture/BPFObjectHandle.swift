@@ -89,10 +89,14 @@ final class BPFObjectHandle {
         }
     }
 
-    /// Before load: the generation the programs run for (rodata rw_generation).
-    func setGeneration(_ generation: UInt32) throws {
-        let rc = cw_set_rodata_u32(object, "rw_generation", generation)
-        if rc < 0 { throw SystemError("set rw_generation", name.rawValue, errno: Errno(rawValue: -rc)) }
+    /// Before load: the constants the programs are verified with (.rodata):
+    /// the generation they run for, and whether the host has cgroup v1
+    /// hierarchies to search (the verifier prunes the search where not).
+    func setConstants(generation: UInt32, cgroupV1: Bool) throws {
+        for (name, value) in [("rw_generation", generation), ("rw_cgroup_v1", cgroupV1 ? 1 : 0)] {
+            let rc = cw_set_rodata_u32(object, name, value)
+            if rc < 0 { throw SystemError("set \(name)", self.name.rawValue, errno: Errno(rawValue: -rc)) }
+        }
     }
 
     /// bpf_object__load(): verification and CO-RE relocation of autoloaded programs.

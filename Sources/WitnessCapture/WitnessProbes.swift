@@ -187,7 +187,7 @@ public final class WitnessProbes {
     /// their pins, or with the unpinned main object's.
     func open(object name: BPFObjectName) throws -> BPFObjectHandle {
         let handle = try BPFObjectHandle(BPFObject.named(name)!, coreBTF: name == .witness ? coreBTF : nil)
-        try handle.setGeneration(generation)
+        try handle.setConstants(generation: generation, cgroupV1: features.cgroupV1)
         if let pins {
             try handle.pinMaps(pins)
         } else if let main = mainObject {

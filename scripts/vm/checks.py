@@ -10,7 +10,7 @@ from scenario_output import (CONTAINER_ID, objects, records, status, probe_state
 from checks_host import (check_systemctl_reboot, check_never_armed_sudo, check_never_armed_reset,
                          check_package_lifecycle, check_preflight_initramfs, check_syslog_sudo, check_syslog_oom_reset,
                          check_pod_reboot, check_soft_reboot, check_logind_impostor)
-from checks_kernel_paths import check_thermal, check_cad_pid1, check_cad_kernel, check_kexec, check_bmc_watchdog
+from checks_kernel_paths import check_thermal, check_cad_pid1, check_cad_kernel, check_kexec, check_kexec_cgroup_v1, check_bmc_watchdog
 
 SCENARIOS = {
     "probes": "every probe loads on the kernel (fentry and kprobe fallback); safe triggers are recorded",
@@ -40,6 +40,7 @@ SCENARIOS = {
     "pod-reboot": "systemd guest, armed: reboot -f from a pod's container cgroup with the kubelet's log directories; `last` names the pod",
     "thermal": "systemd guest, armed: an ACPI thermal zone (SSDT) passes its critical trip; `last` says poweroff / thermal with the kernel's reason",
     "kexec": "systemd guest with its kernel installed, armed: kexec -l its own kernel, kexec -e; then kexec -l, systemctl kexec; each next kernel's `last` says kexec, names the caller and the image loaded",
+    "kexec-cgroup-v1": "systemd guest on cgroup v1 only (CentOS 7's layout), armed without D-Bus: systemctl kexec; `last` names the caller's systemctl by its v1 cgroup, not systemd-kexec.service's",
     "cad-kernel": "systemd guest, armed, 2 vCPUs: sendkey ctrl-alt-delete with ctrl-alt-del = 1 (the kernel restarts at once); `last` says reboot / cad",
     "cad-pid1": "systemd guest, armed: the monitor's sendkey ctrl-alt-delete, PID 1 reboots (ctrl-alt-del = 0); `last` says reboot / cad",
     "syslog-sudo": "systemd guest as RHEL keeps logs (volatile journal, rsyslog): `sudo reboot` over ssh; `last` names alice and her client from auth.log",
@@ -366,6 +367,7 @@ CHECKS = {
     "cad-pid1": check_cad_pid1,
     "cad-kernel": check_cad_kernel,
     "kexec": check_kexec,
+    "kexec-cgroup-v1": check_kexec_cgroup_v1,
     "syslog-sudo": check_syslog_sudo,
     "syslog-oom-reset": check_syslog_oom_reset,
     "package-lifecycle": check_package_lifecycle,

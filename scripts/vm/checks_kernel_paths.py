@@ -84,6 +84,29 @@ def check_kexec(sections, console, kernel):
                     f"kexec[{step['pid']}] held; both name the image kexec -l loaded")
 
 
+def check_kexec_cgroup_v1(sections, console, kernel):
+    # The unified hierarchy unmounted and unused ("0::/": every process in its root); a new
+    # unit in systemd's own v1 hierarchy, and in the memory controller's root (no accounting).
+    layout = sections.get("cgroups", "").split()
+    assert layout[:1] == ["tmpfs"] and [l for l in layout if l.startswith("0::")] in ([], ["0::/"]) \
+        and [l for l in layout if ":name=systemd:/system.slice/run-" in l] \
+        and [l for l in layout if l.endswith(":memory:/")], f"the guest did not run as CentOS 7 lays cgroups out: {layout}"
+    previous = previous_boot(sections, console)
+    bus = [r for r in previous if r["probe"] == "dbus"]
+    assert not bus, f"the D-Bus monitor was to be off: {[(r['comm'], r['cmd']) for r in bus]}"
+    kexecs = [r for r in previous if r["probe"] == "sched_process_exec" and r["cmd"] == "KEXEC" and r["comm"] == "systemctl"]
+    units = {r["cgroup"]: r for r in kexecs}
+    assert set(units) == {"/system.slice/rw-scenario.service", "/system.slice/systemd-kexec.service"} \
+        and all(r["cgroup_v1"] for r in kexecs), f"systemctl kexec records: {[(r['pid'], r['cgroup'], r['cgroup_v1']) for r in kexecs]}"
+    last = verdict(sections, "kexec", "service", "rw-scenario.service")
+    v = json.loads(sections["last"])
+    asked = units["/system.slice/rw-scenario.service"]
+    assert (v["initiator"] or {}).get("pid") == asked["pid"], \
+        f"named {v['initiator']}, not the caller's systemctl[{asked['pid']}] (PID 1's is {units['/system.slice/systemd-kexec.service']['pid']})"
+    return "PASS", (f"{last}; cgroup v1 only, no D-Bus monitor: systemctl[{asked['pid']}] in rw-scenario.service named, "
+                    f"systemd-kexec.service's systemctl[{units['/system.slice/systemd-kexec.service']['pid']}] passed over")
+
+
 def check_bmc_watchdog(sections, console, kernel):
     previous = previous_boot(sections, console)
     assert not [r for r in previous if r["probe"] in ("sys_enter_reboot", "kernel_restart")], \

@@ -7,10 +7,12 @@
 # kernel reads the store and says kexec, naming kexec and the image. Then it
 # loads the image again and asks `systemctl kexec`: an orderly shutdown whose
 # PID 1 ends with KEXEC; the next kernel's `last` names systemctl.
+# The next kernel keeps this one's scenario and cgroup layout (kexec-cgroup-v1).
 load_own_kernel() {
 	V=$(uname -r)
+	keep=$(tr ' ' '\n' < /proc/cmdline | grep -E '^(rw\.scenario|systemd\.[a-z_]*cgroup[a-z_]*)=' | tr '\n' ' ')
 	kexec -l "/boot/vmlinuz-$V" --initrd="/boot/initrd.img-$V" \
-		--command-line="console=ttyS0 quiet root=/dev/vda rw rootdelay=10 panic=1 rw.scenario=kexec" \
+		--command-line="console=ttyS0 quiet root=/dev/vda rw rootdelay=10 panic=1 $keep" \
 		|| echo "@@RW-FAIL@@ kexec -l failed"
 }
 phase_0() {
