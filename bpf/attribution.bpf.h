@@ -124,21 +124,16 @@ static __always_inline struct kernfs_node *rw_v1_memory_kn(struct css_set *cset)
 	return css ? BPF_CORE_READ(css, cgroup, kn) : NULL;
 }
 
-static __always_inline void rw_fill_cgroup(struct rw_record *r, struct task_struct *task)
+/* On a cgroup v1 host, for a task in the v2 root: systemd's hierarchy;
+ * else (no systemd) the memory controller's, where container runtimes put
+ * their tasks (runc joins name=systemd too, under the same path).
+ * __noinline: its loops are walked by the verifier only where the call is
+ * reached, and never multiply the states of the caller's rest. */
+static __noinline void rw_fill_cgroup_v1(struct rw_record *r, struct task_struct *task)
 {
-	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
-	struct css_set *cset;
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct kernfs_node *kn = rw_v1_systemd_kn(cset);
 
-	r->cgroup_id = bpf_get_current_cgroup_id();
-	r->cgroup_depth = rw_fill_kernfs_path(r, kn);
-	if (r->cgroup_depth || !rw_cgroup_v1)
-		return;
-
-	/* In the v2 root: on a cgroup v1 host, systemd's hierarchy; else (no
-	 * systemd) the memory controller's, where container runtimes put
-	 * their tasks (runc joins name=systemd too, under the same path). */
-	cset = BPF_CORE_READ(task, cgroups);
-	kn = rw_v1_systemd_kn(cset);
 	r->cgroup_depth = rw_fill_kernfs_path(r, kn);
 	if (!r->cgroup_depth) {
 		kn = rw_v1_memory_kn(cset);
@@ -148,6 +143,16 @@ static __always_inline void rw_fill_cgroup(struct rw_record *r, struct task_stru
 		r->flags |= RW_F_CGROUP_V1;
 		r->cgroup_v1_id = BPF_CORE_READ(kn, id);
 	}
+}
+
+static __always_inline void rw_fill_cgroup(struct rw_record *r, struct task_struct *task)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->cgroup_depth = rw_fill_kernfs_path(r, kn);
+	if (rw_cgroup_v1 && !r->cgroup_depth)
+		rw_fill_cgroup_v1(r, task);
 }
 
 static __always_inline void rw_fill_pid_ns(struct rw_record *r, struct task_struct *task)
