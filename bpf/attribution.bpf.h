@@ -93,7 +93,7 @@ static __always_inline struct kernfs_node *rw_v1_systemd_kn(struct css_set *cset
 		struct cgrp_cset_link *link;
 		struct cgroup *cgrp;
 		struct cgroup_root *root;
-		char name[8] = {};
+		char name[9] = {}; /* 8 bytes read: "systemd" and its NUL, not a longer name's prefix */
 
 		if (!pos || pos == head)
 			break;

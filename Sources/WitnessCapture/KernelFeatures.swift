@@ -66,13 +66,12 @@ public final class KernelFeatures {
         cgroupV1 = Self.inCgroupV1Hierarchies()
     }
 
-    /// From /proc/self/cgroup ("ID:CONTROLLERS:PATH" lines; v2's ID is 0).
-    /// Unreadable: assumed yes, which costs load time, never a path.
+    /// From /proc/self/cgroup ("ID:CONTROLLERS:PATH" lines; v2's ID is 0):
+    /// no only when it lists hierarchies and all are v2. Unreadable or empty
+    /// (a failed read): assumed yes, which costs load time, never a path.
     static func inCgroupV1Hierarchies(_ text: String? = Files.read("/proc/self/cgroup", limit: 64 << 10).map { String(decoding: $0, as: UTF8.self) }) -> Bool {
-        guard let text else { return true }
-        return text.split(separator: "\n").contains { line in
-            line.split(separator: ":", maxSplits: 1).first.map { $0 != "0" } ?? false
-        }
+        let lines = (text ?? "").split(separator: "\n")
+        return lines.isEmpty || lines.contains { !$0.hasPrefix("0:") }
     }
 
     deinit {

@@ -51,6 +51,10 @@ public final class WitnessProbes {
     public var coreBTF: String?
     /// A fresh capture armed reboot(2)'s entry and exit first: `armRest()` loads the others.
     public private(set) var awaitingRest = false
+    /// Whether the programs search cgroup v1 hierarchies (the host has
+    /// some); off, with the verifier's reason, where a kernel refused it.
+    public private(set) lazy var cgroupV1Search: Capability = features.cgroupV1
+        ? .available(via: "name=systemd, else the memory controller") : .unavailable("no cgroup v1 hierarchy here")
 
     /// What a fresh capture attaches before anything else: every reboot(2)
     /// is seen from then on, while the rest loads.
@@ -187,13 +191,39 @@ public final class WitnessProbes {
     /// their pins, or with the unpinned main object's.
     func open(object name: BPFObjectName) throws -> BPFObjectHandle {
         let handle = try BPFObjectHandle(BPFObject.named(name)!, coreBTF: name == .witness ? coreBTF : nil)
-        try handle.setConstants(generation: generation, cgroupV1: features.cgroupV1)
+        try handle.setConstants(generation: generation, cgroupV1: cgroupV1Search.state == .available)
         if let pins {
             try handle.pinMaps(pins)
         } else if let main = mainObject {
             try handle.shareMaps(from: main)
         }
         return handle
+    }
+
+    /// An instance of `name` loaded with `programs`. Where the cgroup v1
+    /// search is on and the load fails, once more without it: a kernel
+    /// whose verifier refuses the search must not lose the probes. If that
+    /// loads, the search stays off (records of tasks in the v2 root carry
+    /// no cgroup) and says why.
+    func loaded(object name: BPFObjectName, programs: Set<BPFProgramName>) throws -> BPFObjectHandle {
+        let handle = try open(object: name)
+        handle.loadOnly(programs)
+        do {
+            try handle.load()
+            return handle
+        } catch let error as SystemError where cgroupV1Search.state == .available {
+            let search = cgroupV1Search
+            cgroupV1Search = .failed("the \(name) object loads only without it (\(error.errno.symbolicName)\(error.detail.map { ": " + Self.lastLine($0) } ?? ""))")
+            do {
+                let retry = try open(object: name)
+                retry.loadOnly(programs)
+                try retry.load()
+                return retry
+            } catch {
+                cgroupV1Search = search  // not the search's fault
+                throw error
+            }
+        }
     }
 
     /// Keeps an object (and its links) alive as long as these probes.
@@ -267,13 +297,12 @@ public final class WitnessProbes {
                 }
             }
             guard !planned.isEmpty else { return nil }
-            let handle = try open(object: name)
             let programs = Set(points.compactMap { point in
                 planned[point.id].flatMap { Self.program(point, $0, boundedLoops: features.boundedLoops) }
             })
-            handle.loadOnly(programs)
+            let handle: BPFObjectHandle
             do {
-                try handle.load()
+                handle = try loaded(object: name, programs: programs)
             } catch let error as SystemError {
                 lastError = error
                 if planned.values.contains(.fentry) { continue }

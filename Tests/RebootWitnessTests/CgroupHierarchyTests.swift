@@ -39,16 +39,19 @@ final class CgroupHierarchyTests: XCTestCase {
         XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(hybrid))
     }
 
-    func testAnUnreadableFileCostsLoadTimeNeverAPath() {
+    func testAnUnreadableOrEmptyFileCostsLoadTimeNeverAPath() {
         XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(nil))
+        // A read that failed after the open (Files.read gives what it got: nothing).
+        XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(""))
     }
 
     /// This host has no v1 hierarchies, so its arms never verify the v1
     /// search: loaded here with it on, every probe point attaches as
-    /// without it (the QEMU scenario kexec-cgroup-v1 runs it for real).
+    /// without it, and the verifier did walk more (the constant reached the
+    /// programs). The QEMU scenario kexec-cgroup-v1 runs it for real.
     func testTheV1SearchPassesTheVerifierOnThisKernel() throws {
         guard geteuid() == 0, Files.exists("/sys/kernel/btf/vmlinux") else { throw XCTSkip("needs root and kernel BTF") }
-        var attached: [Bool: [ProbeID: String]] = [:]
+        var attached: [Bool: [ProbeID: String]] = [:], verified: [Bool: Int] = [:]
         for v1 in [false, true] {
             let features = KernelFeatures(mountTracefs: true)
             features.cgroupV1 = v1
@@ -57,8 +60,20 @@ final class CgroupHierarchyTests: XCTestCase {
             try probes.arm()
             try probes.armRest()
             attached[v1] = probes.states.mapValues { "\($0)" }
+            verified[v1] = Self.verifiedInstructions()
+            XCTAssertEqual(probes.cgroupV1Search.state, v1 ? .available : .unavailable)
         }
         XCTAssertFalse(attached[false, default: [:]].isEmpty)
         XCTAssertEqual(attached[true], attached[false])
+        XCTAssertGreaterThan(verified[true] ?? 0, verified[false] ?? 0)
+    }
+
+    /// The verifier's work for the programs this process holds open (fdinfo's verified_insns, 5.16+).
+    static func verifiedInstructions() -> Int {
+        (0..<4096).reduce(0) { total, fd in
+            guard let info = Files.read("/proc/self/fdinfo/\(fd)").map({ String(decoding: $0, as: UTF8.self) }) else { return total }
+            let count = info.split(separator: "\n").first { $0.hasPrefix("verified_insns:") }?.split(separator: "\t").last
+            return total + (count.flatMap { Int($0) } ?? 0)
+        }
     }
 }

@@ -92,6 +92,7 @@ def check_kexec_cgroup_v1(sections, console, kernel):
         and [l for l in layout if ":name=systemd:/system.slice/run-" in l] \
         and [l for l in layout if l.endswith(":memory:/")], f"the guest did not run as CentOS 7 lays cgroups out: {layout}"
     previous = previous_boot(sections, console)
+    assert "rw.scenario=kexec-cgroup-v1" in sections.get("cmdline", ""), f"not the kexec'ed kernel: {sections.get('cmdline')}"
     bus = [r for r in previous if r["probe"] == "dbus"]
     assert not bus, f"the D-Bus monitor was to be off: {[(r['comm'], r['cmd']) for r in bus]}"
     kexecs = [r for r in previous if r["probe"] == "sched_process_exec" and r["cmd"] == "KEXEC" and r["comm"] == "systemctl"]

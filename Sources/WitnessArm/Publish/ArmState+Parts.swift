@@ -17,7 +17,7 @@ extension ArmState {
                   preflight: watches.preflight?.state ?? Preflight(state: .unavailable("off (--no-preflight)"), outcome: nil,
                                                                    headline: nil, inhibitor: nil),
                   recordsStored: path.stored, lostRecords: counters.lost, durableLatency: intake?.latencies.summary,
-                  running: running, capture: Capture(capture, intake: intake, phases: status.phases.phases))
+                  running: running, capture: Capture(capture, counters: counters, intake: intake, phases: status.phases.phases))
     }
 }
 
@@ -35,14 +35,15 @@ extension ArmState.Outputs {
 }
 
 extension ArmState.Capture {
-    /// The kernel side as the capture and the ring reader count it.
-    init(_ capture: KernelCapture, intake: CallerIntake?, phases: [ArmPhases.Phase]) {
+    /// The kernel side as the capture and the ring reader count it (`counters`:
+    /// the one reading the whole state is made from).
+    init(_ capture: KernelCapture, counters: CaptureCounters, intake: CallerIntake?, phases: [ArmPhases.Phase]) {
         let probes = capture.probes
-        self.init(pinning: Pinning(probes), counters: probes.counters, noise: Array(probes.noiseGroups().prefix(10)),
+        self.init(pinning: Pinning(probes), counters: counters, noise: Array(probes.noiseGroups().prefix(10)),
                   stoppingLatency: intake?.stoppingLatencies.summary, armPhases: phases,
                   longestBeatGapMs: (Double(capture.longestBeatGap) / 1e4).rounded() / 100,
                   loopPriority: capture.loopPriority,
                   refusedRecords: (intake?.refused).map { ArmState.RefusedRecords(malformed: $0.malformed, otherVersion: $0.otherVersion) },
-                  coreBTF: capture.coreBTF)
+                  coreBTF: capture.coreBTF, cgroupV1Search: probes.cgroupV1Search)
     }
 }

@@ -90,11 +90,13 @@ public struct ArmState: Codable, Equatable {
         public var refusedRecords: RefusedRecords?
         /// The kernel types CO-RE relocated against (a kept subset of vmlinux's BTF, see CoreBTFCache).
         public var coreBTF: Capability?
+        /// Whether the programs search cgroup v1 hierarchies for a task in the v2 root (absent in earlier states).
+        public var cgroupV1Search: Capability?
 
         enum CodingKeys: String, CodingKey {
             case pinning, counters, noise, stoppingLatency = "stopping_latency", armPhases = "arm_phases"
             case longestBeatGapMs = "longest_beat_gap_ms", loopPriority = "loop_priority", refusedRecords = "refused_records"
-            case coreBTF = "core_btf"
+            case coreBTF = "core_btf", cgroupV1Search = "cgroup_v1_search"
         }
     }
 

@@ -40,6 +40,7 @@ extension StatusReport {
                          + "(the hold lapses after 750 ms)")
         }
         if let core = capture.coreBTF { lines.append("CO-RE BTF    \(core.line)") }
+        if let search = capture.cgroupV1Search { lines.append("cgroup v1    \(search.line)") }
         if !capture.armPhases.isEmpty {
             lines.append("armed in     " + capture.armPhases.map { "\($0.name) \($0.milliseconds) ms" }.joined(separator: ", "))
         }

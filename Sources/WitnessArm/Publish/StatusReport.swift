@@ -147,7 +147,7 @@ public struct StatusReport: Encodable {
         capture = live?.capture ?? ArmState.Capture(pinning: .standalone(pins),
                                                     counters: WitnessProbes.pinnedCounters(pins) ?? CaptureCounters(),
                                                     noise: [], stoppingLatency: nil, armPhases: [], longestBeatGapMs: nil,
-                                                    loopPriority: nil, refusedRecords: nil, coreBTF: nil)
+                                                    loopPriority: nil, refusedRecords: nil, coreBTF: nil, cgroupV1Search: nil)
     }
 
     /// How a point would attach on this kernel when nothing is armed.
