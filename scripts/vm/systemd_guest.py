@@ -50,7 +50,8 @@ def build_image(cache, root, deb, selftest, libraries, vm_dir, log, kernel_deb=N
     With `kernel_deb`, the kernel package is installed too (dpkg -i: initramfs-tools
     builds its initramfs in /boot, as on an installed system)."""
     stage = tempfile.mkdtemp(prefix="rw-systemd-")
-    image = os.path.join(cache, "systemd-kernel.img" if kernel_deb
+    # One image per kernel package: lanes running two kernels' scenarios at once must not share it.
+    image = os.path.join(cache, f"systemd-{os.path.basename(kernel_deb)[:-len('.deb')]}.img" if kernel_deb
                          else "systemd-base.img" if suite == DEFAULT_SUITE else f"systemd-{suite}.img")
     try:
         subprocess.run(["cp", "-a", root + "/.", stage], check=True)
