@@ -19,10 +19,12 @@ public final class KernelFeatures {
     /// Path of tracefs's events directory, mounting tracefs if needed.
     public let tracingEvents: String?
     public let kprobes: Bool
-    /// Whether this process sits in cgroup v1 hierarchies (a line of
-    /// /proc/self/cgroup with a hierarchy id other than 0): records of
-    /// processes in the v2 root then carry systemd's v1 path.
-    public internal(set) var cgroupV1: Bool
+    /// Whether this process sits in cgroup v1 hierarchies (see
+    /// ProcText.listsCgroupV1Hierarchy; unreadable counts as yes): records
+    /// of processes in the v2 root then carry systemd's v1 path.
+    /// Read when arm loads its programs (no other command needs it).
+    public internal(set) lazy var cgroupV1: Bool =
+        ProcText.listsCgroupV1Hierarchy(Files.read("/proc/self/cgroup", limit: 64 << 10).map { String(decoding: $0, as: UTF8.self) } ?? "")
     private var vmlinuxBTF: OpaquePointer?
     private var moduleBTF: [String: OpaquePointer] = [:]
     private var kallsymsByModule: [String: Set<String>] = [:]
@@ -63,15 +65,6 @@ public final class KernelFeatures {
         tracingEvents = KernelFeatures.findTracingEvents(mount: mountTracefs)
         // The kprobe PMU exists exactly when CONFIG_KPROBES is on.
         kprobes = Files.exists("/sys/bus/event_source/devices/kprobe/type")
-        cgroupV1 = Self.inCgroupV1Hierarchies()
-    }
-
-    /// From /proc/self/cgroup ("ID:CONTROLLERS:PATH" lines; v2's ID is 0):
-    /// no only when it lists hierarchies and all are v2. Unreadable or empty
-    /// (a failed read): assumed yes, which costs load time, never a path.
-    static func inCgroupV1Hierarchies(_ text: String? = Files.read("/proc/self/cgroup", limit: 64 << 10).map { String(decoding: $0, as: UTF8.self) }) -> Bool {
-        let lines = (text ?? "").split(separator: "\n")
-        return lines.isEmpty || lines.contains { !$0.hasPrefix("0:") }
     }
 
     deinit {

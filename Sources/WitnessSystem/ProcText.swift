@@ -65,6 +65,14 @@ public enum ProcText {
         return unifiedCgroup(text).map { ($0, false) }
     }
 
+    /// Whether /proc/PID/cgroup lists a cgroup v1 hierarchy (an id other
+    /// than v2's 0). Empty (a read that failed after the open) counts as
+    /// yes: the caller pays a v1 search, never loses a path.
+    public static func listsCgroupV1Hierarchy(_ text: String) -> Bool {
+        let lines = text.split(separator: "\n")
+        return lines.isEmpty || lines.contains { !$0.hasPrefix("0:") }
+    }
+
     /// /proc/PID/loginuid and sessionid: a number, (uint32)-1 when unset.
     public static func auditID(_ text: String?) -> UInt32? {
         text.flatMap { UInt32($0) }.flatMap { $0 == UInt32.max ? nil : $0 }

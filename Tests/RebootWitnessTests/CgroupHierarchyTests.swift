@@ -7,9 +7,9 @@ import XCTest
 /// path is told by /proc/self/cgroup, as the kernel writes it.
 final class CgroupHierarchyTests: XCTestCase {
     func testAHostWithTheUnifiedHierarchyOnlyLoadsNoV1Search() {
-        XCTAssertFalse(KernelFeatures.inCgroupV1Hierarchies("0::/system.slice/reboot-witness.service\n"))
+        XCTAssertFalse(ProcText.listsCgroupV1Hierarchy("0::/system.slice/reboot-witness.service\n"))
         // cgroup namespaces and unusual paths do not make it v1.
-        XCTAssertFalse(KernelFeatures.inCgroupV1Hierarchies("0::/../../system.slice/a:b.service\n"))
+        XCTAssertFalse(ProcText.listsCgroupV1Hierarchy("0::/../../system.slice/a:b.service\n"))
     }
 
     func testALegacyHostSearchesV1() {
@@ -28,21 +28,21 @@ final class CgroupHierarchyTests: XCTestCase {
             1:name=systemd:/system.slice/reboot-witness.service
 
             """
-        XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(centos7))
+        XCTAssertTrue(ProcText.listsCgroupV1Hierarchy(centos7))
         // The same layout on a kernel with cgroup2 built in: every process sits in its unused root.
-        XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies("2:memory:/\n1:name=systemd:/system.slice/rw-scenario.service\n0::/\n"))
+        XCTAssertTrue(ProcText.listsCgroupV1Hierarchy("2:memory:/\n1:name=systemd:/system.slice/rw-scenario.service\n0::/\n"))
     }
 
     func testAHybridHostSearchesV1() {
         // Debian 10 and RHEL 8 by default: v1 controllers, the unified hierarchy beside them.
         let hybrid = "12:memory:/system.slice/ssh.service\n1:name=systemd:/system.slice/ssh.service\n0::/system.slice/ssh.service\n"
-        XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(hybrid))
+        XCTAssertTrue(ProcText.listsCgroupV1Hierarchy(hybrid))
     }
 
     func testAnUnreadableOrEmptyFileCostsLoadTimeNeverAPath() {
-        XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(nil))
+        XCTAssertTrue(ProcText.listsCgroupV1Hierarchy(Files.read("/nonexistent/proc/self/cgroup").map { String(decoding: $0, as: UTF8.self) } ?? ""))
         // A read that failed after the open (Files.read gives what it got: nothing).
-        XCTAssertTrue(KernelFeatures.inCgroupV1Hierarchies(""))
+        XCTAssertTrue(ProcText.listsCgroupV1Hierarchy(""))
     }
 
     /// This host has no v1 hierarchies, so its arms never verify the v1
